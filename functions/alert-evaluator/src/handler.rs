@@ -1,0 +1,56 @@
+use aws_lambda_events::cloudwatch_alarms::{
+    CloudWatchAlarmData, CloudWatchMetricAlarmConfiguration,
+};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use ferry_core::jobs::{self, AlarmChange};
+use ferry_core::ports::Store;
+use ferry_lambda::FunctionError;
+use serde_json::Value;
+
+/// EventBridge's "CloudWatch Alarm State Change" detail has the alarm payload's shape;
+/// its `reasonData` is a JSON string, hence `Value` for the reason type.
+type AlarmStateChange =
+    EventBridgeEvent<CloudWatchAlarmData<CloudWatchMetricAlarmConfiguration, Value>>;
+
+pub async fn handle(store: &dyn Store, payload: Value) -> Result<Value, FunctionError> {
+    let event: AlarmStateChange =
+        serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
+    if event.detail_type != "CloudWatch Alarm State Change" {
+        return Err(FunctionError::bad_event(format!(
+            "detail-type: expected 'CloudWatch Alarm State Change', got '{}'",
+            event.detail_type
+        )));
+    }
+    let alarm = event.detail;
+    let state = alarm
+        .state
+        .ok_or_else(|| FunctionError::bad_event("detail.state: missing"))?;
+    let change = AlarmChange {
+        event_id: event
+            .id
+            .ok_or_else(|| FunctionError::bad_event("id: missing; it is the deduplication key"))?,
+        alarm_name: alarm.alarm_name,
+        state: state_name(&state.value),
+        previous_state: alarm.previous_state.map(|p| state_name(&p.value)),
+        reason: state.reason,
+        metric: alarm.configuration.metrics.first().map(|m| {
+            let metric = &m.metric_stat.metric;
+            format!(
+                "{}/{}",
+                metric.namespace.as_deref().unwrap_or("?"),
+                metric.name
+            )
+        }),
+        changed_at: state.timestamp,
+    };
+    let summary = jobs::record_alarm(store, change).await?;
+    tracing::info!(summary = %summary, "alarm state change recorded");
+    Ok(summary)
+}
+
+fn state_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "UNKNOWN".into())
+}

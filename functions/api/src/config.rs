@@ -1,0 +1,22 @@
+use ferry_lambda::{ConfigError, Env};
+
+/// Read once at cold start; a missing or malformed variable stops the function with
+/// its name in the error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub table_name: String,
+    pub state_machine_arn: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load(&Env::process())
+    }
+
+    pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.required("FERRY_TABLE_NAME")?,
+            state_machine_arn: env.arn("FERRY_STATE_MACHINE_ARN", "states", "stateMachine")?,
+        })
+    }
+}

@@ -1,0 +1,4 @@
+pub mod config;
+pub mod handler;
+pub mod problem;
+pub mod routes;

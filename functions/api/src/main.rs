@@ -1,0 +1,26 @@
+//! The HTTP API (API Gateway HTTP API, payload v2): environments, releases and promotions.
+
+use api::config::Config;
+use api::handler::{handle, Deps};
+use ferry_aws::{DynamoStore, StepFunctionsWorkflow};
+use lambda_http::{run, service_fn, Error, Request};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    ferry_lambda::init_tracing();
+    let config = Config::from_env()?;
+    let sdk = ferry_aws::sdk_config().await;
+    let deps = Arc::new(Deps {
+        store: Arc::new(DynamoStore::from_sdk(&sdk, config.table_name)),
+        workflow: Arc::new(StepFunctionsWorkflow::from_sdk(
+            &sdk,
+            config.state_machine_arn,
+        )),
+    });
+    run(service_fn(move |request: Request| {
+        let deps = Arc::clone(&deps);
+        async move { Ok::<_, Error>(handle(&deps, request).await) }
+    }))
+    .await
+}

@@ -1,0 +1,87 @@
+//! RFC 9457 problem details: every error the API returns names its fields and problems.
+
+use ferry_core::{FieldError, ValidationErrors};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub status: u16,
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn validation(errors: ValidationErrors) -> Self {
+        Self {
+            status: 400,
+            kind: "validation",
+            title: "The request is not valid",
+            detail: errors.to_string(),
+            errors: errors.0,
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(ValidationErrors::from(FieldError::new(field, message)))
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self {
+            status: 404,
+            kind: "not-found",
+            title: "Not found",
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self {
+            status: 409,
+            kind: "conflict",
+            title: "Conflict",
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        Self {
+            status: 412,
+            kind: "precondition-failed",
+            title: "Precondition failed",
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
+    /// A backend failed; the detail is logged, and the caller learns only that it may retry.
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "backend failure");
+        Self {
+            status: 503,
+            kind: "unavailable",
+            title: "A backend service failed; retry later",
+            detail: "the request was not completed".into(),
+            errors: vec![],
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = json!({
+            "type": format!("https://ferry.dev/problems/{}", self.kind),
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "errors": self.errors,
+        });
+        Response::builder()
+            .status(self.status)
+            .header("content-type", "application/problem+json")
+            .body(Body::Text(body.to_string()))
+            .expect("static status and header are valid")
+    }
+}

@@ -1,0 +1,325 @@
+//! One function per route: parse the input into domain types, call the engine, shape
+//! the answer. Every failure is a [`Problem`].
+
+use crate::handler::Deps;
+use crate::problem::Problem;
+use chrono::Utc;
+use ferry_core::model::{
+    App, Environment, EnvironmentSpec, PromotionStatus, Release, StepOutcome, StepRecord,
+};
+use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId};
+use ferry_core::ports::{Completion, StoreError};
+use ferry_core::promotion::{self, CreateError, PromotionRequest};
+use ferry_core::ValidationErrors;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+type RouteResult = Result<Response<Body>, Problem>;
+
+fn respond(status: u16, value: &impl Serialize, location: Option<String>) -> RouteResult {
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
+    if let Some(location) = location {
+        builder = builder.header("location", location);
+    }
+    let body = serde_json::to_string(value).map_err(Problem::unavailable)?;
+    builder.body(Body::Text(body)).map_err(Problem::unavailable)
+}
+
+fn store_problem(error: StoreError) -> Problem {
+    match error {
+        StoreError::NotFound(what) => Problem::not_found(format!("{what} was not found")),
+        StoreError::AlreadyExists(what) => Problem::conflict(format!("{what} already exists")),
+        StoreError::VersionConflict { .. } => Problem::precondition_failed(error.to_string()),
+        StoreError::Locked { .. } => Problem::conflict(error.to_string()),
+        other => Problem::unavailable(other),
+    }
+}
+
+fn path_names(app: &str, env: Option<&str>) -> Result<(AppName, Option<EnvName>), Problem> {
+    let mut errors = ValidationErrors::default();
+    let app = errors.take(AppName::parse("app", app));
+    let env = env.and_then(|e| errors.take(EnvName::parse("env", e)));
+    errors.into_result().map_err(Problem::validation)?;
+    Ok((app.expect("no errors means parsed"), env))
+}
+
+pub async fn create_promotion(
+    deps: &Deps,
+    body: &Value,
+    key: Option<String>,
+    requester: String,
+) -> RouteResult {
+    let request = PromotionRequest::parse(body).map_err(Problem::validation)?;
+    let id = match key {
+        Some(key) => PromotionId::parse("Idempotency-Key", &key)
+            .map_err(|e| Problem::validation(e.into()))?,
+        None => PromotionId::generate(),
+    };
+    let created = promotion::create(deps.store.as_ref(), request, id, requester, Utc::now())
+        .await
+        .map_err(|e| match e {
+            CreateError::Invalid(errors) => Problem::validation(errors),
+            CreateError::Busy { .. } | CreateError::KeyReused(_) => {
+                Problem::conflict(e.to_string())
+            }
+            CreateError::Store(store) => store_problem(store),
+        })?;
+    let mut promotion = created.promotion;
+    let location = Some(format!("/promotions/{}", promotion.id));
+    if created.replayed && promotion.execution_arn.is_some() {
+        return respond(200, &promotion, location);
+    }
+    let input = json!({
+        "promotion_id": promotion.id, "app": promotion.app,
+        "source_env": promotion.source_env, "target_env": promotion.target_env,
+        "strategy": promotion.strategy,
+    });
+    match deps.workflow.start_promotion(&promotion.id, &input).await {
+        Ok(arn) => {
+            deps.store
+                .set_execution_arn(&promotion.id, &arn)
+                .await
+                .map_err(store_problem)?;
+            promotion.execution_arn = Some(arn);
+            respond(202, &promotion, location)
+        }
+        Err(error) => {
+            // Nothing runs this promotion: end it and free the environment, so the
+            // caller's retry (same key or not) is not refused as a conflict.
+            let now = Utc::now();
+            let step = StepRecord {
+                name: "Start".into(),
+                outcome: StepOutcome::Failed,
+                started_at: now,
+                finished_at: now,
+                detail: json!({"error": error.to_string()}),
+            };
+            let _ = deps
+                .store
+                .record_step(&promotion.id, &step, PromotionStatus::Failed)
+                .await;
+            let _ = deps
+                .store
+                .complete_promotion(
+                    &promotion,
+                    Completion {
+                        status: PromotionStatus::Failed,
+                        environment: None,
+                    },
+                )
+                .await;
+            Err(Problem::unavailable(error))
+        }
+    }
+}
+
+pub async fn get_promotion(deps: &Deps, id: &str) -> RouteResult {
+    let id = PromotionId::parse("id", id).map_err(|e| Problem::validation(e.into()))?;
+    match deps.store.get_promotion(&id).await.map_err(store_problem)? {
+        Some(promotion) => respond(200, &promotion, None),
+        None => Err(Problem::not_found(format!("promotion {id} was not found"))),
+    }
+}
+
+pub async fn put_app(deps: &Deps, app: &str) -> RouteResult {
+    let (name, _) = path_names(app, None)?;
+    let app = App {
+        name,
+        created_at: Utc::now(),
+    };
+    match deps.store.create_app(&app).await {
+        Ok(()) => respond(201, &app, Some(format!("/apps/{}", app.name))),
+        // PUT is idempotent: the app is there, as asked.
+        Err(StoreError::AlreadyExists(_)) => respond(200, &json!({"name": app.name}), None),
+        Err(other) => Err(store_problem(other)),
+    }
+}
+
+pub async fn put_environment(
+    deps: &Deps,
+    app: &str,
+    env: &str,
+    body: &Value,
+    if_match: Option<String>,
+) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("env was given");
+    let mut errors = ValidationErrors::default();
+    if let Some(obj) = body.as_object() {
+        for key in obj
+            .keys()
+            .filter(|k| !["spec", "stack_name"].contains(&k.as_str()))
+        {
+            errors.push(key.clone(), "is not a known field; use spec, stack_name");
+        }
+    } else {
+        errors.push("body", "must be a JSON object");
+    }
+    let spec = match body.get("spec") {
+        Some(spec) => EnvironmentSpec::parse("spec", spec)
+            .map_err(|e| errors.0.extend(e.0))
+            .ok(),
+        None => {
+            errors.push("spec", "is required");
+            None
+        }
+    };
+    let stack_name = match body.get("stack_name") {
+        None => Some(Environment::default_stack_name(&app, &env)),
+        Some(Value::String(s)) if valid_stack_name(s) => Some(s.clone()),
+        Some(other) => {
+            errors.push("stack_name", format!("{other} is not a valid stack name; use up to 128 letters, digits and dashes, starting with a letter"));
+            None
+        }
+    };
+    let expected = match if_match.as_deref().map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(version)) => Some(version),
+        Some(Err(_)) => {
+            errors.push("If-Match", "must be the environment's version number");
+            None
+        }
+    };
+    errors.into_result().map_err(Problem::validation)?;
+    let (spec, stack_name) = (spec.expect("validated"), stack_name.expect("validated"));
+    if deps
+        .store
+        .get_app(&app)
+        .await
+        .map_err(store_problem)?
+        .is_none()
+    {
+        return Err(Problem::not_found(format!(
+            "app {app} was not found; create it with PUT /apps/{app}"
+        )));
+    }
+    let existing = deps
+        .store
+        .get_environment(&app, &env)
+        .await
+        .map_err(store_problem)?;
+    let next = match (&existing, expected) {
+        (Some(current), Some(_)) => Environment {
+            spec,
+            stack_name,
+            updated_at: Utc::now(),
+            ..current.clone()
+        },
+        (Some(current), None) => {
+            return Err(Problem::conflict(format!(
+                "environment {app}/{env} exists at version {}; send If-Match: {} to replace it",
+                current.version, current.version
+            )))
+        }
+        (None, _) => Environment {
+            app: app.clone(),
+            name: env.clone(),
+            spec,
+            stack_name,
+            deployed_release: None,
+            live_colour: Colour::Blue,
+            active_promotion: None,
+            version: 0,
+            updated_at: Utc::now(),
+        },
+    };
+    let stored = deps
+        .store
+        .put_environment(&next, expected)
+        .await
+        .map_err(store_problem)?;
+    let status = if existing.is_some() { 200 } else { 201 };
+    respond(
+        status,
+        &stored,
+        Some(format!("/apps/{app}/environments/{env}")),
+    )
+}
+
+fn valid_stack_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+pub async fn get_environment(deps: &Deps, app: &str, env: &str) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("env was given");
+    match deps
+        .store
+        .get_environment(&app, &env)
+        .await
+        .map_err(store_problem)?
+    {
+        Some(environment) => respond(200, &environment, None),
+        None => Err(Problem::not_found(format!(
+            "environment {app}/{env} was not found"
+        ))),
+    }
+}
+
+/// Records what a CI pipeline deployed to an environment (usually dev), which is what a
+/// promotion from that environment then ships.
+pub async fn record_release(deps: &Deps, app: &str, env: &str, body: &Value) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("env was given");
+    let mut errors = ValidationErrors::default();
+    let image = match body.get("image") {
+        Some(Value::String(image)) => errors.take(ImageRef::parse("image", image)),
+        Some(other) => {
+            errors.push("image", format!("must be a string, not {other}"));
+            None
+        }
+        None => {
+            errors.push("image", "is required");
+            None
+        }
+    };
+    let config = match body.get("config") {
+        None => Some(serde_json::Map::new()),
+        Some(Value::Object(config)) => Some(config.clone()),
+        Some(other) => {
+            errors.push(
+                "config",
+                format!("must be an object of settings, not {other}"),
+            );
+            None
+        }
+    };
+    for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
+        if !["image", "config"].contains(&key.as_str()) {
+            errors.push(key.clone(), "is not a known field; use image, config");
+        }
+    }
+    errors.into_result().map_err(Problem::validation)?;
+    let current = deps
+        .store
+        .get_environment(&app, &env)
+        .await
+        .map_err(store_problem)?
+        .ok_or_else(|| Problem::not_found(format!("environment {app}/{env} was not found")))?;
+    if let Some(holder) = &current.active_promotion {
+        return Err(Problem::conflict(format!(
+            "promotion {holder} is in progress on {app}/{env}; record the release after it ends"
+        )));
+    }
+    let release = Release {
+        image: image.expect("validated"),
+        config: config.expect("validated"),
+        recorded_at: Utc::now(),
+    };
+    let next = Environment {
+        deployed_release: Some(release),
+        updated_at: Utc::now(),
+        ..current.clone()
+    };
+    let stored = deps
+        .store
+        .put_environment(&next, Some(current.version))
+        .await
+        .map_err(store_problem)?;
+    respond(200, &stored, None)
+}

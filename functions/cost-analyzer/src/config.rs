@@ -1,0 +1,28 @@
+use ferry_core::cost::Catalog;
+use ferry_lambda::{ConfigError, Env};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub table_name: String,
+    /// Loaded at cold start, so a region without prices fails the deploy, not a report.
+    pub catalog: Catalog,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load(&Env::process())
+    }
+
+    pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let table_name = env.required("FERRY_TABLE_NAME")?;
+        let region = env.required("FERRY_PRICING_REGION")?;
+        let catalog = Catalog::bundled(&region).map_err(|e| ConfigError {
+            variable: "FERRY_PRICING_REGION".into(),
+            problem: e.to_string(),
+        })?;
+        Ok(Self {
+            table_name,
+            catalog,
+        })
+    }
+}

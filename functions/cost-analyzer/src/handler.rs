@@ -1,0 +1,20 @@
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use ferry_core::cost::Catalog;
+use ferry_core::jobs;
+use ferry_core::ports::Store;
+use ferry_lambda::FunctionError;
+use serde_json::Value;
+
+pub async fn handle(
+    store: &dyn Store,
+    catalog: &Catalog,
+    payload: Value,
+) -> Result<Value, FunctionError> {
+    let event: EventBridgeEvent =
+        serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
+    ferry_lambda::expect_schedule(&event)?;
+    let summary =
+        jobs::cost_reports(store, catalog, event.time.unwrap_or_else(chrono::Utc::now)).await?;
+    tracing::info!(summary = %summary, "cost reports written");
+    Ok(summary)
+}

@@ -1,0 +1,19 @@
+//! Prices every environment on a schedule (EventBridge) and stores a cost report each.
+
+use cost_analyzer::{config::Config, handler::handle};
+use ferry_aws::DynamoStore;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    ferry_lambda::init_tracing();
+    let config = Config::from_env()?;
+    let sdk = ferry_aws::sdk_config().await;
+    let store = DynamoStore::from_sdk(&sdk, config.table_name);
+    let catalog = config.catalog;
+    run(service_fn(|event: LambdaEvent<Value>| {
+        handle(&store, &catalog, event.payload)
+    }))
+    .await
+}

@@ -1,0 +1,19 @@
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use ferry_core::jobs;
+use ferry_core::ports::{DeployedStacks, Store};
+use ferry_lambda::FunctionError;
+use serde_json::Value;
+
+pub async fn handle(
+    store: &dyn Store,
+    stacks: &dyn DeployedStacks,
+    payload: Value,
+) -> Result<Value, FunctionError> {
+    let event: EventBridgeEvent =
+        serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
+    ferry_lambda::expect_schedule(&event)?;
+    let summary =
+        jobs::drift_reports(store, stacks, event.time.unwrap_or_else(chrono::Utc::now)).await?;
+    tracing::info!(summary = %summary, "drift reports written");
+    Ok(summary)
+}

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Ferry on a local AWS: moto server, a Lambda router, and the real functions.
+
+    local_aws.py up     start moto, the router and `cargo lambda watch`; deploy infra/ferry.json
+    local_aws.py down   stop everything `up` started
+    local_aws.py router (internal) the Lambda router process
+
+Step Functions on moto invokes Lambda tasks at localhost:$MOTO_PORT. moto cannot run
+Lambda code without Docker, so MOTO_PORT points at the router instead: it sends
+/2015-03-31/functions/NAME/invocations to `cargo lambda watch` (the real binaries, through
+the Lambda runtime API) and everything else to moto. Every port is picked at random.
+
+Ferry's resources come from infra/ferry.json, the template deployed to AWS. This script
+does to it exactly what `sam package` / `aws cloudformation package` do before a real
+deploy: upload each function's code and inline the state machine definition. moto skips
+the resource types it does not implement (API Gateway v2); they are listed at start-up.
+"""
+
+import argparse
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+REGION = "us-east-1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+MOTO_UNSUPPORTED = {"AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage"}
+
+
+def log(message):
+    print(f"[local-aws] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, what, timeout, proc=None, method="GET"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"{what} exited with code {proc.returncode}; see its log in the state dir")
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not answer at {url} within {timeout}s")
+
+
+# ---------------------------------------------------------------------------- router
+
+FUNCTION_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+
+
+def binary_name(function, prefix):
+    """`arn:...:function:ferry-local-api[:qualifier]` or `ferry-local-api` -> `api`."""
+    name = urllib.parse.unquote(function)
+    if name.startswith("arn:"):
+        name = name.split(":")[6]
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+def make_router(moto, watch, prefix):
+    class Router(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):  # one line per request, to the router's log
+            sys.stderr.write("router: " + (fmt % args) + "\n")
+
+        def _forward(self):
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else None
+            path = urllib.parse.urlsplit(self.path).path
+            match = FUNCTION_PATH.match(path) if self.command == "POST" else None
+            if match:
+                target = f"{watch}/2015-03-31/functions/{binary_name(match.group(1), prefix)}/invocations"
+                headers = {"content-type": "application/json"}
+            else:
+                target = moto + self.path
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+            request = urllib.request.Request(target, data=body, method=self.command, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=600) as response:
+                    status, reply_headers, payload = response.status, list(response.headers.items()), response.read()
+            except urllib.error.HTTPError as error:
+                status, reply_headers, payload = error.code, list(error.headers.items()), error.read()
+            extra = []
+            if match:
+                reply_headers = [("Content-Type", "application/json")]
+                extra = [("X-Amz-Executed-Version", "$LATEST")]
+                if status >= 400:
+                    # Lambda answers a function error with 200 and this header; watch answers
+                    # 500. Step Functions' Retry/Catch match the errorType only the Lambda way.
+                    status = 200
+                    extra.append(("X-Amz-Function-Error", "Unhandled"))
+            self.send_response(status)
+            for key, value in reply_headers + extra:
+                if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
+
+    return Router
+
+
+def run_router(args):
+    server = ThreadingHTTPServer(("127.0.0.1", args.listen), make_router(args.moto, args.watch, args.prefix))
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+
+
+# ---------------------------------------------------------------------------- deploy
+
+def placeholder_zip(binary):
+    """moto stores Lambda code but never runs it here (no Docker): the router sends every
+    invocation to the real binary. The zip says so, for anyone who downloads it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bootstrap", f"#!/bin/sh\necho 'local AWS: {binary} is served by cargo lambda watch through the router' >&2\nexit 1\n")
+    return buffer.getvalue()
+
+
+def package_for_moto(template, s3, bucket):
+    """What `sam package` does: upload code, inline the state machine definition."""
+    skipped = []
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] in MOTO_UNSUPPORTED:
+            skipped.append(f"{logical_id} ({resource['Type']})")
+        if resource["Type"] == "AWS::Lambda::Function" and isinstance(props.get("Code"), str):
+            binary = Path(props["Code"]).parent.name
+            s3.put_object(Bucket=bucket, Key=f"{binary}.zip", Body=placeholder_zip(binary))
+            props["Code"] = {"S3Bucket": bucket, "S3Key": f"{binary}.zip"}
+        if resource["Type"] == "AWS::StepFunctions::StateMachine" and isinstance(props.get("DefinitionS3Location"), str):
+            definition = (ROOT / "infra" / props.pop("DefinitionS3Location")).resolve().read_text()
+            props["DefinitionString"] = {"Fn::Sub": [definition, props.pop("DefinitionSubstitutions", {})]}
+    # moto cannot resolve outputs of the resources it skipped.
+    for name in [n for n, o in template.get("Outputs", {}).items() if "HttpApi" in json.dumps(o)]:
+        del template["Outputs"][name]
+    return skipped
+
+
+def deploy(endpoint, stack):
+    import boto3
+
+    session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = session.client("s3", endpoint_url=endpoint)
+    cfn = session.client("cloudformation", endpoint_url=endpoint)
+    bucket = f"{stack}-artifacts"
+    s3.create_bucket(Bucket=bucket)
+    template = json.loads((ROOT / "infra" / "ferry.json").read_text())
+    skipped = package_for_moto(template, s3, bucket)
+    log("moto does not implement, so skips: " + ", ".join(skipped))
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    outputs = cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+
+    # moto keeps executable state machines in a second backend, which its CloudFormation
+    # does not write to. Read back what the stack created (definition with the function
+    # ARNs substituted by CloudFormation) and register that same machine with the executor.
+    sfn = session.client("stepfunctions", endpoint_url=endpoint)
+    created = sfn.describe_state_machine(stateMachineArn=outputs["StateMachineArn"])
+    urllib.request.urlopen(urllib.request.Request(
+        f"{endpoint}/moto-api/config", data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+        method="POST", headers={"content-type": "application/json"}), timeout=10)
+    registered = sfn.create_state_machine(name=created["name"], definition=created["definition"], roleArn=created["roleArn"])
+    assert registered["stateMachineArn"] == outputs["StateMachineArn"], registered
+    log("state machine registered with moto's executor")
+    return outputs
+
+
+# ---------------------------------------------------------------------------- up/down
+
+def spawn(name, argv, state, env=None, cwd=ROOT):
+    logfile = open(state / f"{name}.log", "ab")
+    proc = subprocess.Popen(argv, stdout=logfile, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True)
+    (state / f"{name}.pid").write_text(str(proc.pid))
+    return proc
+
+
+def up(args):
+    state = Path(args.state_dir).resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    if list(state.glob("*.pid")):
+        down(args)
+    moto_port, router_port, watch_port = free_port(), free_port(), free_port()
+    moto_url, router_url, watch_url = (f"http://127.0.0.1:{p}" for p in (moto_port, router_port, watch_port))
+    base_env = dict(os.environ, **CREDENTIALS)
+
+    # Step Functions tasks call localhost:$MOTO_PORT: make that the router.
+    moto = spawn("moto", [str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], state,
+                 env=dict(base_env, MOTO_PORT=str(router_port)))
+    wait_for(f"{moto_url}/moto-api/", "moto", 60, moto)
+    log(f"moto on {moto_url}")
+
+    prefix = f"{args.stack}-"
+    router = spawn("router", [sys.executable, __file__, "router", "--listen", str(router_port), "--moto", moto_url,
+                              "--watch", watch_url, "--prefix", prefix], state, env=base_env)
+    wait_for(f"{router_url}/moto-api/", "router", 30, router)
+    log(f"router on {router_url}")
+
+    outputs = deploy(moto_url, args.stack)
+    log(f"stack {args.stack} deployed: {outputs}")
+
+    function_env = {
+        **CREDENTIALS,
+        "AWS_ENDPOINT_URL": moto_url,
+        "FERRY_TABLE_NAME": outputs["TableName"],
+        "FERRY_STATE_MACHINE_ARN": outputs["StateMachineArn"],
+        "FERRY_PRICING_REGION": REGION,
+        "RUST_LOG": "info",
+    }
+    env_file = state / "functions.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in function_env.items()))
+    watch_env = dict(base_env, PATH=f"{VENV / 'bin'}:{os.environ['PATH']}")
+    watch = spawn("watch", [str(VENV / "bin" / "cargo-lambda"), "lambda", "watch", "--ignore-changes", "-A", "127.0.0.1",
+                            "-P", str(watch_port), "--env-file", str(env_file)], state, env=watch_env)
+    wait_for(f"{watch_url}/", "cargo lambda watch", 120, watch)
+    log(f"cargo lambda watch on {watch_url}")
+
+    exports = {
+        **function_env,
+        "FERRY_LOCAL_STACK": args.stack,
+        "FERRY_MOTO_URL": moto_url,
+        "FERRY_ROUTER_URL": router_url,
+        "FERRY_WATCH_URL": watch_url,
+        "FERRY_LOCAL_STATE": str(state),
+    }
+    (state / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in exports.items()))
+    print(state / "env.sh")
+
+
+def down(args):
+    state = Path(args.state_dir).resolve()
+    for pidfile in sorted(state.glob("*.pid")):
+        try:
+            os.killpg(int(pidfile.read_text()), signal.SIGTERM)
+        except (ProcessLookupError, ValueError, PermissionError):
+            pass
+        pidfile.unlink()
+    log("stopped")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("up", "down"):
+        p = sub.add_parser(name)
+        p.add_argument("--state-dir", default=str(ROOT / ".local" / "run"))
+        p.add_argument("--stack", default="ferry-local")
+    r = sub.add_parser("router")
+    r.add_argument("--listen", type=int, required=True)
+    r.add_argument("--moto", required=True)
+    r.add_argument("--watch", required=True)
+    r.add_argument("--prefix", required=True)
+    args = parser.parse_args()
+    {"up": up, "down": down, "router": run_router}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+//! AWS adapters behind `ferry-core`'s ports. Each one maps SDK errors onto the port's
+//! error type so engines never see the SDK: throttling and timeouts become "unavailable"
+//! (retried), condition failures become the domain conflict they stand for.
+
+pub mod dynamo;
+pub mod stacks;
+pub mod workflow;
+
+pub use dynamo::DynamoStore;
+pub use stacks::CloudFormationStacks;
+pub use workflow::StepFunctionsWorkflow;
+
+/// Loads the SDK config from the environment. `AWS_ENDPOINT_URL` points every client at
+/// a local AWS (moto) in tests and the demo; in Lambda it is unset.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// Error codes AWS uses for "try again later".
+const TRANSIENT_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+];
+
+/// True for errors a retry may fix: throttling, server faults, and no response at all.
+pub(crate) fn is_transient<E, R>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => service
+            .err()
+            .code()
+            .is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+        _ => false,
+    }
+}
+
+/// The error's code and message, for logs and error strings.
+pub(crate) fn describe<E, R>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match error {
+        SdkError::ServiceError(service) => format!(
+            "{}: {}",
+            service.err().code().unwrap_or("Unknown"),
+            service.err().message().unwrap_or("no message")
+        ),
+        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+    }
+}

@@ -1,0 +1,67 @@
+//! The [`Workflow`] port on Step Functions.
+
+use crate::{describe, is_transient};
+use async_trait::async_trait;
+use aws_sdk_sfn::Client;
+use ferry_core::names::PromotionId;
+use ferry_core::ports::{Workflow, WorkflowError};
+use serde_json::Value;
+
+pub struct StepFunctionsWorkflow {
+    client: Client,
+    state_machine_arn: String,
+}
+
+impl StepFunctionsWorkflow {
+    pub fn new(client: Client, state_machine_arn: impl Into<String>) -> Self {
+        Self {
+            client,
+            state_machine_arn: state_machine_arn.into(),
+        }
+    }
+
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, state_machine_arn: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), state_machine_arn)
+    }
+
+    /// Executions are named by promotion id, so their ARN follows from the machine's.
+    fn execution_arn(&self, id: &PromotionId) -> String {
+        format!(
+            "{}:{}",
+            self.state_machine_arn
+                .replacen(":stateMachine:", ":execution:", 1),
+            id
+        )
+    }
+}
+
+#[async_trait]
+impl Workflow for StepFunctionsWorkflow {
+    async fn start_promotion(
+        &self,
+        id: &PromotionId,
+        input: &Value,
+    ) -> Result<String, WorkflowError> {
+        let result = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(id.as_str())
+            .input(input.to_string())
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(output.execution_arn),
+            // Same name, same input: Step Functions treats the start as idempotent, and
+            // so do we (a retried API call must not fail after the first one started it).
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_already_exists()) =>
+            {
+                Ok(self.execution_arn(id))
+            }
+            Err(e) if is_transient(&e) => Err(WorkflowError::Unavailable(describe(&e))),
+            Err(e) => Err(WorkflowError::Rejected(describe(&e))),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Monthly cost straight from a CloudFormation template, priced from the catalog in
+//! `data/pricing.json`. Seed version: Fargate services and RDS instances with their
+//! storage; everything else is listed as unpriced so the estimate never hides a gap.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Price {
+    pub usd: f64,
+    pub unit: String,
+    pub source: String,
+    pub read_on: String,
+    pub via: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalog {
+    pub region: String,
+    prices: BTreeMap<String, Price>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CatalogError {
+    #[error("the pricing catalog is not valid JSON: {0}")]
+    Invalid(String),
+    #[error("region: the pricing catalog has no prices for '{0}'")]
+    UnknownRegion(String),
+}
+
+const BUNDLED: &str = include_str!("../data/pricing.json");
+
+impl Catalog {
+    /// The catalog shipped with Ferry, for one region.
+    pub fn bundled(region: &str) -> Result<Catalog, CatalogError> {
+        let mut all: BTreeMap<String, Value> =
+            serde_json::from_str(BUNDLED).map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let prices = all
+            .remove(region)
+            .ok_or_else(|| CatalogError::UnknownRegion(region.to_owned()))?;
+        let prices =
+            serde_json::from_value(prices).map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        Ok(Catalog {
+            region: region.to_owned(),
+            prices,
+        })
+    }
+
+    fn get(&self, key: &str) -> Option<&Price> {
+        self.prices.get(key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub monthly_usd: f64,
+    /// How the figure was reached, e.g. `2 tasks x 0.5 vCPU x 730 h x $0.03238`.
+    pub basis: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advice {
+    pub logical_id: String,
+    pub action: String,
+    pub monthly_saving_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostEstimate {
+    pub region: String,
+    pub monthly_usd: f64,
+    pub lines: Vec<CostLine>,
+    /// Resources that cost money but have no price in the catalog yet.
+    pub unpriced: Vec<String>,
+    pub advice: Vec<Advice>,
+}
+
+fn round_cents(usd: f64) -> f64 {
+    (usd * 100.0).round() / 100.0
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Types that are free by themselves (their cost lands elsewhere, or nowhere).
+const FREE_TYPES: [&str; 6] = [
+    "AWS::EC2::VPC",
+    "AWS::EC2::Subnet",
+    "AWS::ECS::Cluster",
+    "AWS::ECS::TaskDefinition",
+    "AWS::Logs::LogGroup",
+    "AWS::EC2::SecurityGroup",
+];
+
+pub fn estimate(template: &Value, catalog: &Catalog) -> CostEstimate {
+    let empty = serde_json::Map::new();
+    let resources = template["Resources"].as_object().unwrap_or(&empty);
+    let mut lines = Vec::new();
+    let mut unpriced = Vec::new();
+    let mut advice = Vec::new();
+
+    for (id, resource) in resources {
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        let props = &resource["Properties"];
+        let priced = match kind {
+            "AWS::ECS::Service" => {
+                price_fargate_service(id, props, resources, catalog, &mut advice)
+            }
+            "AWS::RDS::DBInstance" => price_rds(id, props, catalog, &mut advice),
+            k if FREE_TYPES.contains(&k) => continue,
+            _ => None,
+        };
+        match priced {
+            Some(line) => lines.push(line),
+            None => unpriced.push(format!("{id} ({kind})")),
+        }
+    }
+    let total = lines.iter().map(|l| l.monthly_usd).sum();
+    CostEstimate {
+        region: catalog.region.clone(),
+        monthly_usd: round_cents(total),
+        lines,
+        unpriced,
+        advice,
+    }
+}
+
+fn price_fargate_service(
+    id: &str,
+    props: &Value,
+    resources: &serde_json::Map<String, Value>,
+    catalog: &Catalog,
+    advice: &mut Vec<Advice>,
+) -> Option<CostLine> {
+    let desired = number(&props["DesiredCount"]).unwrap_or(1.0);
+    let task_id = props["TaskDefinition"]["Ref"].as_str()?;
+    let task = &resources.get(task_id)?["Properties"];
+    let vcpu = number(&task["Cpu"])? / 1024.0;
+    let gb = number(&task["Memory"])? / 1024.0;
+    let arch = match task["RuntimePlatform"]["CpuArchitecture"].as_str() {
+        Some("ARM64") => "arm64",
+        _ => "x86_64",
+    };
+    let cpu_price = catalog.get(&format!("fargate.{arch}.vcpu_hour"))?;
+    let mem_price = catalog.get(&format!("fargate.{arch}.gb_hour"))?;
+    let hourly = desired * (vcpu * cpu_price.usd + gb * mem_price.usd);
+    let monthly = hourly * HOURS_PER_MONTH;
+    if arch == "x86_64" && desired > 0.0 {
+        if let (Some(arm_cpu), Some(arm_mem)) = (
+            catalog.get("fargate.arm64.vcpu_hour"),
+            catalog.get("fargate.arm64.gb_hour"),
+        ) {
+            let arm_monthly = desired * (vcpu * arm_cpu.usd + gb * arm_mem.usd) * HOURS_PER_MONTH;
+            advice.push(Advice {
+                logical_id: id.to_owned(),
+                action:
+                    "Run the task on ARM64 (Graviton): set RuntimePlatform.CpuArchitecture to ARM64"
+                        .into(),
+                monthly_saving_usd: round_cents(monthly - arm_monthly),
+            });
+        }
+    }
+    Some(CostLine {
+        logical_id: id.to_owned(),
+        resource_type: "AWS::ECS::Service".into(),
+        monthly_usd: round_cents(monthly),
+        basis: format!(
+            "{desired} tasks x ({vcpu} vCPU x ${} + {gb} GB x ${}) x {HOURS_PER_MONTH} h",
+            cpu_price.usd, mem_price.usd
+        ),
+        sources: vec![cpu_price.source.clone()],
+    })
+}
+
+fn price_rds(
+    id: &str,
+    props: &Value,
+    catalog: &Catalog,
+    advice: &mut Vec<Advice>,
+) -> Option<CostLine> {
+    let engine = props["Engine"].as_str()?;
+    let class = props["DBInstanceClass"].as_str()?;
+    let multi_az = matches!(&props["MultiAZ"], Value::Bool(true)) || props["MultiAZ"] == "true";
+    let instances = if multi_az { 2.0 } else { 1.0 };
+    let storage_gb = number(&props["AllocatedStorage"]).unwrap_or(20.0);
+    let instance = catalog.get(&format!("rds.{engine}.{class}.hour"))?;
+    let storage = catalog.get("rds.gp3.gb_month")?;
+    let instance_monthly = instances * instance.usd * HOURS_PER_MONTH;
+    let storage_monthly = instances * storage_gb * storage.usd;
+    if multi_az {
+        advice.push(Advice {
+            logical_id: id.to_owned(),
+            action: "Outside prod, a single-AZ instance is usually enough: set MultiAZ to false"
+                .into(),
+            monthly_saving_usd: round_cents((instance_monthly + storage_monthly) / 2.0),
+        });
+    }
+    Some(CostLine {
+        logical_id: id.to_owned(),
+        resource_type: "AWS::RDS::DBInstance".into(),
+        monthly_usd: round_cents(instance_monthly + storage_monthly),
+        basis: format!(
+            "{instances} x {class} x {HOURS_PER_MONTH} h x ${} + {instances} x {storage_gb} GB x ${}",
+            instance.usd, storage.usd
+        ),
+        sources: vec![instance.source.clone(), storage.source.clone()],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn service_template(arch: &str, desired: u32) -> Value {
+        json!({"Resources": {
+            "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+                "Cpu": "512", "Memory": "1024", "RuntimePlatform": {"CpuArchitecture": arch}}},
+            "Web": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": desired, "TaskDefinition": {"Ref": "Task"}}},
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        }})
+    }
+
+    #[test]
+    fn prices_fargate_tasks_from_the_catalog() {
+        let catalog = Catalog::bundled("us-east-1").unwrap();
+        let estimate = estimate(&service_template("ARM64", 2), &catalog);
+        // 2 x (0.5 x 0.03238 + 1 x 0.00356) x 730 = 28.835
+        assert_eq!(estimate.monthly_usd, 28.84);
+        assert_eq!(estimate.unpriced, ["Queue (AWS::SQS::Queue)"]);
+        assert!(estimate.advice.is_empty());
+    }
+
+    #[test]
+    fn x86_tasks_get_graviton_advice_with_the_dollar_saving() {
+        let catalog = Catalog::bundled("us-east-1").unwrap();
+        let estimate = estimate(&service_template("X86_64", 2), &catalog);
+        // x86: 2 x (0.5 x 0.04048 + 0.004445) x 730 = 36.040; ARM: 28.835.
+        assert_eq!(estimate.monthly_usd, 36.04);
+        assert_eq!(estimate.advice[0].monthly_saving_usd, 7.21);
+    }
+
+    #[test]
+    fn multi_az_doubles_rds_and_says_what_single_az_saves() {
+        let catalog = Catalog::bundled("us-east-1").unwrap();
+        let template = json!({"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "Engine": "postgres", "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": "20", "MultiAZ": true}}}});
+        let estimate = estimate(&template, &catalog);
+        // 2 x 0.016 x 730 + 2 x 20 x 0.115 = 23.36 + 4.60
+        assert_eq!(estimate.monthly_usd, 27.96);
+        assert_eq!(estimate.advice[0].monthly_saving_usd, 13.98);
+    }
+
+    #[test]
+    fn unknown_region_is_named() {
+        assert_eq!(
+            Catalog::bundled("mars-1"),
+            Err(CatalogError::UnknownRegion("mars-1".into()))
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! Template drift: what Ferry would deploy now versus the template the stack was last
+//! deployed with. (Resource-level drift, via CloudFormation's DetectStackDrift, comes
+//! behind its own port later; moto does not implement it.)
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceDrift {
+    pub logical_id: String,
+    pub kind: DriftKind,
+    /// For `Modified`: the top-level properties that differ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DriftKind {
+    /// Ferry would create it; the stack does not have it.
+    Missing,
+    /// The stack has it; Ferry would not create it.
+    Unexpected,
+    /// Both have it, with different type or properties.
+    Modified,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub stack_name: String,
+    pub status: DriftStatus,
+    pub resources: Vec<ResourceDrift>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DriftStatus {
+    InSync,
+    Drifted,
+    /// The environment has no deployed stack yet.
+    NotDeployed,
+}
+
+pub fn compare(stack_name: &str, expected: &Value, deployed: Option<&Value>) -> DriftReport {
+    let Some(deployed) = deployed else {
+        return DriftReport {
+            stack_name: stack_name.to_owned(),
+            status: DriftStatus::NotDeployed,
+            resources: vec![],
+        };
+    };
+    let empty = serde_json::Map::new();
+    let want = expected["Resources"].as_object().unwrap_or(&empty);
+    let have = deployed["Resources"].as_object().unwrap_or(&empty);
+    let ids: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
+    let mut resources = Vec::new();
+    for id in ids {
+        let drift = match (want.get(id), have.get(id)) {
+            (Some(_), None) => Some((DriftKind::Missing, vec![])),
+            (None, Some(_)) => Some((DriftKind::Unexpected, vec![])),
+            (Some(w), Some(h)) if w != h => Some((DriftKind::Modified, changed_properties(w, h))),
+            _ => None,
+        };
+        if let Some((kind, properties)) = drift {
+            resources.push(ResourceDrift {
+                logical_id: id.clone(),
+                kind,
+                properties,
+            });
+        }
+    }
+    let status = if resources.is_empty() {
+        DriftStatus::InSync
+    } else {
+        DriftStatus::Drifted
+    };
+    DriftReport {
+        stack_name: stack_name.to_owned(),
+        status,
+        resources,
+    }
+}
+
+fn changed_properties(want: &Value, have: &Value) -> Vec<String> {
+    let mut changed = BTreeSet::new();
+    if want["Type"] != have["Type"] {
+        changed.insert("Type".to_owned());
+    }
+    let empty = serde_json::Map::new();
+    let wp = want["Properties"].as_object().unwrap_or(&empty);
+    let hp = have["Properties"].as_object().unwrap_or(&empty);
+    for key in wp.keys().chain(hp.keys()) {
+        if wp.get(key) != hp.get(key) {
+            changed.insert(key.clone());
+        }
+    }
+    changed.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_missing_unexpected_and_modified_resources() {
+        let expected = json!({"Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Cluster": {"Type": "AWS::ECS::Cluster"},
+        }});
+        let deployed = json!({"Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.1.0.0/16"}},
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+        }});
+        let report = compare("s", &expected, Some(&deployed));
+        assert_eq!(report.status, DriftStatus::Drifted);
+        let summary: Vec<(&str, DriftKind, Vec<String>)> = report
+            .resources
+            .iter()
+            .map(|r| (r.logical_id.as_str(), r.kind, r.properties.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("Bucket", DriftKind::Unexpected, vec![]),
+                ("Cluster", DriftKind::Missing, vec![]),
+                ("Vpc", DriftKind::Modified, vec!["CidrBlock".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn identical_templates_are_in_sync_and_no_stack_is_not_deployed() {
+        let t = json!({"Resources": {"Vpc": {"Type": "AWS::EC2::VPC"}}});
+        assert_eq!(compare("s", &t, Some(&t)).status, DriftStatus::InSync);
+        assert_eq!(compare("s", &t, None).status, DriftStatus::NotDeployed);
+    }
+}

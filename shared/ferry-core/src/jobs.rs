@@ -1,0 +1,206 @@
+//! The work behind the scheduled and event-driven functions, over the ports, so each
+//! Lambda handler is only: parse the event, call one of these, map the error.
+
+use crate::alerts::attribute_alarm;
+use crate::cost::{self, Catalog};
+use crate::drift::{self, DriftStatus};
+use crate::model::{
+    AlertEvent, Environment, PromotionStatus, Report, ReportKind, StepOutcome, StepRecord,
+};
+use crate::names::{AppName, EnvName, PromotionId};
+use crate::ports::{DeployedStacks, StacksError, Store, StoreError};
+use crate::template;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum JobError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Stacks(#[from] StacksError),
+}
+
+impl JobError {
+    /// The function error name (`errorType`); `TransientError` is the one worth a retry.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobError::NotFound(_) => "NotFound",
+            JobError::Store(StoreError::Unavailable(_))
+            | JobError::Stacks(StacksError::Unavailable(_)) => "TransientError",
+            JobError::Store(_) | JobError::Stacks(_) => "InternalError",
+        }
+    }
+}
+
+/// The Step Functions task payload of the template generator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateTask {
+    pub app: AppName,
+    pub env: EnvName,
+    /// When set, the template is for this promotion's release on the idle colour, and the
+    /// generation is recorded as one of its steps.
+    #[serde(default)]
+    pub promotion_id: Option<PromotionId>,
+}
+
+async fn environment(
+    store: &dyn Store,
+    app: &AppName,
+    env: &EnvName,
+) -> Result<Environment, JobError> {
+    store
+        .get_environment(app, env)
+        .await?
+        .ok_or_else(|| JobError::NotFound(format!("environment {app}/{env} was not found")))
+}
+
+pub async fn generate_template(
+    store: &dyn Store,
+    task: &TemplateTask,
+    now: DateTime<Utc>,
+) -> Result<Value, JobError> {
+    let env = environment(store, &task.app, &task.env).await?;
+    let promotion = match &task.promotion_id {
+        Some(id) => Some(
+            store
+                .get_promotion(id)
+                .await?
+                .ok_or_else(|| JobError::NotFound(format!("promotion {id} was not found")))?,
+        ),
+        None => None,
+    };
+    // For a promotion, the new release goes on the idle colour; otherwise regenerate what runs.
+    let (release, colour) = match &promotion {
+        Some(p) => (p.release.as_ref(), env.live_colour.other()),
+        None => (env.deployed_release.as_ref(), env.live_colour),
+    };
+    let generated = template::generate(&env, release, colour);
+    let resource_count = generated["Resources"].as_object().map_or(0, |r| r.len());
+    let summary = json!({
+        "stack_name": env.stack_name,
+        "resource_count": resource_count,
+        "colour": colour,
+        "image": release.map(|r| r.image.as_str()),
+    });
+    store
+        .put_report(&Report {
+            app: env.app.clone(),
+            env: env.name.clone(),
+            kind: ReportKind::Template,
+            created_at: now,
+            body: json!({"summary": summary, "template": generated}),
+        })
+        .await?;
+    if let Some(p) = &promotion {
+        let step = StepRecord {
+            name: "GenerateTemplate".into(),
+            outcome: StepOutcome::Succeeded,
+            started_at: now,
+            finished_at: Utc::now(),
+            detail: summary.clone(),
+        };
+        store
+            .record_step(&p.id, &step, PromotionStatus::Running)
+            .await?;
+    }
+    Ok(summary)
+}
+
+/// Prices every environment's current template and stores one cost report each.
+pub async fn cost_reports(
+    store: &dyn Store,
+    catalog: &Catalog,
+    now: DateTime<Utc>,
+) -> Result<Value, JobError> {
+    let mut summaries = Vec::new();
+    for env in store.list_environments(None).await? {
+        let generated = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
+        let estimate = cost::estimate(&generated, catalog);
+        summaries
+            .push(json!({"app": env.app, "env": env.name, "monthly_usd": estimate.monthly_usd}));
+        store
+            .put_report(&Report {
+                app: env.app.clone(),
+                env: env.name.clone(),
+                kind: ReportKind::Cost,
+                created_at: now,
+                body: serde_json::to_value(&estimate).unwrap_or(Value::Null),
+            })
+            .await?;
+    }
+    Ok(json!({"environments": summaries}))
+}
+
+/// Compares every environment's expected template with its deployed stack.
+pub async fn drift_reports(
+    store: &dyn Store,
+    stacks: &dyn DeployedStacks,
+    now: DateTime<Utc>,
+) -> Result<Value, JobError> {
+    let mut summaries = Vec::new();
+    for env in store.list_environments(None).await? {
+        let expected = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
+        let deployed = stacks.deployed_template(&env.stack_name).await?;
+        let report = drift::compare(&env.stack_name, &expected, deployed.as_ref());
+        summaries.push(json!({
+            "app": env.app, "env": env.name, "status": report.status,
+            "drifted_resources": report.resources.len(),
+        }));
+        store
+            .put_report(&Report {
+                app: env.app.clone(),
+                env: env.name.clone(),
+                kind: ReportKind::Drift,
+                created_at: now,
+                body: serde_json::to_value(&report).unwrap_or(Value::Null),
+            })
+            .await?;
+    }
+    let drifted = summaries
+        .iter()
+        .filter(|s| s["status"] == json!(DriftStatus::Drifted))
+        .count();
+    Ok(json!({"environments": summaries, "drifted": drifted}))
+}
+
+/// The fields of a CloudWatch alarm state change that Ferry keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmChange {
+    pub event_id: String,
+    pub alarm_name: String,
+    pub state: String,
+    pub previous_state: Option<String>,
+    pub reason: String,
+    pub metric: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+pub async fn record_alarm(store: &dyn Store, change: AlarmChange) -> Result<Value, JobError> {
+    let (app, env) = attribute_alarm(&change.alarm_name);
+    let event = AlertEvent {
+        event_id: change.event_id,
+        alarm_name: change.alarm_name,
+        app,
+        env,
+        state: change.state,
+        previous_state: change.previous_state,
+        reason: change.reason,
+        metric: change.metric,
+        changed_at: change.changed_at,
+    };
+    let recorded = store.record_alert(&event).await?;
+    let state = store.get_alert_state(&event.alarm_name).await?;
+    Ok(json!({
+        "alarm": event.alarm_name,
+        "app": event.app,
+        "env": event.env,
+        "state": event.state,
+        "duplicate": !recorded,
+        "alarm_count": state.map_or(0, |s| s.alarm_count),
+    }))
+}

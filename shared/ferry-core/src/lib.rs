@@ -1,0 +1,17 @@
+//! Ferry's domain: validated names, records, the engines that act on them, and the
+//! ports (traits) that adapters implement. Nothing in this crate talks to AWS, so every
+//! engine runs in a plain unit test against [`memory::InMemoryStore`].
+
+pub mod alerts;
+pub mod cost;
+pub mod drift;
+pub mod jobs;
+pub mod memory;
+pub mod model;
+pub mod names;
+pub mod ports;
+pub mod promotion;
+pub mod template;
+pub mod validation;
+
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,288 @@
+//! An in-memory [`Store`] with the same conditional semantics as the DynamoDB adapter,
+//! for engine and handler tests and for the CLI's offline planning.
+
+use crate::model::{
+    AlertEvent, AlertState, App, Approval, Environment, Promotion, Report, ReportKind, StepRecord,
+};
+use crate::names::{AppName, EnvName, PromotionId};
+use crate::ports::{Completion, Store, StoreError};
+use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Tables {
+    apps: BTreeMap<AppName, App>,
+    environments: BTreeMap<(AppName, EnvName), Environment>,
+    promotions: BTreeMap<PromotionId, Promotion>,
+    approvals: Vec<Approval>,
+    reports: Vec<Report>,
+    alert_events: BTreeSet<String>,
+    alert_states: BTreeMap<String, AlertState>,
+}
+
+#[derive(Default)]
+pub struct InMemoryStore {
+    tables: Mutex<Tables>,
+}
+
+impl InMemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tables> {
+        // A panic while holding the lock cannot leave a half-applied write behind (every
+        // write below is applied after all its checks), so a poisoned lock is still valid.
+        self.tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn approvals(&self) -> Vec<Approval> {
+        self.lock().approvals.clone()
+    }
+}
+
+fn env_key(env: &Environment) -> (AppName, EnvName) {
+    (env.app.clone(), env.name.clone())
+}
+
+fn env_label(app: &AppName, env: &EnvName) -> String {
+    format!("environment {app}/{env}")
+}
+
+#[async_trait]
+impl Store for InMemoryStore {
+    async fn create_app(&self, app: &App) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        if t.apps.contains_key(&app.name) {
+            return Err(StoreError::AlreadyExists(format!("app {}", app.name)));
+        }
+        t.apps.insert(app.name.clone(), app.clone());
+        Ok(())
+    }
+
+    async fn get_app(&self, name: &AppName) -> Result<Option<App>, StoreError> {
+        Ok(self.lock().apps.get(name).cloned())
+    }
+
+    async fn put_environment(
+        &self,
+        environment: &Environment,
+        expected_version: Option<u64>,
+    ) -> Result<Environment, StoreError> {
+        let mut t = self.lock();
+        let key = env_key(environment);
+        let label = env_label(&environment.app, &environment.name);
+        match (t.environments.get(&key), expected_version) {
+            (Some(_), None) => return Err(StoreError::AlreadyExists(label)),
+            (None, Some(expected)) => {
+                return Err(StoreError::VersionConflict {
+                    what: label,
+                    expected,
+                })
+            }
+            (Some(stored), Some(expected)) if stored.version != expected => {
+                return Err(StoreError::VersionConflict {
+                    what: label,
+                    expected,
+                })
+            }
+            _ => {}
+        }
+        let mut stored = environment.clone();
+        stored.version = expected_version.map_or(1, |v| v + 1);
+        t.environments.insert(key, stored.clone());
+        Ok(stored)
+    }
+
+    async fn get_environment(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+    ) -> Result<Option<Environment>, StoreError> {
+        Ok(self
+            .lock()
+            .environments
+            .get(&(app.clone(), env.clone()))
+            .cloned())
+    }
+
+    async fn list_environments(
+        &self,
+        app: Option<&AppName>,
+    ) -> Result<Vec<Environment>, StoreError> {
+        Ok(self
+            .lock()
+            .environments
+            .values()
+            .filter(|e| app.is_none_or(|a| &e.app == a))
+            .cloned()
+            .collect())
+    }
+
+    async fn create_promotion(&self, promotion: &Promotion) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        if t.promotions.contains_key(&promotion.id) {
+            return Err(StoreError::AlreadyExists(format!(
+                "promotion {}",
+                promotion.id
+            )));
+        }
+        let key = (promotion.app.clone(), promotion.target_env.clone());
+        let label = env_label(&promotion.app, &promotion.target_env);
+        let env = t
+            .environments
+            .get_mut(&key)
+            .ok_or(StoreError::NotFound(label.clone()))?;
+        if let Some(holder) = &env.active_promotion {
+            return Err(StoreError::Locked {
+                env: label,
+                holder: holder.to_string(),
+            });
+        }
+        // Taking the lock is a write like any other: it bumps the version, so a concurrent
+        // spec update that read the unlocked environment cannot clear the lock.
+        env.active_promotion = Some(promotion.id.clone());
+        env.version += 1;
+        let mut stored = promotion.clone();
+        stored.steps.clear();
+        t.promotions.insert(promotion.id.clone(), stored);
+        Ok(())
+    }
+
+    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
+        Ok(self.lock().promotions.get(id).cloned())
+    }
+
+    async fn list_promotions(
+        &self,
+        app: &AppName,
+        target_env: &EnvName,
+        limit: usize,
+    ) -> Result<Vec<Promotion>, StoreError> {
+        let t = self.lock();
+        let mut found: Vec<Promotion> = t
+            .promotions
+            .values()
+            .filter(|p| &p.app == app && &p.target_env == target_env)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn record_step(
+        &self,
+        id: &PromotionId,
+        step: &StepRecord,
+        status: crate::model::PromotionStatus,
+    ) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        let promotion = t
+            .promotions
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("promotion {id}")))?;
+        promotion.steps.push(step.clone());
+        promotion.status = status;
+        promotion.updated_at = step.finished_at;
+        Ok(())
+    }
+
+    async fn set_execution_arn(&self, id: &PromotionId, arn: &str) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        let promotion = t
+            .promotions
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("promotion {id}")))?;
+        promotion.execution_arn = Some(arn.to_owned());
+        Ok(())
+    }
+
+    async fn complete_promotion(
+        &self,
+        promotion: &Promotion,
+        completion: Completion,
+    ) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        let key = (promotion.app.clone(), promotion.target_env.clone());
+        let label = env_label(&promotion.app, &promotion.target_env);
+        let env = t
+            .environments
+            .get(&key)
+            .ok_or(StoreError::NotFound(label.clone()))?;
+        if env.active_promotion.as_ref() != Some(&promotion.id) {
+            return Err(StoreError::LockNotHeld {
+                env: label,
+                promotion: promotion.id.to_string(),
+            });
+        }
+        if let Some(next) = &completion.environment {
+            if next.version != env.version {
+                return Err(StoreError::VersionConflict {
+                    what: label,
+                    expected: next.version,
+                });
+            }
+        }
+        let now = chrono::Utc::now();
+        let env = t.environments.get_mut(&key).expect("checked above");
+        if let Some(next) = completion.environment {
+            *env = Environment {
+                version: next.version,
+                ..next
+            };
+        }
+        env.active_promotion = None;
+        env.version += 1;
+        if let Some(stored) = t.promotions.get_mut(&promotion.id) {
+            stored.status = completion.status;
+            stored.updated_at = now;
+        }
+        Ok(())
+    }
+
+    async fn record_approval(&self, approval: &Approval) -> Result<(), StoreError> {
+        self.lock().approvals.push(approval.clone());
+        Ok(())
+    }
+
+    async fn put_report(&self, report: &Report) -> Result<(), StoreError> {
+        self.lock().reports.push(report.clone());
+        Ok(())
+    }
+
+    async fn latest_report(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+        kind: ReportKind,
+    ) -> Result<Option<Report>, StoreError> {
+        Ok(self
+            .lock()
+            .reports
+            .iter()
+            .filter(|r| &r.app == app && &r.env == env && r.kind == kind)
+            .max_by_key(|r| r.created_at)
+            .cloned())
+    }
+
+    async fn record_alert(&self, event: &AlertEvent) -> Result<bool, StoreError> {
+        let mut t = self.lock();
+        if !t.alert_events.insert(event.event_id.clone()) {
+            return Ok(false);
+        }
+        let previous = t.alert_states.get(&event.alarm_name).cloned();
+        t.alert_states.insert(
+            event.alarm_name.clone(),
+            crate::alerts::next_state(previous.as_ref(), event),
+        );
+        Ok(true)
+    }
+
+    async fn get_alert_state(&self, alarm_name: &str) -> Result<Option<AlertState>, StoreError> {
+        Ok(self.lock().alert_states.get(alarm_name).cloned())
+    }
+}

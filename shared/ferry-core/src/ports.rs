@@ -1,0 +1,146 @@
+//! The ports between engines and the outside world. `ferry-aws` implements them on
+//! DynamoDB, Step Functions and CloudFormation; [`crate::memory`] implements the store
+//! in memory for engine and handler tests.
+
+use crate::model::{
+    AlertEvent, AlertState, App, Approval, Environment, Promotion, PromotionStatus, Report,
+    ReportKind, StepRecord,
+};
+use crate::names::{AppName, EnvName, PromotionId};
+use async_trait::async_trait;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// An optimistic-concurrency check failed: someone else wrote first.
+    #[error("{what} changed since it was read (expected version {expected})")]
+    VersionConflict { what: String, expected: u64 },
+    /// The environment's promotion lock is held by another promotion.
+    #[error("environment {env} already has promotion {holder} in progress")]
+    Locked { env: String, holder: String },
+    /// The lock this promotion expected to hold is not held by it.
+    #[error("promotion {promotion} does not hold the lock on {env}")]
+    LockNotHeld { env: String, promotion: String },
+    /// Throttling, timeouts and 5xx: safe to retry.
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    /// The backend refused the request for a reason retrying will not fix.
+    #[error("storage refused the request: {0}")]
+    Backend(String),
+}
+
+/// The outcome of a finished promotion, applied to the promotion and its target
+/// environment in one atomic write.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub status: PromotionStatus,
+    /// The environment as it should be after the promotion (lock cleared by the store).
+    /// `None` leaves the environment untouched but for the lock.
+    pub environment: Option<Environment>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn create_app(&self, app: &App) -> Result<(), StoreError>;
+    async fn get_app(&self, name: &AppName) -> Result<Option<App>, StoreError>;
+
+    /// Creates the environment when `expected_version` is `None`, else replaces it only if
+    /// the stored version still equals `expected_version`. Returns the stored record.
+    async fn put_environment(
+        &self,
+        environment: &Environment,
+        expected_version: Option<u64>,
+    ) -> Result<Environment, StoreError>;
+    async fn get_environment(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+    ) -> Result<Option<Environment>, StoreError>;
+    async fn list_environments(
+        &self,
+        app: Option<&AppName>,
+    ) -> Result<Vec<Environment>, StoreError>;
+
+    /// Stores a new promotion and takes the target environment's lock, atomically: either
+    /// both happen or neither does.
+    async fn create_promotion(&self, promotion: &Promotion) -> Result<(), StoreError>;
+    /// The promotion with every recorded step, oldest first.
+    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError>;
+    async fn list_promotions(
+        &self,
+        app: &AppName,
+        target_env: &EnvName,
+        limit: usize,
+    ) -> Result<Vec<Promotion>, StoreError>;
+    /// Appends a step and sets the promotion's status in one write.
+    async fn record_step(
+        &self,
+        id: &PromotionId,
+        step: &StepRecord,
+        status: PromotionStatus,
+    ) -> Result<(), StoreError>;
+    async fn set_execution_arn(&self, id: &PromotionId, arn: &str) -> Result<(), StoreError>;
+    /// Ends a promotion: status, environment update and lock release in one atomic write.
+    /// Fails with [`StoreError::LockNotHeld`] if the promotion no longer holds the lock.
+    async fn complete_promotion(
+        &self,
+        promotion: &Promotion,
+        completion: Completion,
+    ) -> Result<(), StoreError>;
+
+    async fn record_approval(&self, approval: &Approval) -> Result<(), StoreError>;
+
+    async fn put_report(&self, report: &Report) -> Result<(), StoreError>;
+    async fn latest_report(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+        kind: ReportKind,
+    ) -> Result<Option<Report>, StoreError>;
+
+    /// Records an alarm state change once per event id and updates the alarm's current
+    /// state. Returns `false` when the event had been recorded before (a redelivery).
+    async fn record_alert(&self, event: &AlertEvent) -> Result<bool, StoreError>;
+    async fn get_alert_state(&self, alarm_name: &str) -> Result<Option<AlertState>, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WorkflowError {
+    #[error("the workflow service is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the workflow rejected the request: {0}")]
+    Rejected(String),
+}
+
+/// Starts promotion pipelines (Step Functions in AWS).
+#[async_trait]
+pub trait Workflow: Send + Sync {
+    /// Starts the pipeline for one promotion. The promotion id is the execution name, so
+    /// starting the same promotion twice yields the same execution.
+    async fn start_promotion(
+        &self,
+        id: &PromotionId,
+        input: &Value,
+    ) -> Result<String, WorkflowError>;
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StacksError {
+    #[error("CloudFormation is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the deployed template of {stack} could not be read: {reason}")]
+    Unreadable { stack: String, reason: String },
+}
+
+/// Reads what is deployed (CloudFormation in AWS).
+#[async_trait]
+pub trait DeployedStacks: Send + Sync {
+    /// The template the stack was last deployed with, or `None` if there is no such stack.
+    async fn deployed_template(&self, stack_name: &str) -> Result<Option<Value>, StacksError>;
+}

@@ -1,0 +1,221 @@
+//! What every Ferry function shares: JSON logs, configuration read once at cold start
+//! (failing fast with the variable's name), and stable error names for Step Functions.
+
+use lambda_runtime::Diagnostic;
+use std::fmt;
+
+/// JSON logs, one object a line, as CloudWatch Logs Insights expects. `RUST_LOG` sets
+/// the level (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
+}
+
+/// A missing or invalid environment variable. Its message starts with the variable's
+/// name, so a failed cold start says exactly what to fix.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub problem: String,
+}
+
+/// Reads configuration from a source of variables (the process environment in Lambda, a
+/// map in tests).
+pub struct Env<F: Fn(&str) -> Option<String>> {
+    lookup: F,
+}
+
+impl Env<fn(&str) -> Option<String>> {
+    pub fn process() -> Self {
+        Env {
+            lookup: |name| std::env::var(name).ok(),
+        }
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    pub fn from_fn(lookup: F) -> Self {
+        Env { lookup }
+    }
+
+    pub fn required(&self, name: &str) -> Result<String, ConfigError> {
+        match (self.lookup)(name) {
+            Some(value) if !value.trim().is_empty() => Ok(value),
+            Some(_) => Err(ConfigError {
+                variable: name.into(),
+                problem: "is set but empty".into(),
+            }),
+            None => Err(ConfigError {
+                variable: name.into(),
+                problem: "is not set".into(),
+            }),
+        }
+    }
+
+    /// An optional variable parsed as `T`, or `default` when unset.
+    pub fn parsed_or<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match (self.lookup)(name) {
+            None => Ok(default),
+            Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError {
+                variable: name.into(),
+                problem: format!("'{raw}' is not valid: {e}"),
+            }),
+        }
+    }
+
+    /// A required ARN of the given service and resource type, e.g. `states` / `stateMachine`.
+    pub fn arn(&self, name: &str, service: &str, resource: &str) -> Result<String, ConfigError> {
+        let value = self.required(name)?;
+        let parts: Vec<&str> = value.splitn(7, ':').collect();
+        let ok = parts.len() >= 6
+            && parts[0] == "arn"
+            && parts[2] == service
+            && parts[5].starts_with(resource);
+        if ok {
+            Ok(value)
+        } else {
+            Err(ConfigError {
+                variable: name.into(),
+                problem: format!("'{value}' is not an ARN of the form arn:aws:{service}:REGION:ACCOUNT:{resource}:NAME"),
+            })
+        }
+    }
+}
+
+/// A function error with a stable name. Lambda reports the name as `errorType`, and the
+/// state machine's `Retry` and `Catch` blocks match on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl FunctionError {
+    pub fn new(name: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            name,
+            message: message.into(),
+        }
+    }
+
+    /// An event that does not have the expected shape. Not retried.
+    pub fn bad_event(message: impl fmt::Display) -> Self {
+        Self::new("InvalidEvent", message.to_string())
+    }
+}
+
+impl fmt::Display for FunctionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.message)
+    }
+}
+
+impl std::error::Error for FunctionError {}
+
+impl From<FunctionError> for Diagnostic {
+    fn from(error: FunctionError) -> Diagnostic {
+        Diagnostic {
+            error_type: error.name.to_owned(),
+            error_message: error.message,
+        }
+    }
+}
+
+impl From<ferry_core::promotion::StepError> for FunctionError {
+    fn from(error: ferry_core::promotion::StepError) -> Self {
+        FunctionError::new(error.name(), error.to_string())
+    }
+}
+
+impl From<ferry_core::jobs::JobError> for FunctionError {
+    fn from(error: ferry_core::jobs::JobError) -> Self {
+        FunctionError::new(error.name(), error.to_string())
+    }
+}
+
+/// Scheduled functions are invoked by EventBridge (rules or Scheduler) with a
+/// "Scheduled Event"; anything else reaching them is a wiring mistake worth failing on.
+pub fn expect_schedule<T: serde::Serialize + serde::de::DeserializeOwned>(
+    event: &aws_lambda_events::eventbridge::EventBridgeEvent<T>,
+) -> Result<(), FunctionError> {
+    if event.detail_type == "Scheduled Event" {
+        Ok(())
+    } else {
+        Err(FunctionError::bad_event(format!(
+            "detail-type: expected 'Scheduled Event', got '{}'",
+            event.detail_type
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Env::from_fn(move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn missing_and_empty_variables_are_named() {
+        let e = env(&[("EMPTY", " ")]);
+        assert_eq!(
+            e.required("FERRY_TABLE_NAME").unwrap_err().to_string(),
+            "FERRY_TABLE_NAME: is not set"
+        );
+        assert_eq!(
+            e.required("EMPTY").unwrap_err().to_string(),
+            "EMPTY: is set but empty"
+        );
+    }
+
+    #[test]
+    fn arns_are_checked_for_service_and_resource() {
+        let e = env(&[
+            (
+                "GOOD",
+                "arn:aws:states:us-east-1:123456789012:stateMachine:ferry-promotion",
+            ),
+            ("BAD", "arn:aws:lambda:us-east-1:123456789012:function:x"),
+        ]);
+        assert!(e.arn("GOOD", "states", "stateMachine").is_ok());
+        let err = e.arn("BAD", "states", "stateMachine").unwrap_err();
+        assert_eq!(err.variable, "BAD");
+    }
+
+    #[test]
+    fn parsed_values_name_the_variable_when_invalid() {
+        let e = env(&[("N", "sixty")]);
+        assert_eq!(e.parsed_or("UNSET", 60u8).unwrap(), 60);
+        assert!(e
+            .parsed_or::<u8>("N", 60)
+            .unwrap_err()
+            .to_string()
+            .starts_with("N: 'sixty' is not valid"));
+    }
+
+    #[test]
+    fn function_errors_keep_their_name_as_error_type() {
+        let d: Diagnostic = FunctionError::new("TransientError", "throttled").into();
+        assert_eq!(
+            (d.error_type.as_str(), d.error_message.as_str()),
+            ("TransientError", "throttled")
+        );
+    }
+}
