@@ -286,3 +286,141 @@ impl Store for InMemoryStore {
         Ok(self.lock().alert_states.get(alarm_name).cloned())
     }
 }
+
+/// An in-memory [`Workflow`](crate::ports::Workflow): remembers the executions it was
+/// asked to start (by name, as Step Functions does) and can be switched off to exercise
+/// the callers' failure paths.
+#[derive(Default)]
+pub struct InMemoryWorkflow {
+    started: Mutex<Vec<(PromotionId, serde_json::Value)>>,
+    unavailable: std::sync::atomic::AtomicBool,
+}
+
+impl InMemoryWorkflow {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable
+            .store(unavailable, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn started(&self) -> Vec<(PromotionId, serde_json::Value)> {
+        self.started
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+#[async_trait]
+impl crate::ports::Workflow for InMemoryWorkflow {
+    async fn start_promotion(
+        &self,
+        id: &PromotionId,
+        input: &serde_json::Value,
+    ) -> Result<String, crate::ports::WorkflowError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::ports::WorkflowError::Unavailable(
+                "switched off".into(),
+            ));
+        }
+        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+        // Same name: the same execution, as with Step Functions.
+        if !started.iter().any(|(started_id, _)| started_id == id) {
+            started.push((id.clone(), input.clone()));
+        }
+        Ok(format!(
+            "arn:aws:states:local:000000000000:execution:promotion:{id}"
+        ))
+    }
+}
+
+/// An in-memory [`DeployedStacks`](crate::ports::DeployedStacks): stack name to template.
+#[derive(Default)]
+pub struct InMemoryStacks {
+    templates: Mutex<BTreeMap<String, serde_json::Value>>,
+}
+
+impl InMemoryStacks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn deploy(&self, stack_name: &str, template: serde_json::Value) {
+        self.templates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(stack_name.to_owned(), template);
+    }
+}
+
+#[async_trait]
+impl crate::ports::DeployedStacks for InMemoryStacks {
+    async fn deployed_template(
+        &self,
+        stack_name: &str,
+    ) -> Result<Option<serde_json::Value>, crate::ports::StacksError> {
+        Ok(self
+            .templates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(stack_name)
+            .cloned())
+    }
+}
+
+/// Test and demo data: app `shop` with `dev` (a web service and a postgres database,
+/// with a release) and `staging` (same spec, nothing deployed).
+pub async fn seed_shop(store: &dyn Store) -> Result<(), StoreError> {
+    use crate::model::{DatabaseSpec, EnvironmentSpec, Release, ServiceSpec};
+    use crate::names::{Colour, ImageRef};
+    let app = AppName::parse("app", "shop").expect("valid");
+    store
+        .create_app(&App {
+            name: app.clone(),
+            created_at: chrono::Utc::now(),
+        })
+        .await?;
+    for name in ["dev", "staging"] {
+        let env = EnvName::parse("env", name).expect("valid");
+        let release = (name == "dev").then(|| Release {
+            image: ImageRef::parse("image", &format!("repo/shop@sha256:{}", "ab".repeat(32)))
+                .expect("valid"),
+            config: serde_json::Map::new(),
+            recorded_at: chrono::Utc::now(),
+        });
+        store
+            .put_environment(
+                &Environment {
+                    stack_name: Environment::default_stack_name(&app, &env),
+                    app: app.clone(),
+                    name: env,
+                    spec: EnvironmentSpec {
+                        services: vec![ServiceSpec {
+                            name: "web".into(),
+                            port: 8080,
+                            cpu: 512,
+                            memory: 1024,
+                            desired_count: 2,
+                        }],
+                        database: Some(DatabaseSpec {
+                            engine: "postgres".into(),
+                            instance_class: "db.t4g.micro".into(),
+                            storage_gb: 20,
+                        }),
+                        cache: None,
+                    },
+                    deployed_release: release,
+                    live_colour: Colour::Blue,
+                    active_promotion: None,
+                    version: 0,
+                    updated_at: chrono::Utc::now(),
+                },
+                None,
+            )
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! Handler tests: real API Gateway v2 events (from aws_lambda_events' fixtures) through
+//! the api handler, on the in-memory store and workflow.
+
+use api::handler::{handle, Deps, MAX_BODY_BYTES};
+use ferry_core::memory::{InMemoryStore, InMemoryWorkflow};
+use ferry_core::names::{AppName, EnvName, PromotionId};
+use ferry_core::ports::Store;
+use lambda_http::{Body, Response};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const FIXTURE: &str = include_str!("fixtures/apigw-v2-request.json");
+const JWT_FIXTURE: &str = include_str!("fixtures/apigw-v2-request-jwt.json");
+
+fn event(
+    fixture: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    headers: &[(&str, &str)],
+) -> lambda_http::Request {
+    let mut event: Value = serde_json::from_str(fixture).unwrap();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    for (name, value) in headers {
+        event["headers"][*name] = json!(value);
+    }
+    if let Some(body) = body {
+        event["headers"]["content-length"] = json!(body.len().to_string());
+        event["body"] = json!(body);
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+struct Harness {
+    store: Arc<InMemoryStore>,
+    workflow: Arc<InMemoryWorkflow>,
+    deps: Deps,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let store = Arc::new(InMemoryStore::new());
+        let workflow = Arc::new(InMemoryWorkflow::new());
+        let deps = Deps {
+            store: store.clone(),
+            workflow: workflow.clone(),
+        };
+        Self {
+            store,
+            workflow,
+            deps,
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value, Response<Body>) {
+        self.send_raw(method, path, body.map(|b| b.to_string()), headers)
+            .await
+    }
+
+    async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value, Response<Body>) {
+        let response = handle(&self.deps, event(FIXTURE, method, path, body, headers)).await;
+        let status = response.status().as_u16();
+        let parsed = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        (status, parsed, response)
+    }
+
+    /// shop with dev (released) and staging.
+    async fn seeded() -> Self {
+        let h = Self::new();
+        let spec = json!({"services": [{"name": "web", "port": 8080, "cpu": 256, "memory": 512}]});
+        assert_eq!(h.send("PUT", "/apps/shop", None, &[]).await.0, 201);
+        for env in ["dev", "staging"] {
+            assert_eq!(
+                h.send(
+                    "PUT",
+                    &format!("/apps/shop/environments/{env}"),
+                    Some(json!({"spec": spec})),
+                    &[]
+                )
+                .await
+                .0,
+                201
+            );
+        }
+        let image = format!("repo/shop@sha256:{}", "c".repeat(64));
+        let (status, _, _) = h
+            .send(
+                "POST",
+                "/apps/shop/environments/dev/releases",
+                Some(json!({"image": image})),
+                &[],
+            )
+            .await;
+        assert_eq!(status, 200);
+        h
+    }
+}
+
+fn promotion_body() -> Value {
+    json!({"app": "shop", "source_env": "dev", "target_env": "staging", "strategy": "BlueGreen"})
+}
+
+fn assert_problem(response: &Response<Body>, body: &Value, status: u16, field: &str) {
+    assert_eq!(response.status().as_u16(), status, "{body}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&field),
+        "expected an error on {field}: {body}"
+    );
+}
+
+#[tokio::test]
+async fn post_promotions_starts_the_workflow_named_by_the_idempotency_key() {
+    let h = Harness::seeded().await;
+    let (status, body, response) = h
+        .send(
+            "POST",
+            "/promotions",
+            Some(promotion_body()),
+            &[("idempotency-key", "release-42")],
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(response.headers()["location"], "/promotions/release-42");
+    assert_eq!(body["status"], "Pending");
+    assert_eq!(body["requested_by"], "anonymous");
+    let started = h.workflow.started();
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].0.as_str(), "release-42");
+    assert_eq!(started[0].1["target_env"], "staging");
+
+    // A retry with the same key answers with the same promotion and starts nothing new.
+    let (status, replay, _) = h
+        .send(
+            "POST",
+            "/promotions",
+            Some(promotion_body()),
+            &[("idempotency-key", "release-42")],
+        )
+        .await;
+    assert_eq!((status, &replay["id"]), (200, &json!("release-42")));
+    assert_eq!(h.workflow.started().len(), 1);
+
+    let (status, fetched, _) = h.send("GET", "/promotions/release-42", None, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(fetched["execution_arn"], body["execution_arn"]);
+}
+
+#[tokio::test]
+async fn a_second_promotion_to_a_busy_environment_is_409() {
+    let h = Harness::seeded().await;
+    assert_eq!(
+        h.send("POST", "/promotions", Some(promotion_body()), &[])
+            .await
+            .0,
+        202
+    );
+    let (status, body, response) = h
+        .send("POST", "/promotions", Some(promotion_body()), &[])
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert!(body["detail"].as_str().unwrap().contains("in progress"));
+}
+
+#[tokio::test]
+async fn bad_promotion_requests_are_400_naming_the_field_and_write_nothing() {
+    let h = Harness::seeded().await;
+    let cases = [
+        (
+            json!({"app": "nope", "source_env": "dev", "target_env": "staging"}),
+            "app",
+        ),
+        (
+            json!({"app": "shop", "source_env": "dev", "target_env": "qa"}),
+            "target_env",
+        ),
+        (
+            json!({"app": "shop", "source_env": "qa", "target_env": "staging"}),
+            "source_env",
+        ),
+        (
+            json!({"app": "shop", "source_env": "dev", "target_env": "dev"}),
+            "target_env",
+        ),
+        (
+            json!({"app": "shop", "source_env": "dev", "target_env": "staging", "strategy": "Yolo"}),
+            "strategy",
+        ),
+    ];
+    for (request, field) in cases {
+        let (_, body, response) = h.send("POST", "/promotions", Some(request), &[]).await;
+        assert_problem(&response, &body, 400, field);
+    }
+    let (_, body, response) = h
+        .send_raw(
+            "POST",
+            "/promotions",
+            Some("{\"app\": \"shop\",".into()),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "body");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
+    let huge = json!({"app": "shop", "pad": "x".repeat(MAX_BODY_BYTES)}).to_string();
+    let (_, body, response) = h.send_raw("POST", "/promotions", Some(huge), &[]).await;
+    assert_problem(&response, &body, 400, "body");
+    let (_, body, response) = h
+        .send(
+            "POST",
+            "/promotions",
+            Some(promotion_body()),
+            &[("idempotency-key", "has space")],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "Idempotency-Key");
+
+    assert!(h.workflow.started().is_empty());
+    let staging = h
+        .store
+        .get_environment(
+            &AppName::parse("a", "shop").unwrap(),
+            &EnvName::parse("e", "staging").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(staging.active_promotion.is_none(), "no lock was taken");
+    assert!(h
+        .store
+        .list_promotions(&staging.app, &staging.name, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn when_the_workflow_cannot_start_the_lock_is_released() {
+    let h = Harness::seeded().await;
+    h.workflow.set_unavailable(true);
+    let (status, body, _) = h
+        .send(
+            "POST",
+            "/promotions",
+            Some(promotion_body()),
+            &[("idempotency-key", "p1")],
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    let failed = h
+        .store
+        .get_promotion(&PromotionId::parse("id", "p1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.status, ferry_core::model::PromotionStatus::Failed);
+    h.workflow.set_unavailable(false);
+    assert_eq!(
+        h.send("POST", "/promotions", Some(promotion_body()), &[])
+            .await
+            .0,
+        202
+    );
+}
+
+#[tokio::test]
+async fn environment_specs_report_every_error_with_its_path() {
+    let h = Harness::seeded().await;
+    let spec = json!({"services": [{"name": "web", "port": 80, "cpu": 300, "memory": 512}], "cache": {"engine": "memcached", "node_type": "cache.t4g.micro"}});
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/qa",
+            Some(json!({"spec": spec})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "spec.services[0].cpu");
+    assert_problem(&response, &body, 400, "spec.cache.engine");
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/qa",
+            Some(json!({"spec": {"services": [{"name": "web", "port": "80"}]}})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "spec.services[0].port");
+}
+
+#[tokio::test]
+async fn environment_updates_are_optimistic() {
+    let h = Harness::seeded().await;
+    let spec = json!({"services": []});
+    let (status, _, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/staging",
+            Some(json!({"spec": spec})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 409, "replacing needs If-Match");
+    let (status, _, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/staging",
+            Some(json!({"spec": spec})),
+            &[("if-match", "7")],
+        )
+        .await;
+    assert_eq!(status, 412, "stale version");
+    let (status, body, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/staging",
+            Some(json!({"spec": spec})),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!((status, &body["version"]), (200, &json!(2)));
+}
+
+#[tokio::test]
+async fn unknown_routes_and_promotions_are_404_problems() {
+    let h = Harness::new();
+    let (status, body, _) = h.send("GET", "/promotions/nope", None, &[]).await;
+    assert_eq!((status, body["status"].as_u64()), (404, Some(404)));
+    assert_eq!(h.send("DELETE", "/apps/shop", None, &[]).await.0, 404);
+}
+
+#[tokio::test]
+async fn the_requester_comes_from_the_authorizer_not_the_body() {
+    let h = Harness::seeded().await;
+    let mut jwt: Value = serde_json::from_str(JWT_FIXTURE).unwrap();
+    jwt["requestContext"]["authorizer"]["jwt"]["claims"] =
+        json!({"sub": "user-123", "email": "ana@example.com"});
+    let request = event(
+        &jwt.to_string(),
+        "POST",
+        "/promotions",
+        Some(promotion_body().to_string()),
+        &[],
+    );
+    let response = handle(&h.deps, request).await;
+    let Body::Text(text) = response.body() else {
+        panic!("text body")
+    };
+    let body: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(body["requested_by"], "ana@example.com", "{body}");
+}
+
+#[test]
+fn config_names_the_missing_variable() {
+    let env =
+        ferry_lambda::Env::from_fn(|name| (name == "FERRY_TABLE_NAME").then(|| "t".to_owned()));
+    let err = api::config::Config::load(&env).unwrap_err();
+    assert_eq!(err.variable, "FERRY_STATE_MACHINE_ARN");
+}
