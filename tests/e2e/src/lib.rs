@@ -1,1 +1,284 @@
+//! The harness for end-to-end tests: clients for the local AWS that `scripts/local_aws.py
+//! up` started, and helpers to call the real functions the way AWS would.
 
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// What `scripts/local_aws.py up` exported (see `.local/run/env.sh`).
+pub struct Local {
+    pub watch_url: String,
+    pub router_url: String,
+    pub stack: String,
+    pub table: String,
+    pub state_machine_arn: String,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    http: reqwest::Client,
+}
+
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the end-to-end tests with `make test` or `scripts/e2e`, which start the local AWS first")
+    })
+}
+
+impl Local {
+    pub async fn connect() -> Local {
+        // AWS_ENDPOINT_URL (moto) and dummy credentials come from the same env file.
+        var("AWS_ENDPOINT_URL");
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Local {
+            watch_url: var("FERRY_WATCH_URL"),
+            router_url: var("FERRY_ROUTER_URL"),
+            stack: var("FERRY_LOCAL_STACK"),
+            table: var("FERRY_TABLE_NAME"),
+            state_machine_arn: var("FERRY_STATE_MACHINE_ARN"),
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            sfn: aws_sdk_sfn::Client::new(&sdk),
+            cloudformation: aws_sdk_cloudformation::Client::new(&sdk),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(600))
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// Invokes a function by its deployed name through the router: the same path and the
+    /// same answer (200, `X-Amz-Function-Error` on failure) Step Functions gets.
+    pub async fn invoke(&self, function: &str, payload: &Value) -> Result<Invocation> {
+        let url = format!(
+            "{}/2015-03-31/functions/{}-{}/invocations",
+            self.router_url, self.stack, function
+        );
+        let response = self.http.post(url).json(payload).send().await?;
+        let function_error = response
+            .headers()
+            .get("x-amz-function-error")
+            .map(|v| v.to_str().unwrap_or("").to_owned());
+        let status = response.status().as_u16();
+        let body: Value = response
+            .json()
+            .await
+            .context("function answer is not JSON")?;
+        Ok(Invocation {
+            status,
+            function_error,
+            body,
+        })
+    }
+
+    /// Sends an API Gateway HTTP API (v2) event to the api function.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<ApiResponse> {
+        let event = apigw_v2_event(method, path, body.map(Value::to_string), headers);
+        let invocation = self.invoke("api", &event).await?;
+        if invocation.function_error.is_some() {
+            bail!("api function failed: {}", invocation.body);
+        }
+        let status = invocation.body["statusCode"]
+            .as_u64()
+            .context("no statusCode")? as u16;
+        let content_type = invocation.body["headers"]["content-type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let body = serde_json::from_str(invocation.body["body"].as_str().unwrap_or("null"))
+            .unwrap_or(Value::Null);
+        Ok(ApiResponse {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    pub async fn wait_for_execution(
+        &self,
+        execution_arn: &str,
+        timeout: Duration,
+    ) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let status = self
+                .sfn
+                .describe_execution()
+                .execution_arn(execution_arn)
+                .send()
+                .await?
+                .status;
+            if status.as_str() != "RUNNING" {
+                return Ok(status.as_str().to_owned());
+            }
+            if start.elapsed() > timeout {
+                bail!("execution {execution_arn} still RUNNING after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// The states an execution entered, in order, from its event history.
+    pub async fn states_entered(&self, execution_arn: &str) -> Result<Vec<String>> {
+        Ok(self
+            .history(execution_arn)
+            .await?
+            .iter()
+            .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_owned()))
+            .collect())
+    }
+
+    pub async fn history(
+        &self,
+        execution_arn: &str,
+    ) -> Result<Vec<aws_sdk_sfn::types::HistoryEvent>> {
+        let mut events = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .sfn
+                .get_execution_history()
+                .execution_arn(execution_arn)
+                .set_next_token(token)
+                .send()
+                .await?;
+            events.extend(page.events);
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(events);
+            }
+        }
+    }
+
+    /// A raw item, as stored: the test reads DynamoDB itself rather than trusting the API.
+    pub async fn item(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>>
+    {
+        let output = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk.into()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.item)
+    }
+
+    pub async fn items_under(
+        &self,
+        pk: &str,
+    ) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>>
+    {
+        let output = self
+            .dynamodb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(pk.into()),
+            )
+            .send()
+            .await?;
+        Ok(output.items.unwrap_or_default())
+    }
+}
+
+pub struct Invocation {
+    pub status: u16,
+    pub function_error: Option<String>,
+    pub body: Value,
+}
+
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+/// An API Gateway v2 event built on the aws_lambda_events fixture the handler tests use.
+pub fn apigw_v2_event(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    headers: &[(&str, &str)],
+) -> Value {
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../../functions/api/tests/fixtures/apigw-v2-request.json"
+    ))
+    .expect("fixture");
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["headers"]["content-type"] = json!("application/json");
+    for (name, value) in headers {
+        event["headers"][*name] = json!(value);
+    }
+    if let Some(body) = body {
+        event["headers"]["content-length"] = json!(body.len().to_string());
+        event["body"] = json!(body);
+    }
+    event
+}
+
+/// A unique app name per test, so tests share the local AWS without sharing state.
+pub fn unique_app(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+pub fn release_image(tag: &str) -> String {
+    let hex: String = tag
+        .bytes()
+        .map(|b| format!("{:02x}", b))
+        .collect::<String>()
+        .chars()
+        .cycle()
+        .take(64)
+        .collect();
+    format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop@sha256:{hex}")
+}
+
+/// Creates an app with `dev` (released) and `staging`, through the API.
+pub async fn seed_app(local: &Local, app: &str) -> Result<()> {
+    let spec = json!({
+        "services": [{"name": "web", "port": 8080, "cpu": 512, "memory": 1024, "desired_count": 2}],
+        "database": {"engine": "postgres", "instance_class": "db.t4g.micro", "storage_gb": 20}
+    });
+    let created = local.api("PUT", &format!("/apps/{app}"), None, &[]).await?;
+    anyhow::ensure!(created.status == 201, "PUT app: {created:?}");
+    for env in ["dev", "staging"] {
+        let r = local
+            .api(
+                "PUT",
+                &format!("/apps/{app}/environments/{env}"),
+                Some(&json!({"spec": spec})),
+                &[],
+            )
+            .await?;
+        anyhow::ensure!(r.status == 201, "PUT {env}: {r:?}");
+    }
+    let release = json!({"image": release_image(app), "config": {"FEATURE_CHECKOUT_V2": "on"}});
+    let r = local
+        .api(
+            "POST",
+            &format!("/apps/{app}/environments/dev/releases"),
+            Some(&release),
+            &[],
+        )
+        .await?;
+    anyhow::ensure!(r.status == 200, "POST release: {r:?}");
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Adapter tests: SDK responses (stubbed with aws-smithy-mocks) mapped onto port errors.
+//! The behaviour against a real API is covered by the end-to-end tests on moto.
+
+use aws_sdk_cloudformation::operation::get_template::{GetTemplateError, GetTemplateOutput};
+use aws_sdk_dynamodb::operation::get_item::GetItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::error::{
+    ConditionalCheckFailedException, ProvisionedThroughputExceededException,
+};
+use aws_sdk_sfn::operation::start_execution::StartExecutionError;
+use aws_sdk_sfn::types::error::{ExecutionAlreadyExists, StateMachineDoesNotExist};
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_types::error::ErrorMetadata;
+use ferry_aws::{CloudFormationStacks, DynamoStore, StepFunctionsWorkflow};
+use ferry_core::model::{Environment, EnvironmentSpec};
+use ferry_core::names::{AppName, Colour, EnvName, PromotionId};
+use ferry_core::ports::{DeployedStacks, StacksError, Store, StoreError, Workflow, WorkflowError};
+use serde_json::json;
+
+/// The SDK's response parser always fills the error metadata with the wire error code;
+/// builders do not, so stubs set it as AWS would.
+fn code(code: &str, message: &str) -> ErrorMetadata {
+    ErrorMetadata::builder().code(code).message(message).build()
+}
+
+fn environment(version: u64) -> Environment {
+    Environment {
+        app: AppName::parse("a", "shop").unwrap(),
+        name: EnvName::parse("e", "dev").unwrap(),
+        spec: EnvironmentSpec::default(),
+        stack_name: "ferry-shop-dev".into(),
+        deployed_release: None,
+        live_colour: Colour::Blue,
+        active_promotion: None,
+        version,
+        updated_at: chrono::Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_failed_version_condition_is_a_version_conflict() {
+    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|req| req.condition_expression() == Some("#v = :expected"))
+        .then_error(|| {
+            PutItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .meta(code(
+                        "ConditionalCheckFailedException",
+                        "The conditional request failed",
+                    ))
+                    .build(),
+            )
+        });
+    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+    let store = DynamoStore::new(client, "t");
+    let err = store
+        .put_environment(&environment(3), Some(3))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::VersionConflict {
+            what: "environment shop/dev".into(),
+            expected: 3
+        }
+    );
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_new_environment_that_exists_is_already_exists() {
+    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|req| req.condition_expression() == Some("attribute_not_exists(PK)"))
+        .then_error(|| {
+            PutItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .meta(code(
+                        "ConditionalCheckFailedException",
+                        "The conditional request failed",
+                    ))
+                    .build(),
+            )
+        });
+    let store = DynamoStore::new(mock_client!(aws_sdk_dynamodb, [&rule]), "t");
+    assert!(matches!(
+        store.put_environment(&environment(0), None).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+}
+
+#[tokio::test]
+async fn throttling_is_unavailable_so_callers_retry() {
+    // The SDK's own retries are exhausted first: every attempt is throttled.
+    let rule = mock!(aws_sdk_dynamodb::Client::get_item).then_error(|| {
+        GetItemError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder()
+                .meta(code("ProvisionedThroughputExceededException", "slow down"))
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
+    let store = DynamoStore::new(client, "t");
+    let err = store
+        .get_app(&AppName::parse("a", "shop").unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Unavailable(m) if m.contains("ProvisionedThroughputExceededException")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn stored_items_that_do_not_parse_are_reported_as_corrupt() {
+    let rule = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| {
+        aws_sdk_dynamodb::operation::get_item::GetItemOutput::builder()
+            .item(
+                "PK",
+                aws_sdk_dynamodb::types::AttributeValue::S("APP#shop".into()),
+            )
+            .item(
+                "name",
+                aws_sdk_dynamodb::types::AttributeValue::N("7".into()),
+            )
+            .build()
+    });
+    let store = DynamoStore::new(mock_client!(aws_sdk_dynamodb, [&rule]), "t");
+    assert!(matches!(
+        store.get_app(&AppName::parse("a", "shop").unwrap()).await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+#[tokio::test]
+async fn starting_an_execution_that_exists_is_idempotent() {
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:ferry-promotion";
+    let rule = mock!(aws_sdk_sfn::Client::start_execution)
+        .match_requests(|req| req.name() == Some("release-42"))
+        .then_error(|| {
+            StartExecutionError::ExecutionAlreadyExists(
+                ExecutionAlreadyExists::builder()
+                    .meta(code("ExecutionAlreadyExists", "exists"))
+                    .build(),
+            )
+        });
+    let workflow = StepFunctionsWorkflow::new(mock_client!(aws_sdk_sfn, [&rule]), arn);
+    let id = PromotionId::parse("id", "release-42").unwrap();
+    let started = workflow.start_promotion(&id, &json!({})).await.unwrap();
+    assert_eq!(
+        started,
+        "arn:aws:states:us-east-1:123456789012:execution:ferry-promotion:release-42"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_state_machine_is_rejected_not_retried() {
+    let missing = mock!(aws_sdk_sfn::Client::start_execution).then_error(|| {
+        StartExecutionError::StateMachineDoesNotExist(
+            StateMachineDoesNotExist::builder()
+                .meta(code("StateMachineDoesNotExist", "gone"))
+                .build(),
+        )
+    });
+    let workflow = StepFunctionsWorkflow::new(
+        mock_client!(aws_sdk_sfn, [&missing]),
+        "arn:aws:states:r:1:stateMachine:m",
+    );
+    let err = workflow
+        .start_promotion(&PromotionId::parse("id", "p").unwrap(), &json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WorkflowError::Rejected(m) if m.contains("StateMachineDoesNotExist")));
+}
+
+#[tokio::test]
+async fn a_stack_that_does_not_exist_has_no_template() {
+    let rule = mock!(aws_sdk_cloudformation::Client::get_template).then_error(|| {
+        GetTemplateError::generic(code(
+            "ValidationError",
+            "Stack with id ferry-shop-qa does not exist",
+        ))
+    });
+    let stacks = CloudFormationStacks::new(mock_client!(aws_sdk_cloudformation, [&rule]));
+    assert_eq!(
+        stacks.deployed_template("ferry-shop-qa").await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_yaml_stack_is_reported_not_guessed_at() {
+    let rule = mock!(aws_sdk_cloudformation::Client::get_template).then_output(|| {
+        GetTemplateOutput::builder()
+            .template_body("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n")
+            .build()
+    });
+    let stacks = CloudFormationStacks::new(mock_client!(aws_sdk_cloudformation, [&rule]));
+    let err = stacks.deployed_template("hand-made").await.unwrap_err();
+    assert!(matches!(err, StacksError::Unreadable { reason, .. } if reason.contains("not JSON")));
+}

@@ -1,0 +1,149 @@
+//! The scheduled and event-driven functions on their real triggers' payloads.
+
+use e2e::{seed_app, unique_app, Local};
+use serde_json::{json, Value};
+
+const SCHEDULE: &str =
+    include_str!("../../../functions/cost-analyzer/tests/fixtures/eventbridge-schedule.json");
+const ALARM: &str = include_str!(
+    "../../../functions/alert-evaluator/tests/fixtures/eventbridge-alarm-state-change.json"
+);
+
+fn latest_report_sk(
+    items: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>],
+    prefix: &str,
+) -> Option<String> {
+    items
+        .iter()
+        .filter_map(|i| i["SK"].as_s().ok())
+        .filter(|sk| sk.starts_with(prefix))
+        .max()
+        .cloned()
+}
+
+#[tokio::test]
+async fn drift_checker_compares_the_expected_template_with_the_deployed_stack() {
+    let local = Local::connect().await;
+    let app = unique_app("drift");
+    seed_app(&local, &app).await.unwrap();
+
+    // The template generator as a Step Functions task would call it.
+    let generated = local
+        .invoke("template-generator", &json!({"app": app, "env": "dev"}))
+        .await
+        .unwrap();
+    assert!(generated.function_error.is_none(), "{}", generated.body);
+    let items = local.items_under(&format!("APP#{app}")).await.unwrap();
+    let sk = latest_report_sk(&items, "REPORT#template#dev#").expect("template report");
+    let report = items
+        .iter()
+        .find(|i| i["SK"].as_s().unwrap() == &sk)
+        .unwrap();
+    let body: Value = serde_dynamo::from_attribute_value(report["body"].clone()).unwrap();
+
+    // Deploy it to CloudFormation (moto) with one resource missing, as if edited by hand.
+    let mut template = body["template"].clone();
+    template["Resources"]
+        .as_object_mut()
+        .unwrap()
+        .remove("Database");
+    local
+        .cloudformation
+        .create_stack()
+        .stack_name(format!("ferry-{app}-dev"))
+        .template_body(template.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let schedule: Value = serde_json::from_str(SCHEDULE).unwrap();
+    let result = local.invoke("drift-checker", &schedule).await.unwrap();
+    assert!(result.function_error.is_none(), "{}", result.body);
+    let mine: Vec<&Value> = result.body["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["app"] == json!(app))
+        .collect();
+    println!("drift-checker: {mine:?}");
+    let dev = mine.iter().find(|e| e["env"] == "dev").unwrap();
+    assert_eq!(
+        (dev["status"].as_str(), dev["drifted_resources"].as_u64()),
+        (Some("Drifted"), Some(1))
+    );
+    let staging = mine.iter().find(|e| e["env"] == "staging").unwrap();
+    assert_eq!(staging["status"], "NotDeployed");
+    let items = local.items_under(&format!("APP#{app}")).await.unwrap();
+    assert!(latest_report_sk(&items, "REPORT#drift#dev#").is_some());
+    assert!(
+        items.iter().any(|i| i.contains_key("expires_at")),
+        "reports carry a TTL"
+    );
+}
+
+#[tokio::test]
+async fn cost_analyzer_writes_a_cost_report_per_environment() {
+    let local = Local::connect().await;
+    let app = unique_app("cost");
+    seed_app(&local, &app).await.unwrap();
+    let result = local
+        .invoke("cost-analyzer", &serde_json::from_str(SCHEDULE).unwrap())
+        .await
+        .unwrap();
+    assert!(result.function_error.is_none(), "{}", result.body);
+    let items = local.items_under(&format!("APP#{app}")).await.unwrap();
+    let sk = latest_report_sk(&items, "REPORT#cost#dev#").expect("a cost report for dev");
+    let report = items
+        .iter()
+        .find(|i| i["SK"].as_s().unwrap() == &sk)
+        .unwrap();
+    let body: Value = serde_dynamo::from_attribute_value(report["body"].clone()).unwrap();
+    println!("cost report for {app}/dev: {body}");
+    assert_eq!(body["monthly_usd"], 42.82);
+}
+
+#[tokio::test]
+async fn alert_evaluator_records_an_alarm_state_change_once() {
+    let local = Local::connect().await;
+    let app = unique_app("alarm");
+    let mut event: Value = serde_json::from_str(ALARM).unwrap();
+    let alarm = format!("ferry/{app}/prod/alb-5xx");
+    event["id"] = json!(uuid::Uuid::new_v4().to_string());
+    event["detail"]["alarmName"] = json!(alarm);
+    let first = local.invoke("alert-evaluator", &event).await.unwrap();
+    assert!(first.function_error.is_none(), "{}", first.body);
+    assert_eq!(
+        (
+            first.body["app"].as_str(),
+            first.body["duplicate"].as_bool()
+        ),
+        (Some(app.as_str()), Some(false))
+    );
+    let again = local.invoke("alert-evaluator", &event).await.unwrap();
+    assert_eq!(again.body["duplicate"], true);
+    let state = local
+        .item(&format!("ALARM#{alarm}"), "#STATE")
+        .await
+        .unwrap()
+        .expect("alarm state item");
+    assert_eq!(state["state"].as_s().unwrap(), "ALARM");
+    assert_eq!(
+        state["GSI1PK"].as_s().unwrap(),
+        &format!("OPEN#{app}#prod"),
+        "listed as open for its environment"
+    );
+
+    // A malformed event fails with the stable name, as Lambda reports it.
+    let bad = local
+        .invoke(
+            "alert-evaluator",
+            &json!({"detail-type": "CloudWatch Alarm State Change"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (bad.status, bad.function_error.as_deref()),
+        (200, Some("Unhandled"))
+    );
+    assert_eq!(bad.body["errorType"], "InvalidEvent");
+}
