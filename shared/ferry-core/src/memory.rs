@@ -169,7 +169,7 @@ impl Store for InMemoryStore {
             .filter(|p| &p.app == app && &p.target_env == target_env)
             .cloned()
             .collect();
-        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        found.sort_by_key(|p| std::cmp::Reverse(p.created_at));
         found.truncate(limit);
         Ok(found)
     }

@@ -172,7 +172,7 @@ fn check_fargate_memory(cpu: u32, memory: u32) -> Result<(), String> {
         _ => (32768, 122880, 8192),
     };
     // 256 CPU also allows 512 MiB, covered by min; the step grid covers the rest.
-    if memory < min || memory > max || (memory - min) % step != 0 {
+    if memory < min || memory > max || !(memory - min).is_multiple_of(step) {
         return Err(format!(
             "{memory} MiB is not valid with cpu {cpu}; use {min} to {max} MiB in steps of {step}"
         ));

@@ -1,0 +1,105 @@
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Table};
+use ferry_core::cost::CostEstimate;
+use serde_json::Value;
+
+pub fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// Values as a person scans them: image digests cut to 12 hex digits, long text cut.
+fn short(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let text = match text.split_once("@sha256:") {
+        Some((repository, digest)) if digest.len() > 12 => {
+            let name = repository.rsplit('/').next().unwrap_or(repository);
+            format!("{name}@sha256:{}", &digest[..12])
+        }
+        _ => text,
+    };
+    if text.chars().count() > 60 {
+        format!("{}...", text.chars().take(57).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// `2026-11-26T06:01:31.627623065Z` -> `06:01:31.627`.
+fn clock(timestamp: &str) -> String {
+    timestamp
+        .split_once('T')
+        .map_or(timestamp, |(_, time)| time)
+        .chars()
+        .take(12)
+        .collect()
+}
+
+/// A promotion's steps, in the order they ran, with what each one did.
+pub fn print_timeline(record: &Value) {
+    println!(
+        "promotion {} ({} -> {}, {}): {}, requested by {}",
+        record["id"].as_str().unwrap_or("?"),
+        record["source_env"].as_str().unwrap_or("?"),
+        record["target_env"].as_str().unwrap_or("?"),
+        record["strategy"].as_str().unwrap_or("?"),
+        record["status"].as_str().unwrap_or("?"),
+        record["requested_by"].as_str().unwrap_or("?"),
+    );
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "finished (UTC)",
+        "step",
+        "outcome",
+        "what it did",
+    ]);
+    for step in record["steps"].as_array().into_iter().flatten() {
+        let detail = step["detail"].as_object().map(|d| {
+            d.iter()
+                .filter(|(k, _)| !["factors", "traffic"].contains(&k.as_str()))
+                .map(|(k, v)| format!("{k}={}", short(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        table.add_row([
+            Cell::new(clock(step["finished_at"].as_str().unwrap_or("?"))),
+            Cell::new(step["name"].as_str().unwrap_or("?")),
+            Cell::new(step["outcome"].as_str().unwrap_or("?")),
+            Cell::new(detail.unwrap_or_default()),
+        ]);
+    }
+    println!("{table}");
+}
+
+pub fn print_estimate(estimate: &CostEstimate) {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["resource", "type", "USD / month", "basis"]);
+    for line in &estimate.lines {
+        table.add_row([
+            Cell::new(&line.logical_id),
+            Cell::new(&line.resource_type),
+            Cell::new(format!("{:.2}", line.monthly_usd)),
+            Cell::new(&line.basis),
+        ]);
+    }
+    println!("{table}");
+    println!(
+        "total: ${:.2} / month in {}",
+        estimate.monthly_usd, estimate.region
+    );
+    for advice in &estimate.advice {
+        println!(
+            "save ${:.2} / month on {}: {}",
+            advice.monthly_saving_usd, advice.logical_id, advice.action
+        );
+    }
+    if !estimate.unpriced.is_empty() {
+        println!("not priced yet: {}", estimate.unpriced.join(", "));
+    }
+}
