@@ -9,7 +9,8 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     ferry_lambda::init_tracing();
-    let config = Config::from_env()?;
+    let config =
+        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = ferry_aws::sdk_config().await;
     let deps = Arc::new(Deps {
         store: Arc::new(DynamoStore::from_sdk(&sdk, config.table_name)),
