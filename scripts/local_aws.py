@@ -212,7 +212,7 @@ def up(args):
     base_env = dict(os.environ, **CREDENTIALS)
 
     # Step Functions tasks call localhost:$MOTO_PORT: make that the router.
-    moto = spawn("moto", [str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], state,
+    moto = spawn("moto", [str(VENV / "bin" / "python"), str(ROOT / "scripts" / "moto_server.py"), "-H", "127.0.0.1", "-p", str(moto_port)], state,
                  env=dict(base_env, MOTO_PORT=str(router_port)))
     wait_for(f"{moto_url}/moto-api/", "moto", 60, moto)
     log(f"moto on {moto_url}")

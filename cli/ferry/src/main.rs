@@ -7,8 +7,9 @@ mod output;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use client::FerryApi;
-use ferry_core::model::{Environment, EnvironmentSpec};
-use ferry_core::names::{AppName, Colour, EnvName};
+use ferry_core::model::Environment;
+use ferry_core::names::{Colour, EnvName};
+use ferry_core::spec::{parse_document, AppSpec};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,23 +37,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate a spec, generate its template and price it. Offline: no AWS calls.
-    Plan {
-        #[arg(long)]
+    /// Print the JSON Schema of the spec file.
+    Schema,
+    /// Check a spec (YAML or JSON): schema, sizes, secrets, overrides, and the policy
+    /// rules on every environment's template.
+    Validate { spec: PathBuf },
+    /// Print an environment's CloudFormation template.
+    Template {
         spec: PathBuf,
         #[arg(long)]
-        app: String,
+        env: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Price an environment's template per month, with savings advice. Offline.
+    Plan {
+        spec: PathBuf,
         #[arg(long)]
         env: String,
         #[arg(long, default_value = "us-east-1")]
         region: String,
-        /// Print the generated CloudFormation template instead of the cost table.
-        #[arg(long)]
-        template: bool,
     },
     /// Create an app.
     App { name: String },
-    /// Create or replace an environment's spec.
+    /// Create or replace an environment from a spec file.
     Env {
         app: String,
         env: String,
@@ -93,55 +101,108 @@ enum Command {
     Status { id: String },
 }
 
-fn read_spec(path: &PathBuf) -> Result<EnvironmentSpec> {
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Json,
+    Yaml,
+}
+
+fn read_document(path: &PathBuf) -> Result<Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    let value: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
-    EnvironmentSpec::parse("spec", &value)
+    parse_document(&text).map_err(|errors| anyhow::anyhow!("{}: {errors}", path.display()))
+}
+
+fn read_spec(path: &PathBuf) -> Result<AppSpec> {
+    AppSpec::from_document(read_document(path)?)
         .map_err(|errors| anyhow::anyhow!("{}: {errors}", path.display()))
 }
 
-fn plan(spec: &PathBuf, app: &str, env: &str, region: &str, template: bool) -> Result<()> {
-    let spec = read_spec(spec)?;
-    let app = AppName::parse("--app", app).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let env_name = EnvName::parse("--env", env).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let environment = Environment {
-        stack_name: Environment::default_stack_name(&app, &env_name),
-        app,
-        name: env_name,
-        spec,
+/// The environment `env` of a spec, as Ferry would create it before its first release.
+fn environment(spec: &AppSpec, env: &str) -> Result<Environment> {
+    let name = EnvName::parse("--env", env).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resolved = spec
+        .environment(env)
+        .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    Ok(Environment {
+        stack_name: Environment::default_stack_name(&spec.app, &name),
+        app: spec.app.clone(),
+        name,
+        spec: resolved,
         deployed_release: None,
         live_colour: Colour::Blue,
         active_promotion: None,
         version: 0,
         updated_at: chrono::Utc::now(),
-    };
-    let generated = ferry_core::template::generate(&environment, None, Colour::Blue);
-    if template {
-        println!("{}", serde_json::to_string_pretty(&generated)?);
-        return Ok(());
+    })
+}
+
+/// The template with the policy rules applied; waived rules are reported on stderr.
+fn rendered(spec: &AppSpec, env: &str) -> Result<Value> {
+    let environment = environment(spec, env)?;
+    let (template, report) = ferry_core::template::render(&environment, None, Colour::Blue)
+        .map_err(|e| anyhow::anyhow!("environment {env}: {e}"))?;
+    for (violation, reason) in &report.waived {
+        eprintln!(
+            "ferry: {env}: policy rule {} waived: {reason}",
+            violation.rule
+        );
     }
-    let catalog =
-        ferry_core::cost::Catalog::bundled(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-    output::print_estimate(&ferry_core::cost::estimate(&generated, &catalog));
-    Ok(())
+    Ok(template)
+}
+
+fn offline(command: &Command) -> Option<Result<()>> {
+    Some(match command {
+        Command::Schema => {
+            println!("{}", ferry_core::spec::SCHEMA.trim_end());
+            Ok(())
+        }
+        Command::Validate { spec } => read_spec(spec).and_then(|parsed| {
+            let names = parsed.environment_names();
+            for env in &names {
+                rendered(&parsed, env)?;
+            }
+            println!(
+                "{}: valid; environments {} pass the policy rules",
+                spec.display(),
+                names.join(", ")
+            );
+            Ok(())
+        }),
+        Command::Template { spec, env, format } => read_spec(spec).and_then(|parsed| {
+            let template = rendered(&parsed, env)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&template)?),
+                Format::Yaml => print!(
+                    "{}",
+                    serde_saphyr::to_string(&template).context("rendering YAML")?
+                ),
+            }
+            Ok(())
+        }),
+        Command::Plan { spec, env, region } => read_spec(spec).and_then(|parsed| {
+            let template = rendered(&parsed, env)?;
+            let catalog = ferry_core::cost::Catalog::bundled(region)
+                .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+            output::print_estimate(&ferry_core::cost::estimate(&template, &catalog));
+            Ok(())
+        }),
+        _ => return None,
+    })
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if let Command::Plan {
-        spec,
-        app,
-        env,
-        region,
-        template,
-    } = &cli.command
-    {
-        return plan(spec, app, env, region, *template);
+    if let Some(result) = offline(&cli.command) {
+        return result;
     }
     let api = FerryApi::connect(&cli.api_function).await;
     match cli.command {
-        Command::Plan { .. } => unreachable!("handled above"),
+        Command::Schema
+        | Command::Validate { .. }
+        | Command::Template { .. }
+        | Command::Plan { .. } => {
+            unreachable!("offline commands return above")
+        }
         Command::App { name } => output::print_json(
             &api.call("PUT", &format!("/apps/{name}"), None, None)
                 .await?,
@@ -152,9 +213,9 @@ async fn run(cli: Cli) -> Result<()> {
             spec,
             version,
         } => {
-            let spec = read_spec(&spec)?;
+            let document = read_document(&spec)?;
             let if_match = version.map(|v| v.to_string());
-            let body = json!({"spec": spec});
+            let body = json!({"spec": document});
             let stored = api
                 .call(
                     "PUT",

@@ -1,12 +1,20 @@
-//! The CLI as a user runs it: exit codes and one-line errors.
+//! The CLI as a user runs it: exit codes, output, and one-line errors naming the field.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::io::Write;
 
-/// Writes a spec to a file of its own under the target's temp dir.
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+
+fn ferry() -> Command {
+    let mut command = Command::cargo_bin("ferry").unwrap();
+    command.env_remove("AWS_ENDPOINT_URL");
+    command
+}
+
+/// Writes a spec to a file of its own under the temp dir.
 fn spec_file(name: &str, contents: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("ferry-cli-{}-{name}.json", std::process::id()));
+    let path = std::env::temp_dir().join(format!("ferry-cli-{}-{name}.yaml", std::process::id()));
     std::fs::File::create(&path)
         .unwrap()
         .write_all(contents.as_bytes())
@@ -14,13 +22,19 @@ fn spec_file(name: &str, contents: &str) -> std::path::PathBuf {
     path
 }
 
+/// Runs a failing command and returns its only stderr line.
+fn one_line_error(args: &[&str]) -> String {
+    let output = ferry().args(args).output().unwrap();
+    assert!(!output.status.success(), "{args:?} should fail");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
+}
+
 #[test]
-fn plan_prices_the_example_offline() {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/shop.json");
-    Command::cargo_bin("ferry")
-        .unwrap()
-        .args(["plan", "--spec", example, "--app", "shop", "--env", "dev"])
-        .env_remove("AWS_ENDPOINT_URL")
+fn plan_prices_an_example_offline() {
+    ferry()
+        .args(["plan", &format!("{EXAMPLES}/shop.json"), "--env", "dev"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -29,69 +43,125 @@ fn plan_prices_the_example_offline() {
 }
 
 #[test]
-fn a_bad_spec_exits_non_zero_with_one_line_naming_each_field() {
-    let spec = spec_file(
-        "bad",
-        r#"{"services": [{"name": "web", "port": 80, "cpu": 300, "memory": 512}], "cache": {"engine": "memcached", "node_type": "cache.t4g.micro"}}"#,
-    );
-    let output = Command::cargo_bin("ferry")
-        .unwrap()
-        .args([
-            "plan",
-            "--spec",
-            spec.to_str().unwrap(),
-            "--app",
-            "shop",
-            "--env",
-            "dev",
-        ])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.contains("spec.services[0].cpu: 300 is not a valid Fargate CPU value"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("spec.cache.engine"), "{stderr}");
+fn validate_checks_every_environment_the_spec_has() {
+    ferry()
+        .args(["validate", &format!("{EXAMPLES}/two-services.yaml")])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "environments dev, staging, prod, qa pass the policy rules",
+        ));
 }
 
 #[test]
-fn bad_names_and_regions_are_named() {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/shop.json");
-    Command::cargo_bin("ferry")
-        .unwrap()
-        .args(["plan", "--spec", example, "--app", "Shop!", "--env", "dev"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::starts_with(
-            "ferry: --app: 'Shop!' is not a valid name",
-        ));
-    Command::cargo_bin("ferry")
-        .unwrap()
+fn template_prints_json_or_yaml_and_the_same_spec_gives_the_same_bytes() {
+    let args = [
+        "template",
+        &format!("{EXAMPLES}/web-postgres-valkey.yaml"),
+        "--env",
+        "prod",
+    ];
+    let first = ferry().args(args).output().unwrap();
+    let second = ferry().args(args).output().unwrap();
+    assert!(first.status.success());
+    assert_eq!(first.stdout, second.stdout);
+    let template: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        template["Resources"]["Database"]["DeletionPolicy"],
+        "Snapshot"
+    );
+    ferry()
         .args([
-            "plan", "--spec", example, "--app", "shop", "--env", "dev", "--region", "mars-1",
-        ])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains(
-            "--region: region: the pricing catalog has no prices for 'mars-1'",
-        ));
-    Command::cargo_bin("ferry")
-        .unwrap()
-        .args([
-            "plan",
-            "--spec",
-            "/nonexistent/spec.json",
-            "--app",
-            "shop",
+            "template",
+            &format!("{EXAMPLES}/small-web.yaml"),
             "--env",
             "dev",
+            "--format",
+            "yaml",
         ])
         .assert()
-        .failure()
-        .stderr(predicate::str::contains(
-            "/nonexistent/spec.json: cannot read",
+        .success()
+        .stdout(predicate::str::contains(
+            "AWSTemplateFormatVersion: \"2010-09-09\"",
         ));
+}
+
+#[test]
+fn schema_prints_the_json_schema() {
+    let output = ferry().arg("schema").output().unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(schema["title"], "Ferry app spec");
+}
+
+#[test]
+fn every_error_is_named_on_one_line() {
+    let bad = spec_file(
+        "bad",
+        "app: shop\nservices:\n  - {name: web, image: r, port: 80, cpu: 300, memory: 512, secrets: {STRIPE: sk_live_123}, environment: {DB_PASSWORD: x}}\n",
+    );
+    let stderr = one_line_error(&["validate", bad.to_str().unwrap()]);
+    assert!(
+        stderr.contains(
+            "services[0].cpu: 300 is not a valid Fargate CPU value; use one of 256, 512, 1024"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("services[0].secrets.STRIPE: a secret must be a reference"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("services[0].environment.DB_PASSWORD: looks like a secret"),
+        "{stderr}"
+    );
+
+    let unknown = spec_file("unknown", "app: shop\nservices:\n  - {name: web, image: r, port: 80, cpu: 256, memory: 512, replicas: 3}\n");
+    assert!(one_line_error(&["validate", unknown.to_str().unwrap()])
+        .contains("services[0].replicas: is not a known key"));
+
+    let range = spec_file(
+        "range",
+        "app: shop\nservices:\n  - {name: web, image: r, port: 70000, cpu: 256, memory: 512}\n",
+    );
+    assert!(one_line_error(&["validate", range.to_str().unwrap()])
+        .contains("services[0].port: 70000 is greater than the maximum of 65535"));
+
+    let broken = spec_file("broken", "app: shop\nservices: [\n");
+    assert!(
+        one_line_error(&["validate", broken.to_str().unwrap()]).contains("spec: not valid YAML")
+    );
+}
+
+#[test]
+fn turning_off_encryption_in_prod_needs_a_waiver() {
+    let base = "app: shop\nservices:\n  - {name: web, image: r, port: 80, cpu: 256, memory: 512}\ndatabase: {engine: postgres, version: \"17.6\", instance_class: db.t4g.micro, storage_gb: 20}\nenvironments:\n  prod:\n    database: {encrypted: false}\n";
+    let unwaived = spec_file("unwaived", base);
+    let stderr = one_line_error(&["template", unwaived.to_str().unwrap(), "--env", "prod"]);
+    assert!(
+        stderr.contains("rds_storage_encrypted (Database: RDS storage must be encrypted"),
+        "{stderr}"
+    );
+    let waived = spec_file("waived", &format!("{base}    waivers: [{{rule: rds_storage_encrypted, reason: \"public data only; reviewed by security\"}}]\n"));
+    ferry()
+        .args(["template", waived.to_str().unwrap(), "--env", "prod"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "policy rule rds_storage_encrypted waived: public data only",
+        ));
+}
+
+#[test]
+fn bad_environments_and_regions_are_named() {
+    let spec = format!("{EXAMPLES}/shop.json");
+    assert!(one_line_error(&["plan", &spec, "--env", "qa"])
+        .contains("environments.qa.profile: is required"));
+    assert!(
+        one_line_error(&["plan", &spec, "--env", "dev", "--region", "mars-1"])
+            .contains("--region: region: the pricing catalog has no prices for 'mars-1'")
+    );
+    assert!(
+        one_line_error(&["plan", "/nonexistent/spec.json", "--env", "dev"])
+            .contains("/nonexistent/spec.json: cannot read")
+    );
 }

@@ -4,13 +4,12 @@
 use crate::handler::Deps;
 use crate::problem::Problem;
 use chrono::Utc;
-use ferry_core::model::{
-    App, Environment, EnvironmentSpec, PromotionStatus, Release, StepOutcome, StepRecord,
-};
+use ferry_core::model::{App, Environment, PromotionStatus, Release, StepOutcome, StepRecord};
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId};
 use ferry_core::ports::{Completion, StoreError};
 use ferry_core::promotion::{self, CreateError, PromotionRequest};
-use ferry_core::ValidationErrors;
+use ferry_core::spec::AppSpec;
+use ferry_core::{FieldError, ValidationErrors};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -159,11 +158,43 @@ pub async fn put_environment(
         errors.push("body", "must be a JSON object");
     }
     let spec = match body.get("spec") {
-        Some(spec) => EnvironmentSpec::parse("spec", spec)
-            .map_err(|e| errors.0.extend(e.0))
-            .ok(),
+        Some(document) => match AppSpec::from_document(document.clone()) {
+            Ok(parsed) if parsed.app != app => {
+                errors.push(
+                    "spec.app",
+                    format!(
+                        "'{}' does not match the app in the path ('{app}')",
+                        parsed.app
+                    ),
+                );
+                None
+            }
+            Ok(parsed) => match parsed.environment(env.as_str()) {
+                Ok(resolved) => Some(resolved),
+                Err(e) => {
+                    errors.0.extend(
+                        e.0.into_iter()
+                            .map(|f| FieldError::new(format!("spec.{}", f.field), f.message)),
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                errors.0.extend(e.0.into_iter().map(|f| {
+                    FieldError::new(
+                        if f.field == "spec" {
+                            f.field
+                        } else {
+                            format!("spec.{}", f.field)
+                        },
+                        f.message,
+                    )
+                }));
+                None
+            }
+        },
         None => {
-            errors.push("spec", "is required");
+            errors.push("spec", "is required: the app spec (see `ferry schema`)");
             None
         }
     };
@@ -226,6 +257,13 @@ pub async fn put_environment(
             updated_at: Utc::now(),
         },
     };
+    // A spec whose template breaks a policy rule it does not waive is refused here, not
+    // at deploy time.
+    if let Err(error) =
+        ferry_core::template::render(&next, next.deployed_release.as_ref(), next.live_colour)
+    {
+        return Err(Problem::invalid("spec", error.to_string()));
+    }
     let stored = deps
         .store
         .put_environment(&next, expected)

@@ -84,7 +84,7 @@ impl Harness {
     /// shop with dev (released) and staging.
     async fn seeded() -> Self {
         let h = Self::new();
-        let spec = json!({"services": [{"name": "web", "port": 8080, "cpu": 256, "memory": 512}]});
+        let spec = shop_spec();
         assert_eq!(h.send("PUT", "/apps/shop", None, &[]).await.0, 201);
         for env in ["dev", "staging"] {
             assert_eq!(
@@ -111,6 +111,10 @@ impl Harness {
         assert_eq!(status, 200);
         h
     }
+}
+
+fn shop_spec() -> Value {
+    json!({"app": "shop", "services": [{"name": "web", "image": "repo/web", "port": 8080, "cpu": 256, "memory": 512}]})
 }
 
 fn promotion_body() -> Value {
@@ -298,32 +302,100 @@ async fn when_the_workflow_cannot_start_the_lock_is_released() {
 #[tokio::test]
 async fn environment_specs_report_every_error_with_its_path() {
     let h = Harness::seeded().await;
-    let spec = json!({"services": [{"name": "web", "port": 80, "cpu": 300, "memory": 512}], "cache": {"engine": "memcached", "node_type": "cache.t4g.micro"}});
+    let mut spec = shop_spec();
+    spec["services"][0]["cpu"] = json!(300);
+    spec["services"][0]["environment"] = json!({"DB_PASSWORD": "hunter2"});
     let (_, body, response) = h
         .send(
             "PUT",
             "/apps/shop/environments/qa",
+            Some(json!({"spec": shop_spec()})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "spec.environments.qa.profile");
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/dev",
             Some(json!({"spec": spec})),
             &[],
         )
         .await;
     assert_problem(&response, &body, 400, "spec.services[0].cpu");
-    assert_problem(&response, &body, 400, "spec.cache.engine");
+    assert_problem(
+        &response,
+        &body,
+        400,
+        "spec.services[0].environment.DB_PASSWORD",
+    );
+    let mut spec = shop_spec();
+    spec["services"][0]["port"] = json!("80");
+    spec["cache"] =
+        json!({"engine": "memcached", "version": "1.6", "node_type": "cache.t4g.micro"});
+    spec["colour"] = json!("red");
     let (_, body, response) = h
         .send(
             "PUT",
-            "/apps/shop/environments/qa",
-            Some(json!({"spec": {"services": [{"name": "web", "port": "80"}]}})),
+            "/apps/shop/environments/dev",
+            Some(json!({"spec": spec})),
             &[],
         )
         .await;
     assert_problem(&response, &body, 400, "spec.services[0].port");
+    assert_problem(&response, &body, 400, "spec.cache.engine");
+    assert_problem(&response, &body, 400, "spec.colour");
+    let mut other = shop_spec();
+    other["app"] = json!("other");
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/dev",
+            Some(json!({"spec": other})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "spec.app");
+}
+
+#[tokio::test]
+async fn a_prod_override_that_turns_off_encryption_needs_a_waiver() {
+    let h = Harness::seeded().await;
+    let mut spec = shop_spec();
+    spec["database"] = json!({"engine": "postgres", "version": "17.6", "instance_class": "db.t4g.micro", "storage_gb": 20});
+    spec["environments"] = json!({"prod": {"database": {"encrypted": false}}});
+    let (status, body, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/prod",
+            Some(json!({"spec": spec.clone()})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("rds_storage_encrypted"),
+        "{body}"
+    );
+    spec["environments"]["prod"]["waivers"] = json!([{"rule": "rds_storage_encrypted", "reason": "public open data only, reviewed by security"}]);
+    let (status, body, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/prod",
+            Some(json!({"spec": spec})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
 }
 
 #[tokio::test]
 async fn environment_updates_are_optimistic() {
     let h = Harness::seeded().await;
-    let spec = json!({"services": []});
+    let spec = shop_spec();
     let (status, _, _) = h
         .send(
             "PUT",

@@ -94,13 +94,30 @@ fn number(value: &Value) -> Option<f64> {
 }
 
 /// Types that are free by themselves (their cost lands elsewhere, or nowhere).
-const FREE_TYPES: [&str; 6] = [
+const FREE_TYPES: [&str; 23] = [
     "AWS::EC2::VPC",
     "AWS::EC2::Subnet",
-    "AWS::ECS::Cluster",
-    "AWS::ECS::TaskDefinition",
-    "AWS::Logs::LogGroup",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::Route",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::VPCGatewayAttachment",
     "AWS::EC2::SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress",
+    "AWS::EC2::SecurityGroupEgress",
+    "AWS::ECS::Cluster",
+    "AWS::ECS::ClusterCapacityProviderAssociations",
+    "AWS::ECS::TaskDefinition",
+    "AWS::IAM::Role",
+    "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::ElasticLoadBalancingV2::Listener",
+    "AWS::ElasticLoadBalancingV2::ListenerRule",
+    "AWS::RDS::DBSubnetGroup",
+    "AWS::ElastiCache::SubnetGroup",
+    "AWS::S3::BucketPolicy",
+    "AWS::ApplicationAutoScaling::ScalableTarget",
+    "AWS::ApplicationAutoScaling::ScalingPolicy",
+    "AWS::EC2::FlowLog",
 ];
 
 pub fn estimate(template: &Value, catalog: &Catalog) -> CostEstimate {
@@ -119,6 +136,8 @@ pub fn estimate(template: &Value, catalog: &Catalog) -> CostEstimate {
             }
             "AWS::RDS::DBInstance" => price_rds(id, props, catalog, &mut advice),
             k if FREE_TYPES.contains(&k) => continue,
+            // Gateway endpoints (S3, DynamoDB) are free; interface endpoints are not.
+            "AWS::EC2::VPCEndpoint" if props["VpcEndpointType"] == "Gateway" => continue,
             _ => None,
         };
         match priced {

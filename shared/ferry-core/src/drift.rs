@@ -57,7 +57,9 @@ pub fn compare(stack_name: &str, expected: &Value, deployed: Option<&Value>) -> 
         let drift = match (want.get(id), have.get(id)) {
             (Some(_), None) => Some((DriftKind::Missing, vec![])),
             (None, Some(_)) => Some((DriftKind::Unexpected, vec![])),
-            (Some(w), Some(h)) if w != h => Some((DriftKind::Modified, changed_properties(w, h))),
+            (Some(w), Some(h)) if !equivalent(w, h) => {
+                Some((DriftKind::Modified, changed_properties(w, h)))
+            }
             _ => None,
         };
         if let Some((kind, properties)) = drift {
@@ -80,6 +82,33 @@ pub fn compare(stack_name: &str, expected: &Value, deployed: Option<&Value>) -> 
     }
 }
 
+/// Equal as CloudFormation reads them: `10`, `10.0` and `"10"` are one value (templates
+/// pass through JSON, YAML and DynamoDB, which each spell numbers their own way).
+fn equivalent(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| equivalent(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| equivalent(v, w))
+        }
+        _ => match (as_number(a), as_number(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
+    }
+}
+
+fn as_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
 fn changed_properties(want: &Value, have: &Value) -> Vec<String> {
     let mut changed = BTreeSet::new();
     if want["Type"] != have["Type"] {
@@ -89,7 +118,11 @@ fn changed_properties(want: &Value, have: &Value) -> Vec<String> {
     let wp = want["Properties"].as_object().unwrap_or(&empty);
     let hp = have["Properties"].as_object().unwrap_or(&empty);
     for key in wp.keys().chain(hp.keys()) {
-        if wp.get(key) != hp.get(key) {
+        if !wp
+            .get(key)
+            .zip(hp.get(key))
+            .is_some_and(|(w, h)| equivalent(w, h))
+        {
             changed.insert(key.clone());
         }
     }
@@ -125,6 +158,21 @@ mod tests {
                 ("Cluster", DriftKind::Missing, vec![]),
                 ("Vpc", DriftKind::Modified, vec!["CidrBlock".to_owned()]),
             ]
+        );
+    }
+
+    #[test]
+    fn numbers_spelled_differently_are_not_drift() {
+        let expected = json!({"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"AllocatedStorage": "20", "Threshold": 10.0}}}});
+        let deployed = json!({"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"AllocatedStorage": 20, "Threshold": 10}}}});
+        assert_eq!(
+            compare("s", &expected, Some(&deployed)).status,
+            DriftStatus::InSync
+        );
+        let changed = json!({"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"AllocatedStorage": 30, "Threshold": 10}}}});
+        assert_eq!(
+            compare("s", &expected, Some(&changed)).resources[0].properties,
+            ["AllocatedStorage"]
         );
     }
 

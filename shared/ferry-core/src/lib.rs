@@ -9,8 +9,11 @@ pub mod jobs;
 pub mod memory;
 pub mod model;
 pub mod names;
+pub mod policy;
 pub mod ports;
+pub mod profile;
 pub mod promotion;
+pub mod spec;
 pub mod template;
 pub mod validation;
 

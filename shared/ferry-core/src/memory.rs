@@ -371,12 +371,20 @@ impl crate::ports::DeployedStacks for InMemoryStacks {
     }
 }
 
-/// Test and demo data: app `shop` with `dev` (a web service and a postgres database,
-/// with a release) and `staging` (same spec, nothing deployed).
+/// The spec of the test and demo app: a web service and a postgres database.
+pub const SHOP_SPEC: &str = r#"{
+  "app": "shop",
+  "services": [{"name": "web", "image": "public.ecr.aws/docker/library/nginx:stable", "port": 8080, "cpu": 512, "memory": 1024, "desired_count": 2, "health_check_path": "/health"}],
+  "database": {"engine": "postgres", "version": "17.6", "instance_class": "db.t4g.micro", "storage_gb": 20}
+}"#;
+
+/// Test and demo data: app `shop` with `dev` (with a release) and `staging` (nothing
+/// deployed), both from [`SHOP_SPEC`].
 pub async fn seed_shop(store: &dyn Store) -> Result<(), StoreError> {
-    use crate::model::{DatabaseSpec, EnvironmentSpec, Release, ServiceSpec};
+    use crate::model::Release;
     use crate::names::{Colour, ImageRef};
-    let app = AppName::parse("app", "shop").expect("valid");
+    let spec = crate::spec::AppSpec::parse(SHOP_SPEC).expect("the shop spec is valid");
+    let app = spec.app.clone();
     store
         .create_app(&App {
             name: app.clone(),
@@ -396,22 +404,8 @@ pub async fn seed_shop(store: &dyn Store) -> Result<(), StoreError> {
                 &Environment {
                     stack_name: Environment::default_stack_name(&app, &env),
                     app: app.clone(),
+                    spec: spec.environment(name).expect("resolves"),
                     name: env,
-                    spec: EnvironmentSpec {
-                        services: vec![ServiceSpec {
-                            name: "web".into(),
-                            port: 8080,
-                            cpu: 512,
-                            memory: 1024,
-                            desired_count: 2,
-                        }],
-                        database: Some(DatabaseSpec {
-                            engine: "postgres".into(),
-                            instance_class: "db.t4g.micro".into(),
-                            storage_gb: 20,
-                        }),
-                        cache: None,
-                    },
                     deployed_release: release,
                     live_colour: Colour::Blue,
                     active_promotion: None,

@@ -1,10 +1,15 @@
-//! Environment spec -> CloudFormation. This is the thin first cut (issue 3 grows it to a
-//! full production template); it already emits the shape later work relies on: blue and
-//! green services per Ferry service, with only the live colour running tasks.
+//! Environment spec -> CloudFormation: the template a senior AWS engineer would write by
+//! hand, for one environment, with blue and green services behind one ALB. Output is
+//! deterministic (objects are sorted maps), so the same spec gives byte-identical JSON.
 
 use crate::model::{Environment, Release};
 use crate::names::Colour;
+use crate::policy::{self, PolicyError, PolicyReport};
+use crate::profile::NatPolicy;
+use crate::spec::{EnvironmentSpec, ServiceSpec};
 use serde_json::{json, Map, Value};
+
+const AZ_LETTERS: [&str; 3] = ["A", "B", "C"];
 
 /// Logical ids are CamelCase; service names are kebab-case.
 pub fn logical_id(prefix: &str, name: &str, suffix: &str) -> String {
@@ -21,14 +26,6 @@ pub fn logical_id(prefix: &str, name: &str, suffix: &str) -> String {
     format!("{prefix}{camel}{suffix}")
 }
 
-fn tags(env: &Environment) -> Value {
-    json!([
-        {"Key": "ferry:app", "Value": env.app.as_str()},
-        {"Key": "ferry:env", "Value": env.name.as_str()},
-        {"Key": "ferry:managed-by", "Value": "ferry"},
-    ])
-}
-
 fn colour_title(colour: Colour) -> &'static str {
     match colour {
         Colour::Blue => "Blue",
@@ -36,191 +33,891 @@ fn colour_title(colour: Colour) -> &'static str {
     }
 }
 
-/// The template for `env` running `release` (or a placeholder image before the first
-/// release) with traffic on `live`.
-pub fn generate(env: &Environment, release: Option<&Release>, live: Colour) -> Value {
-    let mut resources = Map::new();
-    let tags = tags(env);
-    let image = release.map_or("public.ecr.aws/docker/library/busybox:stable", |r| {
-        r.image.as_str()
-    });
-
-    resources.insert(
-        "Vpc".into(),
-        json!({"Type": "AWS::EC2::VPC", "Properties": {
-            "CidrBlock": "10.0.0.0/16", "EnableDnsHostnames": true, "EnableDnsSupport": true, "Tags": tags}}),
-    );
-    for (i, az) in ["a", "b"].iter().enumerate() {
-        resources.insert(
-            format!("PrivateSubnet{}", az.to_uppercase()),
-            json!({"Type": "AWS::EC2::Subnet", "Properties": {
-                "VpcId": {"Ref": "Vpc"},
-                "CidrBlock": format!("10.0.{}.0/24", i + 10),
-                "AvailabilityZone": {"Fn::Select": [i, {"Fn::GetAZs": ""}]},
-                "Tags": tags}}),
-        );
-    }
-    resources.insert(
-        "Cluster".into(),
-        json!({"Type": "AWS::ECS::Cluster", "Properties": {"Tags": tags}}),
-    );
-
-    for service in &env.spec.services {
-        let task = logical_id("", &service.name, "TaskDefinition");
-        let logs = logical_id("", &service.name, "LogGroup");
-        resources.insert(
-            logs.clone(),
-            json!({"Type": "AWS::Logs::LogGroup", "Properties": {
-                "LogGroupName": format!("/ferry/{}/{}/{}", env.app, env.name, service.name),
-                "RetentionInDays": 30}}),
-        );
-        resources.insert(
-            task.clone(),
-            json!({"Type": "AWS::ECS::TaskDefinition", "Properties": {
-                "Family": format!("{}-{}-{}", env.app, env.name, service.name),
-                "Cpu": service.cpu.to_string(),
-                "Memory": service.memory.to_string(),
-                "NetworkMode": "awsvpc",
-                "RequiresCompatibilities": ["FARGATE"],
-                "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},
-                "ContainerDefinitions": [{
-                    "Name": service.name,
-                    "Image": image,
-                    "PortMappings": [{"ContainerPort": service.port}],
-                    "LogConfiguration": {"LogDriver": "awslogs", "Options": {
-                        "awslogs-group": {"Ref": logs},
-                        "awslogs-region": {"Ref": "AWS::Region"},
-                        "awslogs-stream-prefix": service.name}}
-                }],
-                "Tags": tags}}),
-        );
-        for colour in [Colour::Blue, Colour::Green] {
-            let desired = if colour == live {
-                service.desired_count
-            } else {
-                0
-            };
-            resources.insert(
-                logical_id(
-                    "",
-                    &service.name,
-                    &format!("{}Service", colour_title(colour)),
-                ),
-                json!({"Type": "AWS::ECS::Service", "Properties": {
-                    "Cluster": {"Ref": "Cluster"},
-                    "LaunchType": "FARGATE",
-                    "TaskDefinition": {"Ref": task},
-                    "DesiredCount": desired,
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {
-                        "Subnets": [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}],
-                        "AssignPublicIp": "DISABLED"}},
-                    "Tags": tags}}),
-            );
-        }
-    }
-
-    if let Some(db) = &env.spec.database {
-        resources.insert(
-            "Database".into(),
-            json!({"Type": "AWS::RDS::DBInstance", "Properties": {
-                "Engine": db.engine,
-                "DBInstanceClass": db.instance_class,
-                "AllocatedStorage": db.storage_gb.to_string(),
-                "StorageType": "gp3",
-                "StorageEncrypted": true,
-                "MultiAZ": env.name.as_str() == "prod",
-                "ManageMasterUserPassword": true,
-                "MasterUsername": "ferry",
-                "PubliclyAccessible": false,
-                "Tags": tags}}),
-        );
-    }
-    if let Some(cache) = &env.spec.cache {
-        resources.insert(
-            "Cache".into(),
-            json!({"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {
-                "ReplicationGroupDescription": format!("{} {} cache", env.app, env.name),
-                "Engine": cache.engine,
-                "CacheNodeType": cache.node_type,
-                "NumCacheClusters": if env.name.as_str() == "prod" { 2 } else { 1 },
-                "AtRestEncryptionEnabled": true,
-                "TransitEncryptionEnabled": true,
-                "Tags": tags}}),
-        );
-    }
-
-    json!({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": format!("Ferry environment {}/{} (generated; do not edit by hand)", env.app, env.name),
-        "Resources": resources,
-        "Outputs": {
-            "ClusterName": {"Value": {"Ref": "Cluster"}},
-            "VpcId": {"Value": {"Ref": "Vpc"}},
-            "LiveColour": {"Value": live.to_string()},
-        }
-    })
+fn r(id: &str) -> Value {
+    json!({"Ref": id})
+}
+fn att(id: &str, attribute: &str) -> Value {
+    json!({"Fn::GetAtt": [id, attribute]})
+}
+fn sub(text: &str) -> Value {
+    json!({"Fn::Sub": text})
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{EnvironmentSpec, ServiceSpec};
-    use crate::names::{AppName, EnvName};
+/// ELB access-log delivery accounts for the regions that predate the log-delivery
+/// service principal (AWS docs, "Enable access logs for your Application Load Balancer").
+const ELB_ACCOUNTS: [(&str, &str); 10] = [
+    ("us-east-1", "127311923021"),
+    ("us-east-2", "033677994240"),
+    ("us-west-1", "027434742980"),
+    ("us-west-2", "797873946194"),
+    ("eu-west-1", "156460612806"),
+    ("eu-west-2", "652711504416"),
+    ("eu-central-1", "054676820928"),
+    ("ap-southeast-1", "114774131450"),
+    ("ap-southeast-2", "783225319266"),
+    ("ap-northeast-1", "582318560864"),
+];
 
-    pub(crate) fn env_with_web() -> Environment {
-        Environment {
-            app: AppName::parse("app", "shop").unwrap(),
-            name: EnvName::parse("env", "dev").unwrap(),
-            spec: EnvironmentSpec {
-                services: vec![ServiceSpec {
-                    name: "web-api".into(),
-                    port: 8080,
-                    cpu: 512,
-                    memory: 1024,
-                    desired_count: 2,
-                }],
-                database: None,
-                cache: None,
-            },
-            stack_name: "ferry-shop-dev".into(),
-            deployed_release: None,
-            live_colour: Colour::Blue,
-            active_promotion: None,
-            version: 1,
-            updated_at: chrono::Utc::now(),
+struct Builder<'a> {
+    env: &'a Environment,
+    spec: &'a EnvironmentSpec,
+    resources: Map<String, Value>,
+    outputs: Map<String, Value>,
+    tags: Value,
+}
+
+impl Builder<'_> {
+    fn add(&mut self, id: &str, kind: &str, properties: Value) -> &mut Map<String, Value> {
+        self.resources.insert(
+            id.to_owned(),
+            json!({"Type": kind, "Properties": properties}),
+        );
+        self.resources
+            .get_mut(id)
+            .and_then(Value::as_object_mut)
+            .expect("just inserted")
+    }
+
+    fn output(&mut self, name: &str, value: Value, description: &str) {
+        self.outputs.insert(
+            name.to_owned(),
+            json!({"Description": description, "Value": value, "Export": {"Name": sub(&format!("${{AWS::StackName}}-{name}"))}}),
+        );
+    }
+
+    fn azs(&self) -> &'static [&'static str] {
+        &AZ_LETTERS[..usize::from(self.spec.profile.az_count)]
+    }
+
+    fn alarm_name(&self, check: &str) -> String {
+        format!("ferry/{}/{}/{check}", self.env.app, self.env.name)
+    }
+}
+
+/// The template for `env` running `release` (the spec's images before the first
+/// release), with traffic on `live`. Policy is not checked here; see [`render`].
+pub fn generate(env: &Environment, release: Option<&Release>, live: Colour) -> Value {
+    let spec = &env.spec;
+    let mut b = Builder {
+        env,
+        spec,
+        resources: Map::new(),
+        outputs: Map::new(),
+        tags: json!([
+            {"Key": "ferry:app", "Value": env.app.as_str()},
+            {"Key": "ferry:env", "Value": env.name.as_str()},
+            {"Key": "ferry:managed-by", "Value": "ferry"},
+        ]),
+    };
+    network(&mut b);
+    load_balancer(&mut b);
+    cluster(&mut b);
+    for (index, service) in spec.services.iter().enumerate() {
+        ecs_service(&mut b, index, service, release, live);
+    }
+    if spec.database.is_some() {
+        database(&mut b);
+    }
+    if spec.cache.is_some() {
+        cache(&mut b);
+    }
+    alarms_and_dashboard(&mut b, live);
+
+    let mut template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!("Ferry environment {}/{} ({} profile). Generated by Ferry; edit the spec, not this file.", env.app, env.name, spec.profile_name),
+        "Metadata": {"Ferry": {"App": env.app.as_str(), "Environment": env.name.as_str(), "Profile": spec.profile_name.to_string(), "LiveColour": live.to_string()}},
+        "Parameters": {
+            "CertificateArn": {
+                "Type": "String",
+                "Description": "ACM certificate for the HTTPS listener",
+                "AllowedPattern": "^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$",
+                "ConstraintDescription": "an ACM certificate ARN"
+            }
+        },
+        "Resources": b.resources,
+        "Outputs": b.outputs,
+    });
+    if spec.profile.alb_access_logs {
+        let mapping: Map<String, Value> = ELB_ACCOUNTS
+            .iter()
+            .map(|(region, account)| (region.to_string(), json!({"Account": account})))
+            .collect();
+        template["Mappings"] = json!({"ElbLogDelivery": mapping});
+    }
+    template
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RenderError {
+    #[error("the template breaks {} policy rule(s): {}", .0.violations.len(), describe_violations(.0))]
+    Policy(PolicyReport),
+    #[error(transparent)]
+    Engine(#[from] PolicyError),
+}
+
+fn describe_violations(report: &PolicyReport) -> String {
+    report
+        .violations
+        .iter()
+        .map(|v| {
+            format!(
+                "{} ({}); waive it under environments.<env>.waivers with a reason if intended",
+                v.rule,
+                v.messages.join("; ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// [`generate`], then the policy rules: a violation the environment did not waive is
+/// an error. The report lists what was waived, and why.
+pub fn render(
+    env: &Environment,
+    release: Option<&Release>,
+    live: Colour,
+) -> Result<(Value, PolicyReport), RenderError> {
+    let template = generate(env, release, live);
+    let report = policy::check(&template, &env.spec.waivers)?;
+    if report.violations.is_empty() {
+        Ok((template, report))
+    } else {
+        Err(RenderError::Policy(report))
+    }
+}
+
+fn network(b: &mut Builder) {
+    let tags = b.tags.clone();
+    let profile = b.spec.profile.clone();
+    b.add("Vpc", "AWS::EC2::VPC", json!({"CidrBlock": "10.0.0.0/16", "EnableDnsHostnames": true, "EnableDnsSupport": true, "Tags": tags}));
+    b.add(
+        "InternetGateway",
+        "AWS::EC2::InternetGateway",
+        json!({"Tags": tags}),
+    );
+    b.add(
+        "InternetGatewayAttachment",
+        "AWS::EC2::VPCGatewayAttachment",
+        json!({"VpcId": r("Vpc"), "InternetGatewayId": r("InternetGateway")}),
+    );
+    b.add(
+        "PublicRouteTable",
+        "AWS::EC2::RouteTable",
+        json!({"VpcId": r("Vpc"), "Tags": tags}),
+    );
+    b.add("PublicDefaultRoute", "AWS::EC2::Route", json!({"RouteTableId": r("PublicRouteTable"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r("InternetGateway")}))
+        .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
+    b.add(
+        "IsolatedRouteTable",
+        "AWS::EC2::RouteTable",
+        json!({"VpcId": r("Vpc"), "Tags": tags}),
+    );
+
+    let azs = b.azs();
+    for (i, az) in azs.iter().enumerate() {
+        let zone = json!({"Fn::Select": [i, {"Fn::GetAZs": ""}]});
+        for (tier, cidr, table) in [
+            (
+                "Public",
+                format!("10.0.{i}.0/24"),
+                "PublicRouteTable".to_owned(),
+            ),
+            (
+                "Private",
+                format!("10.0.{}.0/20", (i + 1) * 16),
+                format!("PrivateRouteTable{az}"),
+            ),
+            (
+                "Isolated",
+                format!("10.0.{}.0/24", 200 + i),
+                "IsolatedRouteTable".to_owned(),
+            ),
+        ] {
+            let subnet = format!("{tier}Subnet{az}");
+            b.add(&subnet, "AWS::EC2::Subnet", json!({"VpcId": r("Vpc"), "CidrBlock": cidr, "AvailabilityZone": zone, "MapPublicIpOnLaunch": false, "Tags": tags}));
+            b.add(
+                &format!("{subnet}RouteTableAssociation"),
+                "AWS::EC2::SubnetRouteTableAssociation",
+                json!({"SubnetId": r(&subnet), "RouteTableId": r(&table)}),
+            );
+        }
+        b.add(
+            &format!("PrivateRouteTable{az}"),
+            "AWS::EC2::RouteTable",
+            json!({"VpcId": r("Vpc"), "Tags": tags}),
+        );
+        let nat = match profile.nat {
+            NatPolicy::None => None,
+            NatPolicy::Single => Some("A"),
+            NatPolicy::PerAz => Some(*az),
+        };
+        if let Some(nat_az) = nat {
+            if nat_az == *az {
+                b.add(
+                    &format!("NatEip{az}"),
+                    "AWS::EC2::EIP",
+                    json!({"Domain": "vpc", "Tags": tags}),
+                )
+                .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
+                b.add(&format!("NatGateway{az}"), "AWS::EC2::NatGateway", json!({"SubnetId": r(&format!("PublicSubnet{az}")), "AllocationId": att(&format!("NatEip{az}"), "AllocationId"), "Tags": tags}));
+            }
+            b.add(&format!("PrivateDefaultRoute{az}"), "AWS::EC2::Route", json!({"RouteTableId": r(&format!("PrivateRouteTable{az}")), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r(&format!("NatGateway{nat_az}"))}));
         }
     }
+    let mut route_tables: Vec<Value> = azs
+        .iter()
+        .map(|az| r(&format!("PrivateRouteTable{az}")))
+        .collect();
+    route_tables.push(r("IsolatedRouteTable"));
+    b.add("S3GatewayEndpoint", "AWS::EC2::VPCEndpoint", json!({
+        "VpcId": r("Vpc"), "VpcEndpointType": "Gateway", "ServiceName": sub("com.amazonaws.${AWS::Region}.s3"), "RouteTableIds": route_tables}));
 
-    #[test]
-    fn only_the_live_colour_runs_tasks() {
-        let template = generate(&env_with_web(), None, Colour::Green);
-        let resources = &template["Resources"];
-        assert_eq!(
-            resources["WebApiGreenService"]["Properties"]["DesiredCount"],
-            2
-        );
-        assert_eq!(
-            resources["WebApiBlueService"]["Properties"]["DesiredCount"],
-            0
-        );
-        assert_eq!(template["Outputs"]["LiveColour"]["Value"], "green");
-    }
-
-    #[test]
-    fn every_taggable_resource_names_app_and_env() {
-        let template = generate(&env_with_web(), None, Colour::Blue);
-        for (id, resource) in template["Resources"].as_object().unwrap() {
-            if resource["Type"] == "AWS::Logs::LogGroup" {
-                continue;
-            }
-            let tags = resource["Properties"]["Tags"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{id} has no tags"));
-            assert!(
-                tags.iter()
-                    .any(|t| t["Key"] == "ferry:app" && t["Value"] == "shop"),
-                "{id}"
+    if profile.nat == NatPolicy::None {
+        // No NAT: tasks reach ECR, CloudWatch Logs and their secrets through endpoints.
+        b.add("EndpointSecurityGroup", "AWS::EC2::SecurityGroup", json!({
+            "GroupDescription": "VPC interface endpoints, reachable from the services",
+            "VpcId": r("Vpc"),
+            "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "HTTPS from the services"}],
+            "Tags": tags}));
+        let mut services = vec![
+            ("EcrApi", "ecr.api"),
+            ("EcrDkr", "ecr.dkr"),
+            ("Logs", "logs"),
+        ];
+        let secrets: Vec<&String> = b
+            .spec
+            .services
+            .iter()
+            .flat_map(|s| s.secrets.values())
+            .collect();
+        if secrets.iter().any(|s| s.contains(":secretsmanager:")) {
+            services.push(("SecretsManager", "secretsmanager"));
+        }
+        if secrets.iter().any(|s| s.contains(":ssm:")) {
+            services.push(("Ssm", "ssm"));
+        }
+        let subnets: Vec<Value> = azs
+            .iter()
+            .map(|az| r(&format!("PrivateSubnet{az}")))
+            .collect();
+        for (id, service) in services {
+            b.add(
+                &format!("{id}Endpoint"),
+                "AWS::EC2::VPCEndpoint",
+                json!({
+                "VpcId": r("Vpc"), "VpcEndpointType": "Interface", "PrivateDnsEnabled": true,
+                "ServiceName": sub(&format!("com.amazonaws.${{AWS::Region}}.{service}")),
+                "SubnetIds": subnets, "SecurityGroupIds": [r("EndpointSecurityGroup")]}),
             );
         }
     }
+    if profile.flow_logs {
+        b.add(
+            "FlowLogGroup",
+            "AWS::Logs::LogGroup",
+            json!({"RetentionInDays": profile.log_retention_days, "Tags": tags}),
+        );
+        b.add("FlowLogRole", "AWS::IAM::Role", json!({
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "flow-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], "Resource": att("FlowLogGroup", "Arn")}]}}],
+            "Tags": tags}));
+        b.add("FlowLog", "AWS::EC2::FlowLog", json!({
+            "ResourceId": r("Vpc"), "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
+            "LogGroupName": r("FlowLogGroup"), "DeliverLogsPermissionArn": att("FlowLogRole", "Arn"), "Tags": tags}));
+    }
+    b.output("VpcId", r("Vpc"), "The environment's VPC");
+    b.output("PrivateSubnets", json!({"Fn::Join": [",", azs.iter().map(|az| r(&format!("PrivateSubnet{az}"))).collect::<Vec<_>>()]}), "Subnets the services run in");
+}
+
+fn load_balancer(b: &mut Builder) {
+    let tags = b.tags.clone();
+    let profile = b.spec.profile.clone();
+    let ports: Vec<u16> = {
+        let mut p: Vec<u16> = b.spec.services.iter().map(|s| s.port).collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    };
+    b.add("AlbSecurityGroup", "AWS::EC2::SecurityGroup", json!({
+        "GroupDescription": "The load balancer: HTTPS (and HTTP) from anywhere",
+        "VpcId": r("Vpc"),
+        "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "HTTPS"},
+            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0", "Description": if profile.allow_http { "HTTP (dev)" } else { "HTTP, redirected to HTTPS" }},
+        ],
+        "Tags": tags}));
+    for port in &ports {
+        b.add(&format!("AlbToServiceEgress{port}"), "AWS::EC2::SecurityGroupEgress", json!({
+            "GroupId": r("AlbSecurityGroup"), "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+            "DestinationSecurityGroupId": r("ServiceSecurityGroup"), "Description": "to the services"}));
+        b.add(&format!("ServiceFromAlbIngress{port}"), "AWS::EC2::SecurityGroupIngress", json!({
+            "GroupId": r("ServiceSecurityGroup"), "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+            "SourceSecurityGroupId": r("AlbSecurityGroup"), "Description": "from the load balancer"}));
+    }
+    let mut alb = json!({
+        "Type": "application", "Scheme": "internet-facing",
+        "Subnets": b.azs().iter().map(|az| r(&format!("PublicSubnet{az}"))).collect::<Vec<_>>(),
+        "SecurityGroups": [r("AlbSecurityGroup")],
+        "LoadBalancerAttributes": [
+            {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.enabled", "Value": if profile.alb_access_logs { "true" } else { "false" }},
+        ],
+        "Tags": tags});
+    if profile.alb_access_logs {
+        alb["LoadBalancerAttributes"]
+            .as_array_mut()
+            .expect("array")
+            .push(json!({"Key": "access_logs.s3.bucket", "Value": r("AccessLogBucket")}));
+        b.add("AccessLogBucket", "AWS::S3::Bucket", json!({
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": profile.log_retention_days}]},
+            "Tags": tags}))
+            .extend([("DeletionPolicy".to_owned(), json!("Retain")), ("UpdateReplacePolicy".to_owned(), json!("Retain"))]);
+        b.add("AccessLogBucketPolicy", "AWS::S3::BucketPolicy", json!({
+            "Bucket": r("AccessLogBucket"),
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "ElbLogDelivery", "Effect": "Allow",
+                 "Principal": {"AWS": {"Fn::Sub": ["arn:${AWS::Partition}:iam::${ElbAccount}:root", {"ElbAccount": {"Fn::FindInMap": ["ElbLogDelivery", {"Ref": "AWS::Region"}, "Account"]}}]}},
+                 "Action": "s3:PutObject", "Resource": sub("${AccessLogBucket.Arn}/AWSLogs/${AWS::AccountId}/*")},
+                {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": [att("AccessLogBucket", "Arn"), sub("${AccessLogBucket.Arn}/*")],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}));
+    }
+    let lb = b.add(
+        "LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        alb,
+    );
+    if profile.alb_access_logs {
+        lb.insert("DependsOn".into(), json!("AccessLogBucketPolicy"));
+    }
+    b.output(
+        "LoadBalancerDns",
+        att("LoadBalancer", "DNSName"),
+        "Point the app's DNS name here",
+    );
+    b.output(
+        "LoadBalancerFullName",
+        att("LoadBalancer", "LoadBalancerFullName"),
+        "For CloudWatch metrics",
+    );
+}
+
+/// The forward action of one service, with traffic all on `live`.
+fn forward(service: &ServiceSpec, live: Colour) -> Value {
+    let group = |colour: Colour| {
+        json!({"TargetGroupArn": r(&logical_id("", &service.name, &format!("{}TargetGroup", colour_title(colour)))),
+               "Weight": if colour == live { 100 } else { 0 }})
+    };
+    json!([{"Type": "forward", "ForwardConfig": {"TargetGroups": [group(Colour::Blue), group(Colour::Green)]}}])
+}
+
+fn cluster(b: &mut Builder) {
+    let tags = b.tags.clone();
+    let profile = b.spec.profile.clone();
+    b.add("Cluster", "AWS::ECS::Cluster", json!({
+        "ClusterSettings": [{"Name": "containerInsights", "Value": if profile.container_insights { "enabled" } else { "disabled" }}],
+        "Tags": tags}));
+    b.add("ClusterCapacityProviders", "AWS::ECS::ClusterCapacityProviderAssociations", json!({
+        "Cluster": r("Cluster"), "CapacityProviders": ["FARGATE", "FARGATE_SPOT"],
+        "DefaultCapacityProviderStrategy": [{"CapacityProvider": if profile.fargate_spot { "FARGATE_SPOT" } else { "FARGATE" }, "Weight": 1}]}));
+    b.add("ServiceSecurityGroup", "AWS::EC2::SecurityGroup", json!({
+        "GroupDescription": "Service tasks: from the load balancer only",
+        "VpcId": r("Vpc"),
+        "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "HTTPS to AWS APIs and the internet"}],
+        "Tags": tags}));
+
+    // One execution role for the cluster's tasks: pull images, write logs, read exactly
+    // the secrets the spec names.
+    let secret_arns: Vec<&String> = {
+        let mut all: Vec<&String> = b
+            .spec
+            .services
+            .iter()
+            .flat_map(|s| s.secrets.values())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let mut policies = vec![];
+    let ssm: Vec<&&String> = secret_arns.iter().filter(|a| a.contains(":ssm:")).collect();
+    let sm: Vec<&&String> = secret_arns
+        .iter()
+        .filter(|a| a.contains(":secretsmanager:"))
+        .collect();
+    let mut statements = vec![];
+    if !ssm.is_empty() {
+        statements.push(json!({"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": ssm}));
+    }
+    if !sm.is_empty() {
+        statements.push(
+            json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": sm}),
+        );
+    }
+    if !statements.is_empty() {
+        policies.push(json!({"PolicyName": "read-secrets", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}));
+    }
+    b.add("TaskExecutionRole", "AWS::IAM::Role", json!({
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
+        "Policies": policies,
+        "Tags": tags}));
+    b.output("ClusterName", r("Cluster"), "The ECS cluster");
+}
+
+fn ecs_service(
+    b: &mut Builder,
+    index: usize,
+    service: &ServiceSpec,
+    release: Option<&Release>,
+    live: Colour,
+) {
+    let tags = b.tags.clone();
+    let profile = b.spec.profile.clone();
+    let name = &service.name;
+    let task = logical_id("", name, "TaskDefinition");
+    let logs = logical_id("", name, "LogGroup");
+    let role = logical_id("", name, "TaskRole");
+    let image = release.map_or(service.image.as_str(), |r| r.image.as_str());
+
+    b.add(
+        &logs,
+        "AWS::Logs::LogGroup",
+        json!({"RetentionInDays": profile.log_retention_days, "Tags": tags}),
+    );
+    b.add(&role, "AWS::IAM::Role", json!({
+        "Description": format!("The {name} service's own permissions; none until the app needs some"),
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"ArnLike": {"aws:SourceArn": sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")}}}]},
+        "Tags": tags}));
+    let environment: Vec<Value> = service
+        .environment
+        .iter()
+        .map(|(k, v)| json!({"Name": k, "Value": v}))
+        .collect();
+    let secrets: Vec<Value> = service
+        .secrets
+        .iter()
+        .map(|(k, v)| json!({"Name": k, "ValueFrom": v}))
+        .collect();
+    b.add(&task, "AWS::ECS::TaskDefinition", json!({
+        "Family": format!("{}-{}-{}", b.env.app, b.env.name, name),
+        "Cpu": service.cpu.to_string(),
+        "Memory": service.memory.to_string(),
+        "NetworkMode": "awsvpc",
+        "RequiresCompatibilities": ["FARGATE"],
+        "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},
+        "ExecutionRoleArn": att("TaskExecutionRole", "Arn"),
+        "TaskRoleArn": att(&role, "Arn"),
+        "ContainerDefinitions": [{
+            "Name": name,
+            "Image": image,
+            "Essential": true,
+            "PortMappings": [{"ContainerPort": service.port, "Protocol": "tcp"}],
+            "Environment": environment,
+            "Secrets": secrets,
+            "ReadonlyRootFilesystem": false,
+            "LogConfiguration": {"LogDriver": "awslogs", "Options": {
+                "awslogs-group": r(&logs), "awslogs-region": r("AWS::Region"), "awslogs-stream-prefix": name}}
+        }],
+        "Tags": tags}));
+
+    for colour in [Colour::Blue, Colour::Green] {
+        let title = colour_title(colour);
+        let group = logical_id("", name, &format!("{title}TargetGroup"));
+        b.add(&group, "AWS::ElasticLoadBalancingV2::TargetGroup", json!({
+            "VpcId": r("Vpc"), "TargetType": "ip", "Protocol": "HTTP", "Port": service.port,
+            "HealthCheckPath": service.health_check_path, "HealthCheckIntervalSeconds": 15, "HealthyThresholdCount": 2,
+            "Matcher": {"HttpCode": "200-399"},
+            "TargetGroupAttributes": [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
+            "Tags": tags}));
+        b.output(
+            &group,
+            r(&group),
+            &format!("{name}: the {colour} target group"),
+        );
+    }
+    // The first service takes everything the others' paths do not match.
+    if index == 0 {
+        b.add(
+            "HttpsListener",
+            "AWS::ElasticLoadBalancingV2::Listener",
+            json!({
+            "LoadBalancerArn": r("LoadBalancer"), "Port": 443, "Protocol": "HTTPS",
+            "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "Certificates": [{"CertificateArn": r("CertificateArn")}],
+            "DefaultActions": forward(service, live)}),
+        );
+        let http_action = if profile.allow_http {
+            forward(service, live)
+        } else {
+            json!([{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
+        };
+        b.add("HttpListener", "AWS::ElasticLoadBalancingV2::Listener", json!({
+            "LoadBalancerArn": r("LoadBalancer"), "Port": 80, "Protocol": "HTTP", "DefaultActions": http_action}));
+        b.output(
+            "HttpsListenerArn",
+            r("HttpsListener"),
+            "Promotions shift traffic on this listener",
+        );
+        b.output("HttpListenerArn", r("HttpListener"), "Port 80");
+    } else {
+        let path = service.path.clone().unwrap_or_else(|| format!("/{name}/*"));
+        let listeners: &[&str] = if profile.allow_http {
+            &["Https", "Http"]
+        } else {
+            &["Https"]
+        };
+        for listener in listeners {
+            let rule = logical_id(listener, name, "Rule");
+            let priority = index * 10 + usize::from(*listener == "Http");
+            b.add(
+                &rule,
+                "AWS::ElasticLoadBalancingV2::ListenerRule",
+                json!({
+                "ListenerArn": r(&format!("{listener}Listener")), "Priority": priority,
+                "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": [path]}}],
+                "Actions": forward(service, live)}),
+            );
+        }
+    }
+    for colour in [Colour::Blue, Colour::Green] {
+        let title = colour_title(colour);
+        let id = logical_id("", name, &format!("{title}Service"));
+        let group = logical_id("", name, &format!("{title}TargetGroup"));
+        let desired = if colour == live {
+            service.desired_count
+        } else {
+            0
+        };
+        let depends: Vec<String> = if index == 0 {
+            vec!["HttpsListener".into(), "ClusterCapacityProviders".into()]
+        } else {
+            vec![
+                logical_id("Https", name, "Rule"),
+                "ClusterCapacityProviders".into(),
+            ]
+        };
+        b.add(&id, "AWS::ECS::Service", json!({
+            "Cluster": r("Cluster"),
+            "TaskDefinition": r(&task),
+            "DesiredCount": desired,
+            "CapacityProviderStrategy": [{"CapacityProvider": if profile.fargate_spot { "FARGATE_SPOT" } else { "FARGATE" }, "Weight": 1}],
+            "DeploymentConfiguration": {"DeploymentCircuitBreaker": {"Enable": true, "Rollback": true}, "MinimumHealthyPercent": 100, "MaximumPercent": 200},
+            "HealthCheckGracePeriodSeconds": 60,
+            "LoadBalancers": [{"ContainerName": name, "ContainerPort": service.port, "TargetGroupArn": r(&group)}],
+            "NetworkConfiguration": {"AwsvpcConfiguration": {
+                "AssignPublicIp": "DISABLED",
+                "Subnets": b.azs().iter().map(|az| r(&format!("PrivateSubnet{az}"))).collect::<Vec<_>>(),
+                "SecurityGroups": [r("ServiceSecurityGroup")]}},
+            "EnableECSManagedTags": true,
+            "PropagateTags": "SERVICE",
+            "Tags": tags}))
+            .insert("DependsOn".into(), json!(depends));
+        b.output(
+            &id,
+            att(&id, "Name"),
+            &format!("{name}: the {colour} ECS service"),
+        );
+
+        if let Some(scaling) = &service.autoscaling {
+            // The idle colour scales between 0 and 0: it costs nothing outside a promotion.
+            let (min, max) = if colour == live {
+                (scaling.min, scaling.max)
+            } else {
+                (0, 0)
+            };
+            let target = logical_id("", name, &format!("{title}ScalableTarget"));
+            b.add(
+                &target,
+                "AWS::ApplicationAutoScaling::ScalableTarget",
+                json!({
+                "ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
+                "ResourceId": {"Fn::Sub": format!("service/${{Cluster}}/${{{id}.Name}}")},
+                "MinCapacity": min, "MaxCapacity": max}),
+            );
+            b.add(&logical_id("", name, &format!("{title}CpuScaling")), "AWS::ApplicationAutoScaling::ScalingPolicy", json!({
+                "PolicyName": format!("{name}-{colour}-cpu"), "PolicyType": "TargetTrackingScaling",
+                "ScalingTargetId": r(&target),
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "TargetValue": scaling.cpu_target, "ScaleInCooldown": 120, "ScaleOutCooldown": 60,
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}}));
+        }
+    }
+}
+
+fn database(b: &mut Builder) {
+    let db = b.spec.database.clone().expect("checked by the caller");
+    let tags = b.tags.clone();
+    let profile = b.spec.profile.clone();
+    let port = if db.engine == "postgres" { 5432 } else { 3306 };
+    b.add(
+        "DatabaseSubnetGroup",
+        "AWS::RDS::DBSubnetGroup",
+        json!({
+        "DBSubnetGroupDescription": "Isolated subnets: no route to or from the internet",
+        "SubnetIds": b.azs().iter().map(|az| r(&format!("IsolatedSubnet{az}"))).collect::<Vec<_>>(),
+        "Tags": tags}),
+    );
+    b.add("DatabaseSecurityGroup", "AWS::EC2::SecurityGroup", json!({
+        "GroupDescription": "The database: from the services only",
+        "VpcId": r("Vpc"),
+        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}],
+        "Tags": tags}));
+    b.add("ServiceToDatabaseEgress", "AWS::EC2::SecurityGroupEgress", json!({
+        "GroupId": r("ServiceSecurityGroup"), "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+        "DestinationSecurityGroupId": r("DatabaseSecurityGroup"), "Description": "to the database"}));
+    let family = if db.engine == "postgres" {
+        "postgres"
+    } else {
+        "mysql"
+    };
+    let mut properties = json!({
+        "Engine": family,
+        "EngineVersion": db.version,
+        "DBInstanceClass": db.instance_class,
+        "AllocatedStorage": db.storage_gb.to_string(),
+        "StorageType": "gp3",
+        "StorageEncrypted": db.encrypted,
+        "MultiAZ": profile.db_multi_az,
+        "ManageMasterUserPassword": true,
+        "MasterUsername": "ferry",
+        "PubliclyAccessible": false,
+        "DBSubnetGroupName": r("DatabaseSubnetGroup"),
+        "VPCSecurityGroups": [r("DatabaseSecurityGroup")],
+        "BackupRetentionPeriod": profile.db_backup_retention_days,
+        "DeletionProtection": profile.db_deletion_protection,
+        "CopyTagsToSnapshot": true,
+        "AutoMinorVersionUpgrade": true,
+        "EnablePerformanceInsights": profile.db_performance_insights,
+        "Tags": tags});
+    if profile.db_performance_insights {
+        properties["PerformanceInsightsRetentionPeriod"] = json!(7);
+    }
+    let keep = if profile.db_deletion_protection {
+        "Snapshot"
+    } else {
+        "Delete"
+    };
+    b.add("Database", "AWS::RDS::DBInstance", properties)
+        .extend([
+            ("DeletionPolicy".to_owned(), json!(keep)),
+            ("UpdateReplacePolicy".to_owned(), json!(keep)),
+        ]);
+    b.output(
+        "DatabaseEndpoint",
+        att("Database", "Endpoint.Address"),
+        "The database host",
+    );
+    // The managed master secret (MasterUserSecret.SecretArn) is not an output until moto,
+    // which the tests deploy to, can resolve that attribute; RDS shows it.
+}
+
+fn cache(b: &mut Builder) {
+    let cache = b.spec.cache.clone().expect("checked by the caller");
+    let tags = b.tags.clone();
+    let multi_az = b.spec.profile.cache_multi_az;
+    b.add(
+        "CacheSubnetGroup",
+        "AWS::ElastiCache::SubnetGroup",
+        json!({
+        "Description": "Isolated subnets for the cache",
+        "SubnetIds": b.azs().iter().map(|az| r(&format!("IsolatedSubnet{az}"))).collect::<Vec<_>>(),
+        "Tags": tags}),
+    );
+    b.add("CacheSecurityGroup", "AWS::EC2::SecurityGroup", json!({
+        "GroupDescription": "The cache: from the services only",
+        "VpcId": r("Vpc"),
+        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}],
+        "Tags": tags}));
+    b.add(
+        "ServiceToCacheEgress",
+        "AWS::EC2::SecurityGroupEgress",
+        json!({
+        "GroupId": r("ServiceSecurityGroup"), "IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379,
+        "DestinationSecurityGroupId": r("CacheSecurityGroup"), "Description": "to the cache"}),
+    );
+    b.add(
+        "Cache",
+        "AWS::ElastiCache::ReplicationGroup",
+        json!({
+        "ReplicationGroupDescription": format!("{} {} cache", b.env.app, b.env.name),
+        "Engine": cache.engine,
+        "EngineVersion": cache.version,
+        "CacheNodeType": cache.node_type,
+        "NumCacheClusters": if multi_az { 2 } else { 1 },
+        "AutomaticFailoverEnabled": multi_az,
+        "MultiAZEnabled": multi_az,
+        "AtRestEncryptionEnabled": cache.encrypted,
+        "TransitEncryptionEnabled": cache.encrypted,
+        "CacheSubnetGroupName": r("CacheSubnetGroup"),
+        "SecurityGroupIds": [r("CacheSecurityGroup")],
+        "Tags": tags}),
+    );
+    b.output(
+        "CacheEndpoint",
+        att("Cache", "PrimaryEndPoint.Address"),
+        "The cache's primary endpoint",
+    );
+}
+
+fn alarm(b: &mut Builder, id: &str, check: &str, description: &str, spec: Value) {
+    let mut properties = json!({
+        "AlarmName": b.alarm_name(check),
+        "AlarmDescription": description,
+        "EvaluationPeriods": 3,
+        "DatapointsToAlarm": 2,
+        "TreatMissingData": "notBreaching",
+        "ComparisonOperator": "GreaterThanThreshold",
+    });
+    properties
+        .as_object_mut()
+        .expect("object")
+        .extend(spec.as_object().cloned().unwrap_or_default());
+    b.add(id, "AWS::CloudWatch::Alarm", properties);
+}
+
+fn alarms_and_dashboard(b: &mut Builder, live: Colour) {
+    let t = b.spec.profile.alarms.clone();
+    let lb = att("LoadBalancer", "LoadBalancerFullName");
+    alarm(
+        b,
+        "Alb5xxRateAlarm",
+        "alb-5xx-rate",
+        "Share of requests answered 5xx (ALB and targets)",
+        json!({
+        "Threshold": t.alb_5xx_rate_percent,
+        "Metrics": [
+            {"Id": "rate", "Label": "5xx %", "ReturnData": true, "Expression": "100 * (FILL(elb, 0) + FILL(target, 0)) / FILL(requests, 1)"},
+            {"Id": "elb", "ReturnData": false, "MetricStat": {"Stat": "Sum", "Period": 60, "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "HTTPCode_ELB_5XX_Count", "Dimensions": [{"Name": "LoadBalancer", "Value": lb}]}}},
+            {"Id": "target", "ReturnData": false, "MetricStat": {"Stat": "Sum", "Period": 60, "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": [{"Name": "LoadBalancer", "Value": lb}]}}},
+            {"Id": "requests", "ReturnData": false, "MetricStat": {"Stat": "Sum", "Period": 60, "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "RequestCount", "Dimensions": [{"Name": "LoadBalancer", "Value": lb}]}}},
+        ]}),
+    );
+    let mut widgets = vec![
+        json!({"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {
+        "title": "Requests and 5xx", "region": "${AWS::Region}", "stat": "Sum", "period": 60,
+        "metrics": [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", "${LoadBalancer.LoadBalancerFullName}"],
+                    [".", "HTTPCode_Target_5XX_Count", ".", "."], [".", "HTTPCode_ELB_5XX_Count", ".", "."]]}}),
+    ];
+    for (i, service) in b.spec.services.clone().iter().enumerate() {
+        let name = &service.name;
+        let live_service = logical_id("", name, &format!("{}Service", colour_title(live)));
+        let live_group = logical_id("", name, &format!("{}TargetGroup", colour_title(live)));
+        alarm(
+            b,
+            &logical_id("", name, "LatencyP99Alarm"),
+            &format!("{name}-p99-latency"),
+            &format!("{name}: p99 response time"),
+            json!({
+            "Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime", "ExtendedStatistic": "p99", "Period": 60,
+            "Threshold": t.p99_latency_seconds,
+            "Dimensions": [{"Name": "LoadBalancer", "Value": lb}, {"Name": "TargetGroup", "Value": att(&live_group, "TargetGroupFullName")}]}),
+        );
+        for (metric, check, threshold) in [
+            ("CPUUtilization", "cpu", t.ecs_cpu_percent),
+            ("MemoryUtilization", "memory", t.ecs_memory_percent),
+        ] {
+            alarm(
+                b,
+                &logical_id(
+                    "",
+                    name,
+                    &format!("{}Alarm", if check == "cpu" { "Cpu" } else { "Memory" }),
+                ),
+                &format!("{name}-{check}"),
+                &format!("{name}: average {check} of the live service"),
+                json!({
+                "Namespace": "AWS/ECS", "MetricName": metric, "Statistic": "Average", "Period": 60, "Threshold": threshold,
+                "Dimensions": [{"Name": "ClusterName", "Value": r("Cluster")}, {"Name": "ServiceName", "Value": att(&live_service, "Name")}]}),
+            );
+        }
+        widgets.push(json!({"type": "metric", "x": 12 * ((i + 1) % 2), "y": 6 * (i + 1).div_euclid(2), "width": 12, "height": 6, "properties": {
+            "title": format!("{name}: CPU and memory"), "region": "${AWS::Region}", "stat": "Average", "period": 60,
+            "metrics": [["AWS/ECS", "CPUUtilization", "ClusterName", "${Cluster}", "ServiceName", format!("${{{live_service}.Name}}")],
+                        [".", "MemoryUtilization", ".", ".", ".", "."]]}}));
+    }
+    if b.spec.database.is_some() {
+        let db = json!([{"Name": "DBInstanceIdentifier", "Value": r("Database")}]);
+        alarm(
+            b,
+            "DatabaseCpuAlarm",
+            "rds-cpu",
+            "Database CPU",
+            json!({"Namespace": "AWS/RDS", "MetricName": "CPUUtilization", "Statistic": "Average", "Period": 300, "Threshold": t.rds_cpu_percent, "Dimensions": db}),
+        );
+        alarm(
+            b,
+            "DatabaseFreeStorageAlarm",
+            "rds-free-storage",
+            "Database free storage",
+            json!({"Namespace": "AWS/RDS", "MetricName": "FreeStorageSpace", "Statistic": "Minimum", "Period": 300,
+            "ComparisonOperator": "LessThanThreshold", "Threshold": t.rds_free_storage_gb * 1024.0 * 1024.0 * 1024.0, "Dimensions": db}),
+        );
+        alarm(
+            b,
+            "DatabaseConnectionsAlarm",
+            "rds-connections",
+            "Database connections",
+            json!({"Namespace": "AWS/RDS", "MetricName": "DatabaseConnections", "Statistic": "Maximum", "Period": 300, "Threshold": t.rds_connections, "Dimensions": db}),
+        );
+        widgets.push(json!({"type": "metric", "x": 0, "y": 100, "width": 12, "height": 6, "properties": {
+            "title": "Database", "region": "${AWS::Region}", "stat": "Average", "period": 300,
+            "metrics": [["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", "${Database}"], [".", "DatabaseConnections", ".", "."]]}}));
+    }
+    if b.spec.cache.is_some() {
+        let cache = json!([{"Name": "ReplicationGroupId", "Value": r("Cache")}]);
+        alarm(
+            b,
+            "CacheCpuAlarm",
+            "cache-cpu",
+            "Cache engine CPU",
+            json!({"Namespace": "AWS/ElastiCache", "MetricName": "EngineCPUUtilization", "Statistic": "Average", "Period": 300, "Threshold": t.cache_cpu_percent, "Dimensions": cache}),
+        );
+        alarm(
+            b,
+            "CacheMemoryAlarm",
+            "cache-memory",
+            "Cache memory used",
+            json!({"Namespace": "AWS/ElastiCache", "MetricName": "DatabaseMemoryUsagePercentage", "Statistic": "Average", "Period": 300, "Threshold": t.cache_memory_percent, "Dimensions": cache}),
+        );
+        alarm(
+            b,
+            "CacheEvictionsAlarm",
+            "cache-evictions",
+            "Cache evictions",
+            json!({"Namespace": "AWS/ElastiCache", "MetricName": "Evictions", "Statistic": "Sum", "Period": 300, "Threshold": t.cache_evictions, "Dimensions": cache}),
+        );
+        widgets.push(json!({"type": "metric", "x": 12, "y": 100, "width": 12, "height": 6, "properties": {
+            "title": "Cache", "region": "${AWS::Region}", "stat": "Average", "period": 300,
+            "metrics": [["AWS/ElastiCache", "EngineCPUUtilization", "ReplicationGroupId", "${Cache}"], [".", "DatabaseMemoryUsagePercentage", ".", "."], [".", "Evictions", ".", ".", {"stat": "Sum"}]]}}));
+    }
+    let body = json!({"widgets": widgets}).to_string();
+    let name = format!("ferry-{}-{}", b.env.app, b.env.name);
+    b.add(
+        "Dashboard",
+        "AWS::CloudWatch::Dashboard",
+        json!({"DashboardName": name, "DashboardBody": {"Fn::Sub": body}}),
+    );
+    let alarm_names: Vec<Value> = b
+        .resources
+        .iter()
+        .filter(|(_, v)| v["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(id, _)| r(id))
+        .collect();
+    b.output(
+        "AlarmNames",
+        json!({"Fn::Join": [",", alarm_names]}),
+        "The environment's alarms; any in ALARM fails a promotion step",
+    );
+    b.output(
+        "DashboardName",
+        r("Dashboard"),
+        "The environment's CloudWatch dashboard",
+    );
 }

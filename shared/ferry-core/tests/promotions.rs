@@ -1,16 +1,15 @@
 //! Engine tests: promotions on the in-memory store, no AWS involved.
 
 use chrono::{TimeZone, Utc};
-use ferry_core::memory::InMemoryStore;
-use ferry_core::model::{
-    App, Environment, EnvironmentSpec, PromotionStatus, Release, ServiceSpec, StepOutcome,
-};
+use ferry_core::memory::{InMemoryStore, SHOP_SPEC};
+use ferry_core::model::{App, Environment, PromotionStatus, Release, StepOutcome};
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId, Strategy};
 use ferry_core::ports::Store;
 use ferry_core::promotion::{
     self, assess, Action, CreateError, PromotionRequest, RiskInputs, StepError, StepInput,
     StepPolicy, Steps,
 };
+use ferry_core::spec::AppSpec;
 use serde_json::json;
 
 fn app() -> AppName {
@@ -36,16 +35,10 @@ async fn seeded() -> InMemoryStore {
         let environment = Environment {
             app: app(),
             name: env(name),
-            spec: EnvironmentSpec {
-                services: vec![ServiceSpec {
-                    name: "web".into(),
-                    port: 80,
-                    cpu: 256,
-                    memory: 512,
-                    desired_count: 1,
-                }],
-                ..Default::default()
-            },
+            spec: AppSpec::parse(SHOP_SPEC)
+                .unwrap()
+                .environment(name)
+                .unwrap(),
             stack_name: format!("ferry-shop-{name}"),
             deployed_release: release.map(|b| Release {
                 image: image(b),

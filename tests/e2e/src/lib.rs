@@ -98,6 +98,30 @@ impl Local {
         })
     }
 
+    /// An ACM certificate on the local AWS, for the HTTPS listeners of generated stacks.
+    /// (A raw ACM call: moto routes by the credential scope and checks no signature.)
+    pub async fn certificate(&self) -> Result<String> {
+        let endpoint = var("AWS_ENDPOINT_URL");
+        let answer: Value = self
+            .http
+            .post(endpoint)
+            .header("x-amz-target", "CertificateManager.RequestCertificate")
+            .header("content-type", "application/x-amz-json-1.1")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body(json!({"DomainName": "e2e.ferry.test"}).to_string())
+            .send()
+            .await?
+            .json()
+            .await?;
+        answer["CertificateArn"]
+            .as_str()
+            .map(str::to_owned)
+            .context("ACM gave no certificate ARN")
+    }
+
     pub async fn wait_for_execution(
         &self,
         execution_arn: &str,
@@ -254,8 +278,9 @@ pub fn release_image(tag: &str) -> String {
 /// Creates an app with `dev` (released) and `staging`, through the API.
 pub async fn seed_app(local: &Local, app: &str) -> Result<()> {
     let spec = json!({
-        "services": [{"name": "web", "port": 8080, "cpu": 512, "memory": 1024, "desired_count": 2}],
-        "database": {"engine": "postgres", "instance_class": "db.t4g.micro", "storage_gb": 20}
+        "app": app,
+        "services": [{"name": "web", "image": "public.ecr.aws/nginx/nginx", "port": 8080, "cpu": 512, "memory": 1024, "desired_count": 2}],
+        "database": {"engine": "postgres", "version": "17.6", "instance_class": "db.t4g.micro", "storage_gb": 20}
     });
     let created = local.api("PUT", &format!("/apps/{app}"), None, &[]).await?;
     anyhow::ensure!(created.status == 201, "PUT app: {created:?}");

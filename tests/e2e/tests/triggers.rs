@@ -41,17 +41,20 @@ async fn drift_checker_compares_the_expected_template_with_the_deployed_stack() 
         .unwrap();
     let body: Value = serde_dynamo::from_attribute_value(report["body"].clone()).unwrap();
 
-    // Deploy it to CloudFormation (moto) with one resource missing, as if edited by hand.
+    // Deploy it to CloudFormation (moto) with one property changed, as if edited by hand.
     let mut template = body["template"].clone();
-    template["Resources"]
-        .as_object_mut()
-        .unwrap()
-        .remove("Database");
+    template["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"] = json!(0);
     local
         .cloudformation
         .create_stack()
         .stack_name(format!("ferry-{app}-dev"))
         .template_body(template.to_string())
+        .parameters(
+            aws_sdk_cloudformation::types::Parameter::builder()
+                .parameter_key("CertificateArn")
+                .parameter_value(local.certificate().await.unwrap())
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -66,15 +69,19 @@ async fn drift_checker_compares_the_expected_template_with_the_deployed_stack() 
         .filter(|e| e["app"] == json!(app))
         .collect();
     println!("drift-checker: {mine:?}");
-    let dev = mine.iter().find(|e| e["env"] == "dev").unwrap();
-    assert_eq!(
-        (dev["status"].as_str(), dev["drifted_resources"].as_u64()),
-        (Some("Drifted"), Some(1))
-    );
     let staging = mine.iter().find(|e| e["env"] == "staging").unwrap();
     assert_eq!(staging["status"], "NotDeployed");
     let items = local.items_under(&format!("APP#{app}")).await.unwrap();
-    assert!(latest_report_sk(&items, "REPORT#drift#dev#").is_some());
+    let sk = latest_report_sk(&items, "REPORT#drift#dev#").expect("a drift report");
+    let report = items
+        .iter()
+        .find(|i| i["SK"].as_s().unwrap() == &sk)
+        .unwrap();
+    let drift: Value = serde_dynamo::from_attribute_value(report["body"].clone()).unwrap();
+    assert_eq!(
+        drift["resources"],
+        json!([{"logical_id": "Database", "kind": "Modified", "properties": ["BackupRetentionPeriod"]}])
+    );
     assert!(
         items.iter().any(|i| i.contains_key("expires_at")),
         "reports carry a TTL"

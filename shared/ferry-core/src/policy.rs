@@ -1,0 +1,153 @@
+//! Policy: cfn-guard rules (`policy/ferry.guard`) run on every generated template. A
+//! failed rule is an error unless the environment waives it with a reason.
+
+use crate::spec::Waiver;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const RULES_FILE: &str = include_str!("../policy/ferry.guard");
+
+pub struct Rule {
+    pub name: &'static str,
+    pub covers: &'static str,
+}
+
+/// Every rule in `policy/ferry.guard`, in its order; a test keeps the two in step.
+pub const RULES: [Rule; 9] = [
+    Rule {
+        name: "rds_storage_encrypted",
+        covers: "encryption",
+    },
+    Rule {
+        name: "rds_not_public",
+        covers: "public access",
+    },
+    Rule {
+        name: "cache_encrypted",
+        covers: "encryption",
+    },
+    Rule {
+        name: "s3_encrypted_and_private",
+        covers: "encryption, public access",
+    },
+    Rule {
+        name: "open_ingress_only_https",
+        covers: "least-privilege security groups",
+    },
+    Rule {
+        name: "ingress_from_security_groups",
+        covers: "least-privilege security groups",
+    },
+    Rule {
+        name: "prod_deletion_protection",
+        covers: "deletion protection in prod",
+    },
+    Rule {
+        name: "log_retention_set",
+        covers: "cost, hygiene",
+    },
+    Rule {
+        name: "tasks_not_public",
+        covers: "public access",
+    },
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    pub rule: String,
+    /// What failed, with the rule's message.
+    pub messages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyReport {
+    pub violations: Vec<Violation>,
+    /// Violations the environment waived, with the reason given.
+    pub waived: Vec<(Violation, String)>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PolicyError {
+    #[error("cfn-guard could not evaluate the template: {0}")]
+    Engine(String),
+}
+
+/// Runs every rule on `template`.
+pub fn check(template: &Value, waivers: &[Waiver]) -> Result<PolicyReport, PolicyError> {
+    let content = template.to_string();
+    let output = cfn_guard::run_checks(
+        cfn_guard::ValidateInput {
+            content: &content,
+            file_name: "template.json",
+        },
+        cfn_guard::ValidateInput {
+            content: RULES_FILE,
+            file_name: "ferry.guard",
+        },
+        false,
+    )
+    .map_err(|e| PolicyError::Engine(e.to_string()))?;
+    let failed = failed_rules(&output)?;
+    let mut report = PolicyReport::default();
+    for violation in failed {
+        match waivers.iter().find(|w| w.rule == violation.rule) {
+            Some(waiver) => report.waived.push((violation, waiver.reason.clone())),
+            None => report.violations.push(violation),
+        }
+    }
+    Ok(report)
+}
+
+/// The failed rules of a cfn-guard JSON report, with their messages.
+fn failed_rules(output: &str) -> Result<Vec<Violation>, PolicyError> {
+    let report: Value = serde_json::from_str(output)
+        .map_err(|e| PolicyError::Engine(format!("unreadable report: {e}")))?;
+    let mut violations: Vec<Violation> = Vec::new();
+    for entry in report["not_compliant"].as_array().into_iter().flatten() {
+        let rule = entry["Rule"]["name"]
+            .as_str()
+            .or_else(|| entry["name"].as_str())
+            .unwrap_or("unknown")
+            .to_owned();
+        let mut messages = Vec::new();
+        collect_messages(entry, &mut messages);
+        messages.sort();
+        messages.dedup();
+        match violations.iter_mut().find(|v| v.rule == rule) {
+            Some(existing) => existing.messages.extend(messages),
+            None => violations.push(Violation { rule, messages }),
+        }
+    }
+    Ok(violations)
+}
+
+/// Every failed check's message, as `LogicalId: what to fix`.
+fn collect_messages(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(error)) = map.get("error_message") {
+                let custom = map
+                    .get("custom_message")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty());
+                let resource = error
+                    .split("/Resources/")
+                    .nth(1)
+                    .and_then(|rest| rest.split(['/', '[']).next())
+                    .unwrap_or("template");
+                let message = custom.map(str::to_owned).unwrap_or_else(|| {
+                    error
+                        .split(" Value traversed")
+                        .next()
+                        .unwrap_or(error)
+                        .to_owned()
+                });
+                out.push(format!("{resource}: {message}"));
+            }
+            map.values().for_each(|v| collect_messages(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_messages(v, out)),
+        _ => {}
+    }
+}

@@ -1,0 +1,580 @@
+//! The app spec: what a team writes (YAML or JSON), checked against the JSON Schema that
+//! ships with Ferry, then resolved per environment (profile defaults, then overrides)
+//! into the [`EnvironmentSpec`] that templates are generated from.
+
+use crate::names::AppName;
+use crate::profile::{Profile, ProfileName, LOG_RETENTION_DAYS};
+use crate::validation::{FieldError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The JSON Schema of the spec file (`ferry schema` prints it).
+pub const SCHEMA: &str = include_str!("../schema/spec.schema.json");
+
+/// One service as it runs in one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub name: String,
+    /// The container repository, used until the first release pins an image digest.
+    #[serde(default = "default_image")]
+    pub image: String,
+    pub port: u16,
+    /// Fargate CPU units (256 = 0.25 vCPU).
+    pub cpu: u32,
+    /// MiB.
+    pub memory: u32,
+    #[serde(default = "default_desired_count")]
+    pub desired_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+    #[serde(default = "default_health_check_path")]
+    pub health_check_path: String,
+    /// ALB path pattern; the first service also gets every unmatched request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// Name -> SSM parameter or Secrets Manager secret ARN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, String>,
+}
+
+fn default_image() -> String {
+    "public.ecr.aws/docker/library/nginx:stable".into()
+}
+fn default_desired_count() -> u32 {
+    1
+}
+fn default_health_check_path() -> String {
+    "/".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    pub min: u32,
+    pub max: u32,
+    #[serde(default = "default_cpu_target")]
+    pub cpu_target: f64,
+}
+
+fn default_cpu_target() -> f64 {
+    60.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    pub engine: String,
+    #[serde(default = "default_db_version")]
+    pub version: String,
+    pub instance_class: String,
+    pub storage_gb: u32,
+    #[serde(default = "default_true")]
+    pub encrypted: bool,
+}
+
+fn default_db_version() -> String {
+    "17.6".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    pub engine: String,
+    #[serde(default = "default_cache_version")]
+    pub version: String,
+    pub node_type: String,
+    #[serde(default = "default_true")]
+    pub encrypted: bool,
+}
+
+fn default_cache_version() -> String {
+    "8.0".into()
+}
+fn default_true() -> bool {
+    true
+}
+
+/// A policy rule an environment opts out of, with the reason on record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    pub rule: String,
+    pub reason: String,
+}
+
+/// What one environment runs, fully resolved: templates are generated from this alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentSpec {
+    pub profile_name: ProfileName,
+    pub profile: Profile,
+    pub services: Vec<ServiceSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<Waiver>,
+}
+
+impl Default for EnvironmentSpec {
+    fn default() -> Self {
+        EnvironmentSpec {
+            profile_name: ProfileName::Dev,
+            profile: Profile::defaults(ProfileName::Dev),
+            services: vec![],
+            database: None,
+            cache: None,
+            waivers: vec![],
+        }
+    }
+}
+
+/// A spec file that passed the schema. Environments are resolved from it on demand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppSpec {
+    pub app: AppName,
+    document: Value,
+}
+
+fn schema_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMA).expect("the bundled schema is JSON");
+        jsonschema::validator_for(&schema).expect("the bundled schema is valid")
+    })
+}
+
+/// `/services/1/cpu` -> `services[1].cpu`.
+fn display_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.chars().all(|c| c.is_ascii_digit()) && !segment.is_empty() {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        }
+    }
+    if out.is_empty() {
+        "spec".into()
+    } else {
+        out
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path == "spec" {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Reads YAML or JSON (JSON is YAML, but its own parser gives better messages).
+pub fn parse_document(text: &str) -> Result<Value, ValidationErrors> {
+    let trimmed = text.trim_start();
+    let parsed = if trimmed.starts_with('{') {
+        serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"))
+    } else {
+        serde_saphyr::from_str::<Value>(text).map_err(|e| {
+            format!(
+                "not valid YAML: {}",
+                e.to_string().lines().next().unwrap_or("")
+            )
+        })
+    };
+    parsed.map_err(|message| ValidationErrors::from(FieldError::new("spec", message)))
+}
+
+impl AppSpec {
+    /// Parses and checks a spec: syntax, then the schema (every violation at once), then
+    /// the rules a schema cannot say (Fargate sizes, secrets, overrides), for the base
+    /// spec and for every environment it lists.
+    pub fn parse(text: &str) -> Result<AppSpec, ValidationErrors> {
+        let document = parse_document(text)?;
+        Self::from_document(document)
+    }
+
+    pub fn from_document(document: Value) -> Result<AppSpec, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        for error in schema_validator().iter_errors(&document) {
+            let path = display_path(error.instance_path().as_str());
+            match error.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    for key in unexpected {
+                        errors.push(join(&path, key), "is not a known key (see `ferry schema`)");
+                    }
+                }
+                _ => errors.push(path, error.to_string()),
+            }
+        }
+        errors.into_result()?;
+        let app = AppName::parse("app", document["app"].as_str().unwrap_or_default())
+            .map_err(ValidationErrors::from)?;
+        let spec = AppSpec { app, document };
+        let mut errors = ValidationErrors::default();
+        let mut seen = Vec::new();
+        for env in spec.environment_names() {
+            match spec.environment(&env) {
+                Ok(_) => {}
+                Err(env_errors) => {
+                    for e in env_errors.0 {
+                        if !seen.contains(&e) {
+                            seen.push(e.clone());
+                            errors.0.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        errors.into_result()?;
+        Ok(spec)
+    }
+
+    /// dev, staging and prod, plus any other environment the spec lists.
+    pub fn environment_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = ["dev", "staging", "prod"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for name in self.document["environments"]
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.keys())
+        {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+
+    /// The spec of one environment: profile defaults, the base spec, then its overrides.
+    pub fn environment(&self, env: &str) -> Result<EnvironmentSpec, ValidationErrors> {
+        let empty = Value::Object(Map::new());
+        let overrides = self.document["environments"].get(env).unwrap_or(&empty);
+        let at = format!("environments.{env}");
+        let mut errors = ValidationErrors::default();
+        let profile_name = match overrides.get("profile").and_then(Value::as_str) {
+            Some(name) => ProfileName::for_env(name).expect("the schema allows only profile names"),
+            None => match ProfileName::for_env(env) {
+                Some(name) => name,
+                None => {
+                    errors.push(format!("{at}.profile"), format!("is required: '{env}' is not dev, staging or prod, so name the profile it starts from"));
+                    return Err(errors);
+                }
+            },
+        };
+        let mut profile =
+            serde_json::to_value(Profile::defaults(profile_name)).expect("profiles serialise");
+        merge(&mut profile, overrides.get("settings").unwrap_or(&empty));
+
+        let mut services = self.document["services"].clone();
+        let service_overrides = overrides.get("services").and_then(Value::as_object);
+        for (name, patch) in service_overrides.into_iter().flatten() {
+            match services
+                .as_array_mut()
+                .and_then(|s| s.iter_mut().find(|s| s["name"] == *name))
+            {
+                Some(service) => merge(service, patch),
+                None => errors.push(
+                    format!("{at}.services.{name}"),
+                    format!("there is no service named '{name}' to override"),
+                ),
+            }
+        }
+        let mut sections = Map::new();
+        for section in ["database", "cache"] {
+            let mut value = self.document.get(section).cloned();
+            if let Some(patch) = overrides.get(section) {
+                match &mut value {
+                    Some(base) => merge(base, patch),
+                    None => errors.push(
+                        format!("{at}.{section}"),
+                        format!("overrides a {section} the spec does not have"),
+                    ),
+                }
+            }
+            if let Some(value) = value {
+                sections.insert(section.to_owned(), value);
+            }
+        }
+        errors.clone().into_result()?;
+        let mut resolved = json_object(&[
+            (
+                "profile_name",
+                serde_json::to_value(profile_name).expect("serialises"),
+            ),
+            ("profile", profile),
+            ("services", services),
+            (
+                "waivers",
+                overrides
+                    .get("waivers")
+                    .cloned()
+                    .unwrap_or(Value::Array(vec![])),
+            ),
+        ]);
+        resolved.extend(sections);
+        let spec: EnvironmentSpec = serde_path_to_error::deserialize(Value::Object(resolved))
+            .map_err(|e| {
+                ValidationErrors::from(FieldError::new(
+                    format!("{at}.{}", e.path()),
+                    e.inner().to_string(),
+                ))
+            })?;
+        // Report each problem where the user can fix it: in the override if it set that
+        // key, otherwise in the base spec.
+        let located: Vec<FieldError> = spec
+            .check()
+            .into_iter()
+            .map(|e| FieldError::new(locate(&e.field, &self.document, overrides, &at), e.message))
+            .collect();
+        ValidationErrors(located).into_result()?;
+        Ok(spec)
+    }
+}
+
+fn json_object(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// JSON merge patch (RFC 7396) without deletion: objects merge, everything else replaces.
+fn merge(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(base), Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(base.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+        (base, patch) => *base = patch.clone(),
+    }
+}
+
+/// Maps a resolved path (`services[0].cpu`, `settings.allow_http`) to the place in the
+/// file that set it.
+fn locate(field: &str, document: &Value, overrides: &Value, at: &str) -> String {
+    if let Some(rest) = field.strip_prefix("settings.") {
+        return format!("{at}.settings.{rest}");
+    }
+    if let Some(rest) = field.strip_prefix("services[") {
+        if let Some((index, key)) = rest.split_once("].") {
+            let name = document["services"][index.parse::<usize>().unwrap_or(usize::MAX)]["name"]
+                .as_str()
+                .unwrap_or("");
+            let top = key.split('.').next().unwrap_or(key);
+            if overrides["services"][name].get(top).is_some() {
+                return format!("{at}.services.{name}.{key}");
+            }
+        }
+        return field.to_owned();
+    }
+    for section in ["database", "cache"] {
+        if let Some(key) = field.strip_prefix(&format!("{section}.")) {
+            if overrides[section].get(key).is_some() {
+                return format!("{at}.{field}");
+            }
+        }
+    }
+    if field.starts_with("waivers") {
+        return format!("{at}.{field}");
+    }
+    field.to_owned()
+}
+
+/// Fargate's valid CPU values, and the memory each allows.
+pub const FARGATE_CPU: [u32; 7] = [256, 512, 1024, 2048, 4096, 8192, 16384];
+
+fn check_fargate_memory(cpu: u32, memory: u32) -> Result<(), String> {
+    let (min, max, step) = match cpu {
+        256 => (512, 2048, 512),
+        512 => (1024, 4096, 1024),
+        1024 => (2048, 8192, 1024),
+        2048 => (4096, 16384, 1024),
+        4096 => (8192, 30720, 1024),
+        8192 => (16384, 61440, 4096),
+        _ => (32768, 122880, 8192),
+    };
+    if memory < min || memory > max || !(memory - min).is_multiple_of(step) {
+        return Err(format!(
+            "{memory} MiB is not valid with cpu {cpu}; use {min} to {max} MiB in steps of {step}"
+        ));
+    }
+    Ok(())
+}
+
+/// `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME` or `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME`.
+pub fn is_secret_reference(value: &str) -> bool {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && match parts[2] {
+            "ssm" => parts[5].starts_with("parameter/") && parts[5].len() > "parameter/".len(),
+            "secretsmanager" => parts[5].starts_with("secret:") && parts[5].len() > "secret:".len(),
+            _ => false,
+        }
+}
+
+/// Names that say "this is a secret": such values belong under `secrets`.
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "ACCESS_KEY",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
+}
+
+impl EnvironmentSpec {
+    /// The rules a schema cannot express, with resolved paths (`services[1].cpu`).
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let mut push =
+            |field: String, message: String| errors.push(FieldError::new(field, message));
+        let mut names = std::collections::BTreeSet::new();
+        for (i, s) in self.services.iter().enumerate() {
+            let at = format!("services[{i}]");
+            if !names.insert(s.name.as_str()) {
+                push(
+                    format!("{at}.name"),
+                    format!("'{}' is used by two services", s.name),
+                );
+            }
+            if !FARGATE_CPU.contains(&s.cpu) {
+                push(format!("{at}.cpu"), format!("{} is not a valid Fargate CPU value; use one of 256, 512, 1024, 2048, 4096, 8192, 16384", s.cpu));
+            } else if let Err(message) = check_fargate_memory(s.cpu, s.memory) {
+                push(format!("{at}.memory"), message);
+            }
+            if let Some(a) = &s.autoscaling {
+                if a.min > a.max {
+                    push(
+                        format!("{at}.autoscaling.min"),
+                        format!("{} is above max ({})", a.min, a.max),
+                    );
+                } else if !(a.min..=a.max).contains(&s.desired_count) {
+                    push(
+                        format!("{at}.desired_count"),
+                        format!(
+                            "{} is outside autoscaling min..max ({}..{})",
+                            s.desired_count, a.min, a.max
+                        ),
+                    );
+                }
+            }
+            for (name, value) in &s.secrets {
+                if !is_secret_reference(value) {
+                    push(
+                        format!("{at}.secrets.{name}"),
+                        "a secret must be a reference, never a value: use arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME".into(),
+                    );
+                }
+            }
+            for name in s.environment.keys().chain(s.secrets.keys()) {
+                let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !valid {
+                    push(
+                        format!("{at}.environment.{name}"),
+                        "is not a valid variable name; use letters, digits and _".into(),
+                    );
+                }
+            }
+            for name in s.environment.keys().filter(|n| looks_secret(n)) {
+                push(
+                    format!("{at}.environment.{name}"),
+                    "looks like a secret given as a plain value; move it to secrets as an SSM parameter or Secrets Manager ARN".into(),
+                );
+            }
+            if s.environment.keys().any(|k| s.secrets.contains_key(k)) {
+                push(
+                    format!("{at}.secrets"),
+                    "a name is both a plain variable and a secret".into(),
+                );
+            }
+        }
+        let p = &self.profile;
+        if !LOG_RETENTION_DAYS.contains(&p.log_retention_days) {
+            push("settings.log_retention_days".into(), format!("{} is not a retention CloudWatch Logs offers; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...", p.log_retention_days));
+        }
+        if p.allow_http && self.profile_name != ProfileName::Dev {
+            push(
+                "settings.allow_http".into(),
+                "plain HTTP is allowed in dev only; other profiles redirect port 80 to HTTPS"
+                    .into(),
+            );
+        }
+        if let Some(db) = &self.database {
+            let major = db.version.split('.').next().unwrap_or("");
+            let supported: &[&str] = if db.engine == "postgres" {
+                &["13", "14", "15", "16", "17"]
+            } else {
+                &["8"]
+            };
+            if !supported.contains(&major) {
+                push(
+                    "database.version".into(),
+                    format!(
+                        "{} {} is not supported by RDS; use major version {}",
+                        db.engine,
+                        db.version,
+                        supported.join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(cache) = &self.cache {
+            let major = cache.version.split('.').next().unwrap_or("");
+            let supported: &[&str] = if cache.engine == "valkey" {
+                &["7", "8"]
+            } else {
+                &["6", "7"]
+            };
+            if !supported.contains(&major) {
+                push(
+                    "cache.version".into(),
+                    format!(
+                        "{} {} is not supported by ElastiCache; use major version {}",
+                        cache.engine,
+                        cache.version,
+                        supported.join(", ")
+                    ),
+                );
+            }
+        }
+        for (i, waiver) in self.waivers.iter().enumerate() {
+            if !crate::policy::RULES.iter().any(|r| r.name == waiver.rule) {
+                let names: Vec<&str> = crate::policy::RULES.iter().map(|r| r.name).collect();
+                push(
+                    format!("waivers[{i}].rule"),
+                    format!(
+                        "'{}' is not a policy rule; use one of {}",
+                        waiver.rule,
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+        errors
+    }
+}

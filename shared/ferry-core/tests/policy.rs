@@ -1,0 +1,147 @@
+//! One test per policy rule: a compliant template passes, and breaking the rule is caught
+//! under that rule's name.
+
+use ferry_core::model::Environment;
+use ferry_core::names::{Colour, EnvName};
+use ferry_core::policy::{check, RULES, RULES_FILE};
+use ferry_core::spec::{AppSpec, Waiver};
+use serde_json::{json, Value};
+
+const EXAMPLE: &str = include_str!("../../../examples/web-postgres-valkey.yaml");
+
+fn prod_template() -> Value {
+    let spec = AppSpec::parse(EXAMPLE).unwrap();
+    let name = EnvName::parse("env", "prod").unwrap();
+    let env = Environment {
+        stack_name: Environment::default_stack_name(&spec.app, &name),
+        app: spec.app.clone(),
+        spec: spec.environment("prod").unwrap(),
+        name,
+        deployed_release: None,
+        live_colour: Colour::Blue,
+        active_promotion: None,
+        version: 0,
+        updated_at: chrono::Utc::now(),
+    };
+    ferry_core::template::generate(&env, None, Colour::Blue)
+}
+
+fn failed_rules(template: &Value) -> Vec<String> {
+    check(template, &[])
+        .unwrap()
+        .violations
+        .into_iter()
+        .map(|v| v.rule)
+        .collect()
+}
+
+fn assert_caught(rule: &str, break_it: impl FnOnce(&mut Value)) {
+    let mut template = prod_template();
+    break_it(&mut template);
+    assert_eq!(failed_rules(&template), [rule], "breaking {rule}");
+}
+
+#[test]
+fn the_generated_prod_template_passes_every_rule() {
+    assert_eq!(failed_rules(&prod_template()), Vec::<String>::new());
+}
+
+#[test]
+fn the_rule_list_matches_the_rules_file() {
+    let in_file: Vec<&str> = RULES_FILE
+        .lines()
+        .filter_map(|l| l.strip_prefix("rule "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let listed: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+    assert_eq!(in_file, listed);
+}
+
+#[test]
+fn rds_storage_encrypted() {
+    assert_caught("rds_storage_encrypted", |t| {
+        t["Resources"]["Database"]["Properties"]["StorageEncrypted"] = json!(false)
+    });
+}
+
+#[test]
+fn rds_not_public() {
+    assert_caught("rds_not_public", |t| {
+        t["Resources"]["Database"]["Properties"]["PubliclyAccessible"] = json!(true)
+    });
+}
+
+#[test]
+fn cache_encrypted() {
+    assert_caught("cache_encrypted", |t| {
+        t["Resources"]["Cache"]["Properties"]["TransitEncryptionEnabled"] = json!(false)
+    });
+}
+
+#[test]
+fn s3_encrypted_and_private() {
+    assert_caught("s3_encrypted_and_private", |t| {
+        t["Resources"]["AccessLogBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+            ["BlockPublicPolicy"] = json!(false)
+    });
+}
+
+#[test]
+fn open_ingress_only_https() {
+    assert_caught("open_ingress_only_https", |t| {
+        t["Resources"]["AlbSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}))
+    });
+}
+
+#[test]
+fn ingress_from_security_groups() {
+    assert_caught("ingress_from_security_groups", |t| {
+        t["Resources"]["DatabaseSecurityGroup"]["Properties"]["SecurityGroupIngress"] =
+            json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.0.0.0/8"}])
+    });
+}
+
+#[test]
+fn prod_deletion_protection() {
+    assert_caught("prod_deletion_protection", |t| {
+        t["Resources"]["Database"]["Properties"]["DeletionProtection"] = json!(false)
+    });
+    assert_caught("prod_deletion_protection", |t| {
+        t["Resources"]["Database"]["DeletionPolicy"] = json!("Delete")
+    });
+}
+
+#[test]
+fn log_retention_set() {
+    assert_caught("log_retention_set", |t| {
+        t["Resources"]["WebLogGroup"]["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("RetentionInDays");
+    });
+}
+
+#[test]
+fn tasks_not_public() {
+    assert_caught("tasks_not_public", |t| {
+        t["Resources"]["WebGreenService"]["Properties"]["NetworkConfiguration"]
+            ["AwsvpcConfiguration"]["AssignPublicIp"] = json!("ENABLED")
+    });
+}
+
+#[test]
+fn a_waiver_moves_a_violation_to_waived_with_its_reason() {
+    let mut template = prod_template();
+    template["Resources"]["Database"]["Properties"]["StorageEncrypted"] = json!(false);
+    let waiver = Waiver {
+        rule: "rds_storage_encrypted".into(),
+        reason: "open data, reviewed".into(),
+    };
+    let report = check(&template, &[waiver]).unwrap();
+    assert!(report.violations.is_empty());
+    assert_eq!(report.waived[0].0.rule, "rds_storage_encrypted");
+    assert_eq!(report.waived[0].1, "open data, reviewed");
+}

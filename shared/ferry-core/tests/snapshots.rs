@@ -1,0 +1,56 @@
+//! Every example under every environment it has: the template is pinned by a snapshot, so
+//! any change to generated output shows up in review. Generation is deterministic, so
+//! these compare byte for byte.
+
+use ferry_core::model::Environment;
+use ferry_core::names::{Colour, EnvName};
+use ferry_core::spec::AppSpec;
+
+const EXAMPLES: [(&str, &str); 4] = [
+    (
+        "small-web",
+        include_str!("../../../examples/small-web.yaml"),
+    ),
+    (
+        "web-postgres-valkey",
+        include_str!("../../../examples/web-postgres-valkey.yaml"),
+    ),
+    (
+        "two-services",
+        include_str!("../../../examples/two-services.yaml"),
+    ),
+    ("shop", include_str!("../../../examples/shop.json")),
+];
+
+#[test]
+fn every_example_under_every_profile() {
+    for (example, text) in EXAMPLES {
+        let spec = AppSpec::parse(text).unwrap_or_else(|e| panic!("{example}: {e}"));
+        for env in spec.environment_names() {
+            let name = EnvName::parse("env", &env).unwrap();
+            let environment = Environment {
+                stack_name: Environment::default_stack_name(&spec.app, &name),
+                app: spec.app.clone(),
+                spec: spec.environment(&env).unwrap(),
+                name,
+                deployed_release: None,
+                live_colour: Colour::Blue,
+                active_promotion: None,
+                version: 0,
+                updated_at: chrono::DateTime::UNIX_EPOCH,
+            };
+            let (template, report) = ferry_core::template::render(&environment, None, Colour::Blue)
+                .unwrap_or_else(|e| panic!("{example}/{env}: {e}"));
+            assert!(report.waived.is_empty(), "{example}/{env} waives nothing");
+            let first = serde_json::to_string_pretty(&template).unwrap();
+            let again = serde_json::to_string_pretty(&ferry_core::template::generate(
+                &environment,
+                None,
+                Colour::Blue,
+            ))
+            .unwrap();
+            assert_eq!(first, again, "{example}/{env}: generation is deterministic");
+            insta::assert_snapshot!(format!("{example}-{env}"), first);
+        }
+    }
+}
