@@ -2,6 +2,7 @@
 //! drive a deployed Ferry (apps, environments, releases, promotions).
 
 mod client;
+mod deploy;
 mod output;
 
 use anyhow::{bail, Context, Result};
@@ -57,6 +58,20 @@ enum Command {
         env: String,
         #[arg(long, default_value = "us-east-1")]
         region: String,
+    },
+    /// Deploy an environment's template through a CloudFormation change set.
+    Deploy {
+        spec: PathBuf,
+        #[arg(long)]
+        env: String,
+        /// Stack parameters, e.g. CertificateArn=arn:aws:acm:...
+        #[arg(long = "parameter", value_name = "KEY=VALUE")]
+        parameters: Vec<String>,
+        /// The stack to deploy to (default ferry-<app>-<env>).
+        #[arg(long)]
+        stack: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        poll_seconds: u64,
     },
     /// Create an app.
     App { name: String },
@@ -195,8 +210,27 @@ async fn run(cli: Cli) -> Result<()> {
     if let Some(result) = offline(&cli.command) {
         return result;
     }
+    if let Command::Deploy {
+        spec,
+        env,
+        parameters,
+        stack,
+        poll_seconds,
+    } = &cli.command
+    {
+        return deploy::run(
+            &read_spec(spec)?,
+            env,
+            parameters,
+            stack.as_deref(),
+            *poll_seconds,
+            rendered,
+        )
+        .await;
+    }
     let api = FerryApi::connect(&cli.api_function).await;
     match cli.command {
+        Command::Deploy { .. } => unreachable!("handled above"),
         Command::Schema
         | Command::Validate { .. }
         | Command::Template { .. }

@@ -2,8 +2,9 @@
 
 use crate::{describe, is_transient};
 use async_trait::async_trait;
-use aws_sdk_cloudformation::types::TemplateStage;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, TemplateStage};
 use aws_sdk_cloudformation::Client;
+use ferry_core::deploy::{ChangeSetState, ChangeSets, ResourceChange, StackApiError, StackEvent};
 use ferry_core::ports::{DeployedStacks, StacksError};
 use serde_json::Value;
 
@@ -58,5 +59,172 @@ impl DeployedStacks for CloudFormationStacks {
                 stack: stack_name.into(),
                 reason: format!("template is not JSON: {e}"),
             })
+    }
+}
+
+fn api_error<E, R>(error: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> StackApiError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if is_transient(&error) {
+        StackApiError::Unavailable(describe(&error))
+    } else {
+        StackApiError::Refused(describe(&error))
+    }
+}
+
+fn missing_stack<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> bool {
+    error.as_service_error().is_some_and(|s| {
+        aws_smithy_types::error::metadata::ProvideErrorMetadata::message(s)
+            .is_some_and(|m| m.contains("does not exist"))
+    })
+}
+
+#[async_trait]
+impl ChangeSets for CloudFormationStacks {
+    async fn stack_status(&self, stack: &str) -> Result<Option<String>, StackApiError> {
+        match self.client.describe_stacks().stack_name(stack).send().await {
+            Ok(output) => Ok(output
+                .stacks()
+                .first()
+                .and_then(|s| s.stack_status())
+                .map(|s| s.as_str().to_owned())),
+            Err(e) if missing_stack(&e) => Ok(None),
+            Err(e) => Err(api_error(e)),
+        }
+    }
+
+    async fn create_change_set(
+        &self,
+        stack: &str,
+        name: &str,
+        template: &str,
+        parameters: &[(String, String)],
+        create: bool,
+    ) -> Result<Option<String>, StackApiError> {
+        let parameters = parameters
+            .iter()
+            .map(|(k, v)| {
+                Parameter::builder()
+                    .parameter_key(k)
+                    .parameter_value(v)
+                    .build()
+            })
+            .collect();
+        let output = self
+            .client
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(name)
+            .template_body(template)
+            .set_parameters(Some(parameters))
+            .capabilities(Capability::CapabilityIam)
+            .change_set_type(if create {
+                ChangeSetType::Create
+            } else {
+                ChangeSetType::Update
+            })
+            .send()
+            .await;
+        match output {
+            Ok(output) => output
+                .id
+                .map(Some)
+                .ok_or_else(|| StackApiError::Refused("CreateChangeSet returned no id".into())),
+            // moto answers an unchanged template here, where AWS makes a FAILED change set.
+            Err(e) if describe(&e).contains("No updates are to be performed") => Ok(None),
+            Err(e) => Err(api_error(e)),
+        }
+    }
+
+    async fn change_set_state(&self, change_set: &str) -> Result<ChangeSetState, StackApiError> {
+        let output = self
+            .client
+            .describe_change_set()
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(api_error)?;
+        let status = output
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default();
+        let reason = output.status_reason().unwrap_or_default().to_owned();
+        Ok(match status.as_str() {
+            "CREATE_COMPLETE" => ChangeSetState::Ready(
+                output
+                    .changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(|r| ResourceChange {
+                        action: r
+                            .action()
+                            .map(|a| a.as_str().to_owned())
+                            .unwrap_or_default(),
+                        logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+                        resource_type: r.resource_type().unwrap_or_default().to_owned(),
+                        replacement: r
+                            .replacement()
+                            .map(|x| x.as_str().to_owned())
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            ),
+            // CloudFormation reports "nothing to change" as a failed change set.
+            "FAILED"
+                if reason.contains("didn't contain changes") || reason.contains("No updates") =>
+            {
+                ChangeSetState::Empty
+            }
+            "FAILED" => ChangeSetState::Failed(reason),
+            _ => ChangeSetState::Pending,
+        })
+    }
+
+    async fn execute_change_set(&self, change_set: &str) -> Result<(), StackApiError> {
+        self.client
+            .execute_change_set()
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, change_set: &str) -> Result<(), StackApiError> {
+        self.client
+            .delete_change_set()
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn stack_events(&self, stack: &str) -> Result<Vec<StackEvent>, StackApiError> {
+        let output = self
+            .client
+            .describe_stack_events()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(output
+            .stack_events()
+            .iter()
+            .map(|e| StackEvent {
+                id: e.event_id().unwrap_or_default().to_owned(),
+                logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+                resource_type: e.resource_type().unwrap_or_default().to_owned(),
+                status: e
+                    .resource_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                reason: e.resource_status_reason().map(str::to_owned),
+            })
+            .collect())
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod cost;
+pub mod deploy;
 pub mod drift;
 pub mod jobs;
 pub mod memory;

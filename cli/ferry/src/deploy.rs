@@ -1,0 +1,105 @@
+//! `ferry deploy`: the template through a change set, with what changes shown first and
+//! the stack followed to the end.
+
+use anyhow::{bail, Result};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use ferry_aws::CloudFormationStacks;
+use ferry_core::deploy::{deploy, Outcome, Polling, Progress};
+use ferry_core::names::EnvName;
+use ferry_core::spec::AppSpec;
+use serde_json::Value;
+use std::time::Duration;
+
+pub async fn run(
+    spec: &AppSpec,
+    env: &str,
+    parameters: &[String],
+    stack: Option<&str>,
+    poll_seconds: u64,
+    render: fn(&AppSpec, &str) -> Result<Value>,
+) -> Result<()> {
+    let template = render(spec, env)?;
+    let mut pairs = Vec::new();
+    for pair in parameters {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--parameter: '{pair}' is not KEY=VALUE")
+        };
+        pairs.push((key.to_owned(), value.to_owned()));
+    }
+    let name = EnvName::parse("--env", env).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let stack = stack.map_or_else(
+        || ferry_core::model::Environment::default_stack_name(&spec.app, &name),
+        str::to_owned,
+    );
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let api = CloudFormationStacks::from_sdk(&sdk);
+    let change_set = format!("ferry-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
+    let polling = Polling {
+        interval: Duration::from_secs(poll_seconds.max(1)),
+        timeout: Duration::from_secs(3600),
+    };
+    let outcome = deploy(
+        &api,
+        &stack,
+        &template.to_string(),
+        &pairs,
+        &change_set,
+        polling,
+        &mut print_progress,
+    )
+    .await;
+    match outcome {
+        Ok(Outcome::NoChanges) => println!("{stack}: already up to date; nothing deployed"),
+        Ok(Outcome::Deployed { status, changes }) => {
+            println!("{stack}: {status} ({} resource changes)", changes.len())
+        }
+        Err(error) => bail!("{stack}: {error}"),
+    }
+    Ok(())
+}
+
+fn print_progress(progress: Progress) {
+    match progress {
+        Progress::ChangeSetCreating { name, create } => {
+            eprintln!(
+                "creating change set {name} ({})",
+                if create { "new stack" } else { "update" }
+            )
+        }
+        Progress::Waiting {
+            what,
+            status,
+            elapsed,
+        } => eprintln!("  waiting for {what}: {status} ({}s)", elapsed.as_secs()),
+        Progress::Changes(changes) => {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED).set_header([
+                "action",
+                "resource",
+                "type",
+                "replacement",
+            ]);
+            for c in &changes {
+                table.add_row([
+                    c.action.as_str(),
+                    c.logical_id.as_str(),
+                    c.resource_type.as_str(),
+                    c.replacement.as_str(),
+                ]);
+            }
+            let replaced = changes.iter().filter(|c| c.replacement == "True").count();
+            println!("{table}");
+            println!(
+                "{} changes, {replaced} replacing a resource; executing",
+                changes.len()
+            );
+        }
+        Progress::Event(e) => eprintln!(
+            "  {:<40} {:<45} {}{}",
+            e.logical_id,
+            e.resource_type,
+            e.status,
+            e.reason.map(|r| format!(": {r}")).unwrap_or_default()
+        ),
+    }
+}

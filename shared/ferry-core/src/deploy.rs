@@ -1,0 +1,292 @@
+//! Deploying a template through a CloudFormation change set: create it, show what it
+//! changes (and what it replaces), execute it, follow the stack to the end, and on
+//! failure say which resources failed and confirm the rollback.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    /// Add, Modify, Remove (or Import, Dynamic).
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// True, False or Conditional, as CloudFormation says; empty for adds and removes.
+    pub replacement: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeSetState {
+    Pending,
+    Ready(Vec<ResourceChange>),
+    /// Nothing differs from what is deployed.
+    Empty,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackEvent {
+    pub id: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StackApiError {
+    #[error("CloudFormation is unavailable: {0}")]
+    Unavailable(String),
+    #[error("CloudFormation refused: {0}")]
+    Refused(String),
+}
+
+/// What deploying needs from CloudFormation.
+#[async_trait]
+pub trait ChangeSets: Send + Sync {
+    /// The stack's status, or `None` when there is no such stack.
+    async fn stack_status(&self, stack: &str) -> Result<Option<String>, StackApiError>;
+    async fn create_change_set(
+        &self,
+        stack: &str,
+        name: &str,
+        template: &str,
+        parameters: &[(String, String)],
+        create: bool,
+    ) -> Result<Option<String>, StackApiError>;
+    async fn change_set_state(&self, change_set: &str) -> Result<ChangeSetState, StackApiError>;
+    async fn execute_change_set(&self, change_set: &str) -> Result<(), StackApiError>;
+    async fn delete_change_set(&self, change_set: &str) -> Result<(), StackApiError>;
+    /// The stack's events, newest first.
+    async fn stack_events(&self, stack: &str) -> Result<Vec<StackEvent>, StackApiError>;
+}
+
+/// What the deploy reports while it works, for a CLI to print or a function to log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    ChangeSetCreating {
+        name: String,
+        create: bool,
+    },
+    Waiting {
+        what: &'static str,
+        status: String,
+        elapsed: Duration,
+    },
+    Changes(Vec<ResourceChange>),
+    Event(StackEvent),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Deployed {
+        status: String,
+        changes: Vec<ResourceChange>,
+    },
+    NoChanges,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DeployError {
+    #[error("stack {stack} is busy ({status}); wait for it to finish first")]
+    Busy { stack: String, status: String },
+    #[error("the change set failed: {0}")]
+    ChangeSetFailed(String),
+    #[error("the deploy failed and CloudFormation rolled the stack back ({status}); failed: {}", describe(.failures))]
+    RolledBack {
+        status: String,
+        failures: Vec<StackEvent>,
+    },
+    #[error("the deploy failed and the rollback did not complete ({status}); the stack needs attention; failed: {}", describe(.failures))]
+    RollbackFailed {
+        status: String,
+        failures: Vec<StackEvent>,
+    },
+    #[error("{reason}; nothing was changed: the stack is still {status}")]
+    ExecuteRefused { reason: String, status: String },
+    #[error("{what} did not finish within {seconds} s (last status {status})")]
+    TimedOut {
+        what: &'static str,
+        seconds: u64,
+        status: String,
+    },
+    #[error(transparent)]
+    Api(#[from] StackApiError),
+}
+
+fn describe(events: &[StackEvent]) -> String {
+    if events.is_empty() {
+        return "no resource reported a failure".into();
+    }
+    events
+        .iter()
+        .map(|e| {
+            format!(
+                "{} ({}) {}: {}",
+                e.logical_id,
+                e.resource_type,
+                e.status,
+                e.reason.as_deref().unwrap_or("no reason given")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// How often to poll and for how long, so tests can run it fast.
+#[derive(Debug, Clone, Copy)]
+pub struct Polling {
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Polling {
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(3600),
+        }
+    }
+}
+
+fn in_progress(status: &str) -> bool {
+    status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"
+}
+
+pub async fn deploy(
+    api: &dyn ChangeSets,
+    stack: &str,
+    template: &str,
+    parameters: &[(String, String)],
+    change_set_name: &str,
+    polling: Polling,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Outcome, DeployError> {
+    let status = api.stack_status(stack).await?;
+    if let Some(status) = status.as_deref().filter(|s| in_progress(s)) {
+        return Err(DeployError::Busy {
+            stack: stack.into(),
+            status: status.into(),
+        });
+    }
+    // A stack that never got past its first change set is created afresh.
+    let create = matches!(status.as_deref(), None | Some("REVIEW_IN_PROGRESS"));
+    progress(Progress::ChangeSetCreating {
+        name: change_set_name.into(),
+        create,
+    });
+    let seen_before: Vec<String> = if create {
+        vec![]
+    } else {
+        api.stack_events(stack)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect()
+    };
+    // `None`: CloudFormation said up front that nothing would change.
+    let Some(change_set) = api
+        .create_change_set(stack, change_set_name, template, parameters, create)
+        .await?
+    else {
+        return Ok(Outcome::NoChanges);
+    };
+
+    let started = tokio::time::Instant::now();
+    let changes = loop {
+        match api.change_set_state(&change_set).await? {
+            ChangeSetState::Ready(changes) => break changes,
+            ChangeSetState::Empty => {
+                api.delete_change_set(&change_set).await?;
+                return Ok(Outcome::NoChanges);
+            }
+            ChangeSetState::Failed(reason) => return Err(DeployError::ChangeSetFailed(reason)),
+            ChangeSetState::Pending => {
+                wait(
+                    polling,
+                    started,
+                    "the change set",
+                    "CREATE_PENDING",
+                    progress,
+                )
+                .await?;
+            }
+        }
+    };
+    progress(Progress::Changes(changes.clone()));
+    if let Err(refused) = api.execute_change_set(&change_set).await {
+        // Refused outright (moto does this for a resource it cannot create): nothing ran,
+        // so the stack is where it was. Say so, with its status as proof.
+        let status = api
+            .stack_status(stack)
+            .await?
+            .unwrap_or_else(|| "no stack".into());
+        return Err(DeployError::ExecuteRefused {
+            reason: refused.to_string(),
+            status,
+        });
+    }
+
+    let started = tokio::time::Instant::now();
+    let mut reported: Vec<String> = seen_before.clone();
+    loop {
+        // Status first, then events: the events that led to a final status are shown too.
+        let status = api
+            .stack_status(stack)
+            .await?
+            .unwrap_or_else(|| "DELETE_COMPLETE".into());
+        let mut events = api.stack_events(stack).await?;
+        events.reverse();
+        for event in &events {
+            if !reported.contains(&event.id) {
+                reported.push(event.id.clone());
+                progress(Progress::Event(event.clone()));
+            }
+        }
+        if !in_progress(&status) {
+            let failures: Vec<StackEvent> = events
+                .into_iter()
+                .filter(|e| {
+                    e.status.ends_with("_FAILED")
+                        && e.logical_id != stack
+                        && !seen_before.contains(&e.id)
+                })
+                .collect();
+            return match status.as_str() {
+                "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => {
+                    Ok(Outcome::Deployed { status, changes })
+                }
+                "ROLLBACK_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" => {
+                    Err(DeployError::RolledBack { status, failures })
+                }
+                _ => Err(DeployError::RollbackFailed { status, failures }),
+            };
+        }
+        wait(polling, started, "the stack", &status, progress).await?;
+    }
+}
+
+async fn wait(
+    polling: Polling,
+    started: tokio::time::Instant,
+    what: &'static str,
+    status: &str,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<(), DeployError> {
+    let elapsed = started.elapsed();
+    if elapsed > polling.timeout {
+        return Err(DeployError::TimedOut {
+            what,
+            seconds: polling.timeout.as_secs(),
+            status: status.into(),
+        });
+    }
+    progress(Progress::Waiting {
+        what,
+        status: status.into(),
+        elapsed,
+    });
+    tokio::time::sleep(polling.interval).await;
+    Ok(())
+}
