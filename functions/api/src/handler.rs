@@ -42,6 +42,9 @@ pub async fn handle(deps: &Deps, request: Request) -> Response<Body> {
         ("GET", ["apps", app, "environments", env]) => {
             routes::get_environment(deps, app, env).await
         }
+        ("POST", ["apps", app, "environments", env, "template"]) => {
+            routes::generate_template(deps, app, env).await
+        }
         ("POST", ["apps", app, "environments", env, "releases"]) => match json_body(&request) {
             Ok(body) => routes::record_release(deps, app, env, &body).await,
             Err(problem) => Err(problem),

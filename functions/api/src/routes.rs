@@ -361,3 +361,26 @@ pub async fn record_release(deps: &Deps, app: &str, env: &str, body: &Value) -> 
         .map_err(store_problem)?;
     respond(200, &stored, None)
 }
+
+/// Generates (and stores) the environment's template, policy checked, and returns it.
+pub async fn generate_template(deps: &Deps, app: &str, env: &str) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let task = ferry_core::jobs::TemplateTask {
+        app,
+        env: env.expect("env was given"),
+        promotion_id: None,
+    };
+    match ferry_core::jobs::generate_template(deps.store.as_ref(), &task, Utc::now()).await {
+        Ok(generated) => respond(
+            200,
+            &json!({"summary": generated.summary, "template": generated.template}),
+            None,
+        ),
+        Err(ferry_core::jobs::JobError::NotFound(what)) => Err(Problem::not_found(what)),
+        Err(error @ ferry_core::jobs::JobError::Policy(_)) => {
+            Err(Problem::invalid("spec", error.to_string()))
+        }
+        Err(ferry_core::jobs::JobError::Store(error)) => Err(store_problem(error)),
+        Err(other) => Err(Problem::unavailable(other)),
+    }
+}

@@ -426,6 +426,26 @@ async fn environment_updates_are_optimistic() {
 }
 
 #[tokio::test]
+async fn post_template_returns_the_policy_checked_template() {
+    let h = Harness::seeded().await;
+    let (status, body, _) = h
+        .send(
+            "POST",
+            "/apps/shop/environments/staging/template",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["template"]["Metadata"]["Ferry"]["Profile"], "staging");
+    assert_eq!(body["summary"]["policy"]["rules_checked"], 9);
+    let (status, _, _) = h
+        .send("POST", "/apps/shop/environments/qa/template", None, &[])
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
 async fn unknown_routes_and_promotions_are_404_problems() {
     let h = Harness::new();
     let (status, body, _) = h.send("GET", "/promotions/nope", None, &[]).await;

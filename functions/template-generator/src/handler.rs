@@ -6,7 +6,9 @@ use serde_json::Value;
 /// The task payload is `{app, env, promotion_id?}`, as the state machine sends it.
 pub async fn handle(store: &dyn Store, payload: Value) -> Result<Value, FunctionError> {
     let task: TemplateTask = serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
-    let summary = jobs::generate_template(store, &task, chrono::Utc::now()).await?;
+    let summary = jobs::generate_template(store, &task, chrono::Utc::now())
+        .await?
+        .summary;
     tracing::info!(app = %task.app, env = %task.env, summary = %summary, "template generated");
     Ok(summary)
 }

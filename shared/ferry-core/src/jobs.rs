@@ -22,6 +22,9 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Stacks(#[from] StacksError),
+    /// The template breaks a policy rule the environment does not waive.
+    #[error(transparent)]
+    Policy(#[from] template::RenderError),
 }
 
 impl JobError {
@@ -31,7 +34,8 @@ impl JobError {
             JobError::NotFound(_) => "NotFound",
             JobError::Store(StoreError::Unavailable(_))
             | JobError::Stacks(StacksError::Unavailable(_)) => "TransientError",
-            JobError::Store(_) | JobError::Stacks(_) => "InternalError",
+            JobError::Policy(template::RenderError::Policy(_)) => "PolicyViolation",
+            JobError::Store(_) | JobError::Stacks(_) | JobError::Policy(_) => "InternalError",
         }
     }
 }
@@ -59,11 +63,19 @@ async fn environment(
         .ok_or_else(|| JobError::NotFound(format!("environment {app}/{env} was not found")))
 }
 
+/// A generated template and the summary a caller reports (the template itself can be
+/// larger than a Step Functions payload allows, so the state machine gets the summary).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedTemplate {
+    pub summary: Value,
+    pub template: Value,
+}
+
 pub async fn generate_template(
     store: &dyn Store,
     task: &TemplateTask,
     now: DateTime<Utc>,
-) -> Result<Value, JobError> {
+) -> Result<GeneratedTemplate, JobError> {
     let env = environment(store, &task.app, &task.env).await?;
     let promotion = match &task.promotion_id {
         Some(id) => Some(
@@ -79,13 +91,20 @@ pub async fn generate_template(
         Some(p) => (p.release.as_ref(), env.live_colour.other()),
         None => (env.deployed_release.as_ref(), env.live_colour),
     };
-    let generated = template::generate(&env, release, colour);
+    // Policy runs on every generate: a template breaking an unwaived rule is never stored.
+    let (generated, policy) = template::render(&env, release, colour)?;
     let resource_count = generated["Resources"].as_object().map_or(0, |r| r.len());
+    let waived: Vec<Value> = policy
+        .waived
+        .iter()
+        .map(|(v, reason)| json!({"rule": v.rule, "reason": reason}))
+        .collect();
     let summary = json!({
         "stack_name": env.stack_name,
         "resource_count": resource_count,
         "colour": colour,
         "image": release.map(|r| r.image.as_str()),
+        "policy": {"rules_checked": crate::policy::RULES.len(), "waived": waived},
     });
     store
         .put_report(&Report {
@@ -93,7 +112,7 @@ pub async fn generate_template(
             env: env.name.clone(),
             kind: ReportKind::Template,
             created_at: now,
-            body: json!({"summary": summary, "template": generated}),
+            body: json!({"summary": summary, "template": &generated}),
         })
         .await?;
     if let Some(p) = &promotion {
@@ -108,7 +127,10 @@ pub async fn generate_template(
             .record_step(&p.id, &step, PromotionStatus::Running)
             .await?;
     }
-    Ok(summary)
+    Ok(GeneratedTemplate {
+        summary,
+        template: generated,
+    })
 }
 
 /// Prices every environment's current template and stores one cost report each.
