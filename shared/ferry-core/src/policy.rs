@@ -4,6 +4,7 @@
 use crate::spec::Waiver;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::OnceLock;
 
 pub const RULES_FILE: &str = include_str!("../policy/ferry.guard");
 
@@ -72,9 +73,68 @@ pub enum PolicyError {
     Engine(String),
 }
 
+/// The resource types the rules select (`Type == '...'`), read from the rules file
+/// itself so a new rule's types are picked up without a second list to keep in step.
+fn checked_types() -> &'static Vec<String> {
+    static TYPES: OnceLock<Vec<String>> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        RULES_FILE
+            .split("Type == '")
+            .skip(1)
+            .filter_map(|rest| rest.split('\'').next().map(str::to_owned))
+            .collect()
+    })
+}
+
+/// The properties the rules read (`Properties.X`), from the rules file as well.
+fn checked_properties() -> &'static Vec<String> {
+    static PROPERTIES: OnceLock<Vec<String>> = OnceLock::new();
+    PROPERTIES.get_or_init(|| {
+        let mut names: Vec<String> = RULES_FILE
+            .split("Properties.")
+            .skip(1)
+            .filter_map(|rest| {
+                rest.split(|c: char| !c.is_ascii_alphanumeric())
+                    .next()
+                    .map(str::to_owned)
+            })
+            .filter(|name| !name.is_empty())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    })
+}
+
+/// Only what the rules can see: cfn-guard's cost grows with the document, and most of a
+/// template (subnets, routes, alarms, the dashboard, container definitions) is of no
+/// interest to any rule. Types and properties are both read from the rules file.
+fn policy_view(template: &Value) -> Value {
+    let types = checked_types();
+    let properties = checked_properties();
+    let resources: serde_json::Map<String, Value> = template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| {
+            r["Type"]
+                .as_str()
+                .is_some_and(|t| types.iter().any(|k| k == t))
+        })
+        .map(|(id, r)| {
+            let mut view = r.clone();
+            if let Some(props) = view.get_mut("Properties").and_then(Value::as_object_mut) {
+                props.retain(|name, _| properties.contains(name));
+            }
+            (id.clone(), view)
+        })
+        .collect();
+    serde_json::json!({"Metadata": template["Metadata"], "Resources": resources})
+}
+
 /// Runs every rule on `template`.
 pub fn check(template: &Value, waivers: &[Waiver]) -> Result<PolicyReport, PolicyError> {
-    let content = template.to_string();
+    let content = policy_view(template).to_string();
     let output = cfn_guard::run_checks(
         cfn_guard::ValidateInput {
             content: &content,

@@ -578,3 +578,109 @@ impl EnvironmentSpec {
         errors
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        "app: shop\nservices:\n  - {name: web, image: r, port: 80, cpu: 256, memory: 512}\n";
+
+    fn errors(text: &str) -> Vec<String> {
+        AppSpec::parse(text)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|e| e.field.clone())
+            .collect()
+    }
+
+    #[test]
+    fn an_error_an_override_causes_is_reported_at_the_override() {
+        let text =
+            format!("{BASE}environments:\n  prod:\n    services:\n      web: {{cpu: 300}}\n");
+        assert_eq!(errors(&text), ["environments.prod.services.web.cpu"]);
+    }
+
+    #[test]
+    fn overriding_what_does_not_exist_is_an_error() {
+        let text = format!("{BASE}environments:\n  prod:\n    services:\n      api: {{cpu: 512}}\n    database: {{storage_gb: 50}}\n");
+        assert_eq!(
+            errors(&text),
+            [
+                "environments.prod.services.api",
+                "environments.prod.database"
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_http_is_for_dev_only() {
+        let text = format!("{BASE}environments:\n  staging:\n    settings: {{allow_http: true}}\n");
+        assert_eq!(errors(&text), ["environments.staging.settings.allow_http"]);
+    }
+
+    #[test]
+    fn profiles_come_from_the_name_or_are_named() {
+        let text = format!(
+            "{BASE}environments:\n  qa:\n    profile: staging\n    settings: {{nat: none}}\n"
+        );
+        let spec = AppSpec::parse(&text).unwrap();
+        let qa = spec.environment("qa").unwrap();
+        assert_eq!(
+            (qa.profile_name, qa.profile.az_count, qa.profile.nat),
+            (ProfileName::Staging, 3, crate::profile::NatPolicy::None)
+        );
+        assert_eq!(
+            spec.environment("prod").unwrap().profile.log_retention_days,
+            90
+        );
+        let err = spec.environment("perf").unwrap_err();
+        assert_eq!(err.0[0].field, "environments.perf.profile");
+    }
+
+    #[test]
+    fn overrides_merge_into_the_base() {
+        let text = format!("{BASE}environments:\n  prod:\n    services:\n      web: {{desired_count: 4, environment: {{MODE: prod}}}}\n");
+        let prod = AppSpec::parse(&text).unwrap().environment("prod").unwrap();
+        let web = &prod.services[0];
+        assert_eq!(
+            (web.cpu, web.desired_count, web.environment["MODE"].as_str()),
+            (256, 4, "prod")
+        );
+    }
+
+    #[test]
+    fn secrets_are_references() {
+        assert!(is_secret_reference(
+            "arn:aws:ssm:us-east-1:123456789012:parameter/shop/key"
+        ));
+        assert!(is_secret_reference(
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf"
+        ));
+        for bad in [
+            "hunter2",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/",
+            "arn:aws:s3:::bucket/key",
+            "arn:aws:ssm:us-east-1:123:parameter/x",
+        ] {
+            assert!(!is_secret_reference(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn schema_errors_name_their_paths() {
+        let text = "app: Shop\nservices:\n  - {name: web, image: r, port: 0, cpu: 256, memory: 512, replicas: 2}\nextra: 1\n";
+        let fields = errors(text);
+        assert!(fields.contains(&"app".to_owned()), "{fields:?}");
+        assert!(
+            fields.contains(&"services[0].port".to_owned()),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&"services[0].replicas".to_owned()),
+            "{fields:?}"
+        );
+        assert!(fields.contains(&"extra".to_owned()), "{fields:?}");
+    }
+}
