@@ -8,8 +8,7 @@ mod output;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use client::FerryApi;
-use ferry_core::model::Environment;
-use ferry_core::names::{Colour, EnvName};
+use ferry_core::names::Colour;
 use ferry_core::spec::{parse_document, AppSpec};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -133,28 +132,11 @@ fn read_spec(path: &PathBuf) -> Result<AppSpec> {
         .map_err(|errors| anyhow::anyhow!("{}: {errors}", path.display()))
 }
 
-/// The environment `env` of a spec, as Ferry would create it before its first release.
-fn environment(spec: &AppSpec, env: &str) -> Result<Environment> {
-    let name = EnvName::parse("--env", env).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let resolved = spec
-        .environment(env)
-        .map_err(|errors| anyhow::anyhow!("{errors}"))?;
-    Ok(Environment {
-        stack_name: Environment::default_stack_name(&spec.app, &name),
-        app: spec.app.clone(),
-        name,
-        spec: resolved,
-        deployed_release: None,
-        live_colour: Colour::Blue,
-        active_promotion: None,
-        version: 0,
-        updated_at: chrono::Utc::now(),
-    })
-}
-
 /// The template with the policy rules applied; waived rules are reported on stderr.
 fn rendered(spec: &AppSpec, env: &str) -> Result<Value> {
-    let environment = environment(spec, env)?;
+    let environment = spec
+        .new_environment(env)
+        .map_err(|errors| anyhow::anyhow!("{errors}"))?;
     let (template, report) = ferry_core::template::render(&environment, None, Colour::Blue)
         .map_err(|e| anyhow::anyhow!("environment {env}: {e}"))?;
     for (violation, reason) in &report.waived {

@@ -3,25 +3,14 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ferry_core::model::Environment;
-use ferry_core::names::{Colour, EnvName};
+use ferry_core::names::Colour;
 use ferry_core::spec::AppSpec;
 use std::hint::black_box;
 
 fn largest_example_prod() -> Environment {
     let spec =
         AppSpec::parse(include_str!("../../../examples/two-services.yaml")).expect("valid example");
-    let name = EnvName::parse("env", "prod").expect("valid");
-    Environment {
-        stack_name: Environment::default_stack_name(&spec.app, &name),
-        app: spec.app.clone(),
-        spec: spec.environment("prod").expect("resolves"),
-        name,
-        deployed_release: None,
-        live_colour: Colour::Blue,
-        active_promotion: None,
-        version: 0,
-        updated_at: chrono::Utc::now(),
-    }
+    spec.new_environment("prod").expect("resolves")
 }
 
 fn bench(c: &mut Criterion) {

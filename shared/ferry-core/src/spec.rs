@@ -239,6 +239,26 @@ impl AppSpec {
         Ok(spec)
     }
 
+    /// The environment `env` as Ferry creates it: resolved spec, default stack name, blue
+    /// live, nothing deployed yet.
+    pub fn new_environment(
+        &self,
+        env: &str,
+    ) -> Result<crate::model::Environment, ValidationErrors> {
+        let name = crate::names::EnvName::parse("env", env).map_err(ValidationErrors::from)?;
+        Ok(crate::model::Environment {
+            stack_name: crate::model::Environment::default_stack_name(&self.app, &name),
+            app: self.app.clone(),
+            spec: self.environment(env)?,
+            name,
+            deployed_release: None,
+            live_colour: crate::names::Colour::Blue,
+            active_promotion: None,
+            version: 0,
+            updated_at: chrono::Utc::now(),
+        })
+    }
+
     /// dev, staging and prod, plus any other environment the spec lists.
     pub fn environment_names(&self) -> Vec<String> {
         let mut names: Vec<String> = ["dev", "staging", "prod"]

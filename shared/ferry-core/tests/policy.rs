@@ -1,8 +1,7 @@
 //! One test per policy rule: a compliant template passes, and breaking the rule is caught
 //! under that rule's name.
 
-use ferry_core::model::Environment;
-use ferry_core::names::{Colour, EnvName};
+use ferry_core::names::Colour;
 use ferry_core::policy::{check, RULES, RULES_FILE};
 use ferry_core::spec::{AppSpec, Waiver};
 use serde_json::{json, Value};
@@ -10,19 +9,10 @@ use serde_json::{json, Value};
 const EXAMPLE: &str = include_str!("../../../examples/web-postgres-valkey.yaml");
 
 fn prod_template() -> Value {
-    let spec = AppSpec::parse(EXAMPLE).unwrap();
-    let name = EnvName::parse("env", "prod").unwrap();
-    let env = Environment {
-        stack_name: Environment::default_stack_name(&spec.app, &name),
-        app: spec.app.clone(),
-        spec: spec.environment("prod").unwrap(),
-        name,
-        deployed_release: None,
-        live_colour: Colour::Blue,
-        active_promotion: None,
-        version: 0,
-        updated_at: chrono::Utc::now(),
-    };
+    let env = AppSpec::parse(EXAMPLE)
+        .unwrap()
+        .new_environment("prod")
+        .unwrap();
     ferry_core::template::generate(&env, None, Colour::Blue)
 }
 

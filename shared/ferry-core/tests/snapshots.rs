@@ -2,8 +2,7 @@
 //! any change to generated output shows up in review. Generation is deterministic, so
 //! these compare byte for byte.
 
-use ferry_core::model::Environment;
-use ferry_core::names::{Colour, EnvName};
+use ferry_core::names::Colour;
 use ferry_core::spec::AppSpec;
 
 const EXAMPLES: [(&str, &str); 4] = [
@@ -27,18 +26,9 @@ fn every_example_under_every_profile() {
     for (example, text) in EXAMPLES {
         let spec = AppSpec::parse(text).unwrap_or_else(|e| panic!("{example}: {e}"));
         for env in spec.environment_names() {
-            let name = EnvName::parse("env", &env).unwrap();
-            let environment = Environment {
-                stack_name: Environment::default_stack_name(&spec.app, &name),
-                app: spec.app.clone(),
-                spec: spec.environment(&env).unwrap(),
-                name,
-                deployed_release: None,
-                live_colour: Colour::Blue,
-                active_promotion: None,
-                version: 0,
-                updated_at: chrono::DateTime::UNIX_EPOCH,
-            };
+            let mut environment = spec.new_environment(&env).unwrap();
+            // A fixed time: the snapshot must not change with the clock.
+            environment.updated_at = chrono::DateTime::UNIX_EPOCH;
             let (template, report) = ferry_core::template::render(&environment, None, Colour::Blue)
                 .unwrap_or_else(|e| panic!("{example}/{env}: {e}"));
             assert!(report.waived.is_empty(), "{example}/{env} waives nothing");

@@ -4,8 +4,7 @@
 use e2e::{unique_app, Local};
 use ferry_aws::CloudFormationStacks;
 use ferry_core::deploy::{deploy, DeployError, Outcome, Polling, Progress};
-use ferry_core::model::Environment;
-use ferry_core::names::{Colour, EnvName};
+use ferry_core::names::Colour;
 use ferry_core::spec::AppSpec;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -21,18 +20,7 @@ fn template(app: &str, web_count: u32) -> (String, Value) {
     let spec =
         AppSpec::parse(&text.replace("desired_count: 1", &format!("desired_count: {web_count}")))
             .unwrap();
-    let name = EnvName::parse("env", "dev").unwrap();
-    let env = Environment {
-        stack_name: Environment::default_stack_name(&spec.app, &name),
-        app: spec.app.clone(),
-        spec: spec.environment("dev").unwrap(),
-        name,
-        deployed_release: None,
-        live_colour: Colour::Blue,
-        active_promotion: None,
-        version: 0,
-        updated_at: chrono::Utc::now(),
-    };
+    let env = spec.new_environment("dev").unwrap();
     let (template, _) = ferry_core::template::render(&env, None, Colour::Blue).unwrap();
     (env.stack_name, template)
 }
