@@ -66,12 +66,45 @@ struct Builder<'a> {
     tags: Value,
 }
 
+/// The resource types Ferry generates that take `Tags`; every one gets the app, env and
+/// managed-by tags.
+const TAGGED: [&str; 20] = [
+    "AWS::EC2::VPC",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::EIP",
+    "AWS::EC2::NatGateway",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::FlowLog",
+    "AWS::Logs::LogGroup",
+    "AWS::IAM::Role",
+    "AWS::S3::Bucket",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::ECS::Cluster",
+    "AWS::ECS::TaskDefinition",
+    "AWS::ECS::Service",
+    "AWS::RDS::DBSubnetGroup",
+    "AWS::RDS::DBInstance",
+    "AWS::ElastiCache::SubnetGroup",
+    "AWS::ElastiCache::ReplicationGroup",
+];
+
 impl Builder<'_> {
-    fn add(&mut self, id: &str, kind: &str, properties: Value) -> &mut Map<String, Value> {
-        self.resources.insert(
-            id.to_owned(),
-            json!({"Type": kind, "Properties": properties}),
-        );
+    fn add(&mut self, id: &str, kind: &str, mut properties: Value) -> &mut Map<String, Value> {
+        // Built by hand, not with `json!`: the macro deep-copies every interpolated Value
+        // through serde, which was most of the generation time.
+        if TAGGED.contains(&kind) {
+            if let Some(props) = properties.as_object_mut() {
+                props.insert("Tags".into(), self.tags.clone());
+            }
+        }
+        let mut resource = Map::new();
+        resource.insert("Type".into(), Value::String(kind.to_owned()));
+        resource.insert("Properties".into(), properties);
+        self.resources
+            .insert(id.to_owned(), Value::Object(resource));
         self.resources
             .get_mut(id)
             .and_then(Value::as_object_mut)
@@ -188,14 +221,13 @@ pub fn render(
 }
 
 fn network(b: &mut Builder) {
-    let tags = b.tags.clone();
     let profile = b.spec.profile.clone();
-    b.add("Vpc", "AWS::EC2::VPC", json!({"CidrBlock": "10.0.0.0/16", "EnableDnsHostnames": true, "EnableDnsSupport": true, "Tags": tags}));
     b.add(
-        "InternetGateway",
-        "AWS::EC2::InternetGateway",
-        json!({"Tags": tags}),
+        "Vpc",
+        "AWS::EC2::VPC",
+        json!({"CidrBlock": "10.0.0.0/16", "EnableDnsHostnames": true, "EnableDnsSupport": true}),
     );
+    b.add("InternetGateway", "AWS::EC2::InternetGateway", json!({}));
     b.add(
         "InternetGatewayAttachment",
         "AWS::EC2::VPCGatewayAttachment",
@@ -204,14 +236,14 @@ fn network(b: &mut Builder) {
     b.add(
         "PublicRouteTable",
         "AWS::EC2::RouteTable",
-        json!({"VpcId": r("Vpc"), "Tags": tags}),
+        json!({"VpcId": r("Vpc")}),
     );
     b.add("PublicDefaultRoute", "AWS::EC2::Route", json!({"RouteTableId": r("PublicRouteTable"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r("InternetGateway")}))
         .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
     b.add(
         "IsolatedRouteTable",
         "AWS::EC2::RouteTable",
-        json!({"VpcId": r("Vpc"), "Tags": tags}),
+        json!({"VpcId": r("Vpc")}),
     );
 
     let azs = b.azs();
@@ -235,7 +267,7 @@ fn network(b: &mut Builder) {
             ),
         ] {
             let subnet = format!("{tier}Subnet{az}");
-            b.add(&subnet, "AWS::EC2::Subnet", json!({"VpcId": r("Vpc"), "CidrBlock": cidr, "AvailabilityZone": zone, "MapPublicIpOnLaunch": false, "Tags": tags}));
+            b.add(&subnet, "AWS::EC2::Subnet", json!({"VpcId": r("Vpc"), "CidrBlock": cidr, "AvailabilityZone": zone, "MapPublicIpOnLaunch": false}));
             b.add(
                 &format!("{subnet}RouteTableAssociation"),
                 "AWS::EC2::SubnetRouteTableAssociation",
@@ -245,7 +277,7 @@ fn network(b: &mut Builder) {
         b.add(
             &format!("PrivateRouteTable{az}"),
             "AWS::EC2::RouteTable",
-            json!({"VpcId": r("Vpc"), "Tags": tags}),
+            json!({"VpcId": r("Vpc")}),
         );
         let nat = match profile.nat {
             NatPolicy::None => None,
@@ -257,10 +289,10 @@ fn network(b: &mut Builder) {
                 b.add(
                     &format!("NatEip{az}"),
                     "AWS::EC2::EIP",
-                    json!({"Domain": "vpc", "Tags": tags}),
+                    json!({"Domain": "vpc"}),
                 )
                 .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
-                b.add(&format!("NatGateway{az}"), "AWS::EC2::NatGateway", json!({"SubnetId": r(&format!("PublicSubnet{az}")), "AllocationId": att(&format!("NatEip{az}"), "AllocationId"), "Tags": tags}));
+                b.add(&format!("NatGateway{az}"), "AWS::EC2::NatGateway", json!({"SubnetId": r(&format!("PublicSubnet{az}")), "AllocationId": att(&format!("NatEip{az}"), "AllocationId")}));
             }
             b.add(&format!("PrivateDefaultRoute{az}"), "AWS::EC2::Route", json!({"RouteTableId": r(&format!("PrivateRouteTable{az}")), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r(&format!("NatGateway{nat_az}"))}));
         }
@@ -278,8 +310,7 @@ fn network(b: &mut Builder) {
         b.add("EndpointSecurityGroup", "AWS::EC2::SecurityGroup", json!({
             "GroupDescription": "VPC interface endpoints, reachable from the services",
             "VpcId": r("Vpc"),
-            "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "HTTPS from the services"}],
-            "Tags": tags}));
+            "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "HTTPS from the services"}]}));
         let mut services = vec![
             ("EcrApi", "ecr.api"),
             ("EcrDkr", "ecr.dkr"),
@@ -316,23 +347,21 @@ fn network(b: &mut Builder) {
         b.add(
             "FlowLogGroup",
             "AWS::Logs::LogGroup",
-            json!({"RetentionInDays": profile.log_retention_days, "Tags": tags}),
+            json!({"RetentionInDays": profile.log_retention_days}),
         );
         b.add("FlowLogRole", "AWS::IAM::Role", json!({
             "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
             "Policies": [{"PolicyName": "flow-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], "Resource": att("FlowLogGroup", "Arn")}]}}],
-            "Tags": tags}));
+                "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], "Resource": att("FlowLogGroup", "Arn")}]}}]}));
         b.add("FlowLog", "AWS::EC2::FlowLog", json!({
             "ResourceId": r("Vpc"), "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
-            "LogGroupName": r("FlowLogGroup"), "DeliverLogsPermissionArn": att("FlowLogRole", "Arn"), "Tags": tags}));
+            "LogGroupName": r("FlowLogGroup"), "DeliverLogsPermissionArn": att("FlowLogRole", "Arn")}));
     }
     b.output("VpcId", r("Vpc"), "The environment's VPC");
     b.output("PrivateSubnets", json!({"Fn::Join": [",", azs.iter().map(|az| r(&format!("PrivateSubnet{az}"))).collect::<Vec<_>>()]}), "Subnets the services run in");
 }
 
 fn load_balancer(b: &mut Builder) {
-    let tags = b.tags.clone();
     let profile = b.spec.profile.clone();
     let ports: Vec<u16> = {
         let mut p: Vec<u16> = b.spec.services.iter().map(|s| s.port).collect();
@@ -346,8 +375,7 @@ fn load_balancer(b: &mut Builder) {
         "SecurityGroupIngress": [
             {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "HTTPS"},
             {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0", "Description": if profile.allow_http { "HTTP (dev)" } else { "HTTP, redirected to HTTPS" }},
-        ],
-        "Tags": tags}));
+        ]}));
     for port in &ports {
         b.add(&format!("AlbToServiceEgress{port}"), "AWS::EC2::SecurityGroupEgress", json!({
             "GroupId": r("AlbSecurityGroup"), "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
@@ -357,14 +385,13 @@ fn load_balancer(b: &mut Builder) {
             "SourceSecurityGroupId": r("AlbSecurityGroup"), "Description": "from the load balancer"}));
     }
     let mut alb = json!({
-        "Type": "application", "Scheme": "internet-facing",
-        "Subnets": b.azs().iter().map(|az| r(&format!("PublicSubnet{az}"))).collect::<Vec<_>>(),
-        "SecurityGroups": [r("AlbSecurityGroup")],
-        "LoadBalancerAttributes": [
-            {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
-            {"Key": "access_logs.s3.enabled", "Value": if profile.alb_access_logs { "true" } else { "false" }},
-        ],
-        "Tags": tags});
+    "Type": "application", "Scheme": "internet-facing",
+    "Subnets": b.azs().iter().map(|az| r(&format!("PublicSubnet{az}"))).collect::<Vec<_>>(),
+    "SecurityGroups": [r("AlbSecurityGroup")],
+    "LoadBalancerAttributes": [
+        {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+        {"Key": "access_logs.s3.enabled", "Value": if profile.alb_access_logs { "true" } else { "false" }},
+    ]});
     if profile.alb_access_logs {
         alb["LoadBalancerAttributes"]
             .as_array_mut()
@@ -374,8 +401,7 @@ fn load_balancer(b: &mut Builder) {
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-            "LifecycleConfiguration": {"Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": profile.log_retention_days}]},
-            "Tags": tags}))
+            "LifecycleConfiguration": {"Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": profile.log_retention_days}]}}))
             .extend([("DeletionPolicy".to_owned(), json!("Retain")), ("UpdateReplacePolicy".to_owned(), json!("Retain"))]);
         b.add("AccessLogBucketPolicy", "AWS::S3::BucketPolicy", json!({
             "Bucket": r("AccessLogBucket"),
@@ -417,19 +443,16 @@ fn forward(service: &ServiceSpec, live: Colour) -> Value {
 }
 
 fn cluster(b: &mut Builder) {
-    let tags = b.tags.clone();
     let profile = b.spec.profile.clone();
     b.add("Cluster", "AWS::ECS::Cluster", json!({
-        "ClusterSettings": [{"Name": "containerInsights", "Value": if profile.container_insights { "enabled" } else { "disabled" }}],
-        "Tags": tags}));
+        "ClusterSettings": [{"Name": "containerInsights", "Value": if profile.container_insights { "enabled" } else { "disabled" }}]}));
     b.add("ClusterCapacityProviders", "AWS::ECS::ClusterCapacityProviderAssociations", json!({
         "Cluster": r("Cluster"), "CapacityProviders": ["FARGATE", "FARGATE_SPOT"],
         "DefaultCapacityProviderStrategy": [{"CapacityProvider": if profile.fargate_spot { "FARGATE_SPOT" } else { "FARGATE" }, "Weight": 1}]}));
     b.add("ServiceSecurityGroup", "AWS::EC2::SecurityGroup", json!({
         "GroupDescription": "Service tasks: from the load balancer only",
         "VpcId": r("Vpc"),
-        "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "HTTPS to AWS APIs and the internet"}],
-        "Tags": tags}));
+        "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "HTTPS to AWS APIs and the internet"}]}));
 
     // One execution role for the cluster's tasks: pull images, write logs, read exactly
     // the secrets the spec names.
@@ -465,8 +488,7 @@ fn cluster(b: &mut Builder) {
     b.add("TaskExecutionRole", "AWS::IAM::Role", json!({
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
         "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
-        "Policies": policies,
-        "Tags": tags}));
+        "Policies": policies}));
     b.output("ClusterName", r("Cluster"), "The ECS cluster");
 }
 
@@ -477,7 +499,6 @@ fn ecs_service(
     release: Option<&Release>,
     live: Colour,
 ) {
-    let tags = b.tags.clone();
     let profile = b.spec.profile.clone();
     let name = &service.name;
     let task = logical_id("", name, "TaskDefinition");
@@ -488,13 +509,12 @@ fn ecs_service(
     b.add(
         &logs,
         "AWS::Logs::LogGroup",
-        json!({"RetentionInDays": profile.log_retention_days, "Tags": tags}),
+        json!({"RetentionInDays": profile.log_retention_days}),
     );
     b.add(&role, "AWS::IAM::Role", json!({
         "Description": format!("The {name} service's own permissions; none until the app needs some"),
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole",
-            "Condition": {"ArnLike": {"aws:SourceArn": sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")}}}]},
-        "Tags": tags}));
+            "Condition": {"ArnLike": {"aws:SourceArn": sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")}}}]}}));
     let environment: Vec<Value> = service
         .environment
         .iter()
@@ -524,8 +544,7 @@ fn ecs_service(
             "ReadonlyRootFilesystem": false,
             "LogConfiguration": {"LogDriver": "awslogs", "Options": {
                 "awslogs-group": r(&logs), "awslogs-region": r("AWS::Region"), "awslogs-stream-prefix": name}}
-        }],
-        "Tags": tags}));
+        }]}));
 
     for colour in [Colour::Blue, Colour::Green] {
         let title = colour_title(colour);
@@ -534,8 +553,7 @@ fn ecs_service(
             "VpcId": r("Vpc"), "TargetType": "ip", "Protocol": "HTTP", "Port": service.port,
             "HealthCheckPath": service.health_check_path, "HealthCheckIntervalSeconds": 15, "HealthyThresholdCount": 2,
             "Matcher": {"HttpCode": "200-399"},
-            "TargetGroupAttributes": [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
-            "Tags": tags}));
+            "TargetGroupAttributes": [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]}));
         b.output(
             &group,
             r(&group),
@@ -616,8 +634,7 @@ fn ecs_service(
                 "Subnets": b.azs().iter().map(|az| r(&format!("PrivateSubnet{az}"))).collect::<Vec<_>>(),
                 "SecurityGroups": [r("ServiceSecurityGroup")]}},
             "EnableECSManagedTags": true,
-            "PropagateTags": "SERVICE",
-            "Tags": tags}))
+            "PropagateTags": "SERVICE"}))
             .insert("DependsOn".into(), json!(depends));
         b.output(
             &id,
@@ -653,7 +670,6 @@ fn ecs_service(
 
 fn database(b: &mut Builder) {
     let db = b.spec.database.clone().expect("checked by the caller");
-    let tags = b.tags.clone();
     let profile = b.spec.profile.clone();
     let port = if db.engine == "postgres" { 5432 } else { 3306 };
     b.add(
@@ -661,14 +677,12 @@ fn database(b: &mut Builder) {
         "AWS::RDS::DBSubnetGroup",
         json!({
         "DBSubnetGroupDescription": "Isolated subnets: no route to or from the internet",
-        "SubnetIds": b.azs().iter().map(|az| r(&format!("IsolatedSubnet{az}"))).collect::<Vec<_>>(),
-        "Tags": tags}),
+        "SubnetIds": b.azs().iter().map(|az| r(&format!("IsolatedSubnet{az}"))).collect::<Vec<_>>()}),
     );
     b.add("DatabaseSecurityGroup", "AWS::EC2::SecurityGroup", json!({
         "GroupDescription": "The database: from the services only",
         "VpcId": r("Vpc"),
-        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}],
-        "Tags": tags}));
+        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}]}));
     b.add("ServiceToDatabaseEgress", "AWS::EC2::SecurityGroupEgress", json!({
         "GroupId": r("ServiceSecurityGroup"), "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
         "DestinationSecurityGroupId": r("DatabaseSecurityGroup"), "Description": "to the database"}));
@@ -694,8 +708,7 @@ fn database(b: &mut Builder) {
         "DeletionProtection": profile.db_deletion_protection,
         "CopyTagsToSnapshot": true,
         "AutoMinorVersionUpgrade": true,
-        "EnablePerformanceInsights": profile.db_performance_insights,
-        "Tags": tags});
+        "EnablePerformanceInsights": profile.db_performance_insights});
     if profile.db_performance_insights {
         properties["PerformanceInsightsRetentionPeriod"] = json!(7);
     }
@@ -720,21 +733,18 @@ fn database(b: &mut Builder) {
 
 fn cache(b: &mut Builder) {
     let cache = b.spec.cache.clone().expect("checked by the caller");
-    let tags = b.tags.clone();
     let multi_az = b.spec.profile.cache_multi_az;
     b.add(
         "CacheSubnetGroup",
         "AWS::ElastiCache::SubnetGroup",
         json!({
         "Description": "Isolated subnets for the cache",
-        "SubnetIds": b.azs().iter().map(|az| r(&format!("IsolatedSubnet{az}"))).collect::<Vec<_>>(),
-        "Tags": tags}),
+        "SubnetIds": b.azs().iter().map(|az| r(&format!("IsolatedSubnet{az}"))).collect::<Vec<_>>()}),
     );
     b.add("CacheSecurityGroup", "AWS::EC2::SecurityGroup", json!({
         "GroupDescription": "The cache: from the services only",
         "VpcId": r("Vpc"),
-        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}],
-        "Tags": tags}));
+        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}]}));
     b.add(
         "ServiceToCacheEgress",
         "AWS::EC2::SecurityGroupEgress",
@@ -756,8 +766,7 @@ fn cache(b: &mut Builder) {
         "AtRestEncryptionEnabled": cache.encrypted,
         "TransitEncryptionEnabled": cache.encrypted,
         "CacheSubnetGroupName": r("CacheSubnetGroup"),
-        "SecurityGroupIds": [r("CacheSecurityGroup")],
-        "Tags": tags}),
+        "SecurityGroupIds": [r("CacheSecurityGroup")]}),
     );
     b.output(
         "CacheEndpoint",
