@@ -3,6 +3,7 @@
 //! engine runs in a plain unit test against [`memory::InMemoryStore`].
 
 pub mod alerts;
+pub mod canary;
 pub mod cost;
 pub mod deploy;
 pub mod drift;
