@@ -143,6 +143,21 @@ def placeholder_zip(binary):
     return buffer.getvalue()
 
 
+def substituted(text, substitutions):
+    """DefinitionSubstitutions as an Fn::Join: each ${Name} replaced by its value, and
+    nothing else touched. (moto's Fn::Sub runs string.Template, which would also eat the
+    "$$" of ASL's context object, as in $$.Task.Token.)"""
+    pattern = re.compile(r"\$\{(" + "|".join(re.escape(k) for k in substitutions) + r")\}") if substitutions else None
+    if pattern is None:
+        return text
+    parts, last = [], 0
+    for match in pattern.finditer(text):
+        parts += [text[last:match.start()], substitutions[match.group(1)]]
+        last = match.end()
+    parts.append(text[last:])
+    return {"Fn::Join": ["", parts]}
+
+
 def package_for_moto(template, s3, bucket):
     """What `sam package` does: upload code, inline the state machine definition."""
     skipped = []
@@ -156,7 +171,7 @@ def package_for_moto(template, s3, bucket):
             props["Code"] = {"S3Bucket": bucket, "S3Key": f"{binary}.zip"}
         if resource["Type"] == "AWS::StepFunctions::StateMachine" and isinstance(props.get("DefinitionS3Location"), str):
             definition = (ROOT / "infra" / props.pop("DefinitionS3Location")).resolve().read_text()
-            props["DefinitionString"] = {"Fn::Sub": [definition, props.pop("DefinitionSubstitutions", {})]}
+            props["DefinitionString"] = substituted(definition, props.pop("DefinitionSubstitutions", {}))
     # moto cannot resolve outputs of the resources it skipped.
     for name in [n for n, o in template.get("Outputs", {}).items() if "HttpApi" in json.dumps(o)]:
         del template["Outputs"][name]

@@ -6,6 +6,8 @@ use ferry_lambda::{ConfigError, Env};
 pub struct Config {
     pub table_name: String,
     pub state_machine_arn: String,
+    /// How long a promotion waits for an approval before it ends Rejected (timeout).
+    pub approval_timeout_seconds: u64,
 }
 
 impl Config {
@@ -17,6 +19,17 @@ impl Config {
         Ok(Self {
             table_name: env.required("FERRY_TABLE_NAME")?,
             state_machine_arn: env.arn("FERRY_STATE_MACHINE_ARN", "states", "stateMachine")?,
+            approval_timeout_seconds: match env
+                .parsed_or("FERRY_APPROVAL_TIMEOUT_SECONDS", 86_400u64)?
+            {
+                seconds @ 1..=604_800 => seconds,
+                other => {
+                    return Err(ConfigError {
+                        variable: "FERRY_APPROVAL_TIMEOUT_SECONDS".into(),
+                        problem: format!("{other} is outside 1..=604800 (a week)"),
+                    })
+                }
+            },
         })
     }
 }

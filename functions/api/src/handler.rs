@@ -11,6 +11,7 @@ use std::sync::Arc;
 pub struct Deps {
     pub store: Arc<dyn Store>,
     pub workflow: Arc<dyn Workflow>,
+    pub approval_timeout_seconds: u64,
 }
 
 /// Bodies above this are refused before parsing; no Ferry request needs more.
@@ -34,6 +35,10 @@ pub async fn handle(deps: &Deps, request: Request) -> Response<Body> {
             Err(problem) => Err(problem),
         },
         ("GET", ["promotions", id]) => routes::get_promotion(deps, id).await,
+        ("POST", ["promotions", id, verb @ ("approve" | "reject")]) => match json_body(&request) {
+            Ok(body) => routes::decide(deps, id, verb, &body, &requester(&request)).await,
+            Err(problem) => Err(problem),
+        },
         ("PUT", ["apps", app]) => routes::put_app(deps, app).await,
         ("PUT", ["apps", app, "environments", env]) => match json_body(&request) {
             Ok(body) => routes::put_environment(deps, app, env, &body, if_match(&request)).await,

@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
             &sdk,
             config.state_machine_arn,
         )),
+        approval_timeout_seconds: config.approval_timeout_seconds,
     });
     run(service_fn(move |request: Request| {
         let deps = Arc::clone(&deps);

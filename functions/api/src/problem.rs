@@ -38,6 +38,16 @@ impl Problem {
         }
     }
 
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self {
+            status: 403,
+            kind: "forbidden",
+            title: "Forbidden",
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self {
             status: 409,

@@ -16,6 +16,12 @@ use serde_json::{json, Value};
 
 type RouteResult = Result<Response<Body>, Problem>;
 
+/// A promotion as callers see it: the approval's task token stays inside Ferry.
+fn public(mut promotion: ferry_core::model::Promotion) -> ferry_core::model::Promotion {
+    promotion.approval_token = None;
+    promotion
+}
+
 fn respond(status: u16, value: &impl Serialize, location: Option<String>) -> RouteResult {
     let mut builder = Response::builder()
         .status(status)
@@ -69,12 +75,13 @@ pub async fn create_promotion(
     let mut promotion = created.promotion;
     let location = Some(format!("/promotions/{}", promotion.id));
     if created.replayed && promotion.execution_arn.is_some() {
-        return respond(200, &promotion, location);
+        return respond(200, &public(promotion), location);
     }
     let input = json!({
         "promotion_id": promotion.id, "app": promotion.app,
         "source_env": promotion.source_env, "target_env": promotion.target_env,
         "strategy": promotion.strategy,
+        "approval_timeout_seconds": deps.approval_timeout_seconds,
     });
     match deps.workflow.start_promotion(&promotion.id, &input).await {
         Ok(arn) => {
@@ -83,7 +90,7 @@ pub async fn create_promotion(
                 .await
                 .map_err(store_problem)?;
             promotion.execution_arn = Some(arn);
-            respond(202, &promotion, location)
+            respond(202, &public(promotion), location)
         }
         Err(error) => {
             // Nothing runs this promotion: end it and free the environment, so the
@@ -118,7 +125,7 @@ pub async fn create_promotion(
 pub async fn get_promotion(deps: &Deps, id: &str) -> RouteResult {
     let id = PromotionId::parse("id", id).map_err(|e| Problem::validation(e.into()))?;
     match deps.store.get_promotion(&id).await.map_err(store_problem)? {
-        Some(promotion) => respond(200, &promotion, None),
+        Some(promotion) => respond(200, &public(promotion), None),
         None => Err(Problem::not_found(format!("promotion {id} was not found"))),
     }
 }
@@ -382,5 +389,62 @@ pub async fn generate_template(deps: &Deps, app: &str, env: &str) -> RouteResult
         }
         Err(ferry_core::jobs::JobError::Store(error)) => Err(store_problem(error)),
         Err(other) => Err(Problem::unavailable(other)),
+    }
+}
+
+/// `POST /promotions/{id}/approve` and `/reject`, body `{"comment": "..."}`.
+pub async fn decide(
+    deps: &Deps,
+    id: &str,
+    verb: &str,
+    body: &Value,
+    decided_by: &str,
+) -> RouteResult {
+    use ferry_core::model::Decision;
+    use ferry_core::promotion::DecideError;
+    let id = PromotionId::parse("id", id).map_err(|e| Problem::validation(e.into()))?;
+    let comment = match body.get("comment") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(c)) if c.len() <= 1000 => c.clone(),
+        Some(Value::String(_)) => {
+            return Err(Problem::invalid(
+                "comment",
+                "is longer than 1000 characters",
+            ))
+        }
+        Some(other) => {
+            return Err(Problem::invalid(
+                "comment",
+                format!("must be a string, not {other}"),
+            ))
+        }
+    };
+    let decision = if verb == "approve" {
+        Decision::Approved
+    } else {
+        Decision::Rejected
+    };
+    match promotion::decide(
+        deps.store.as_ref(),
+        deps.workflow.as_ref(),
+        &id,
+        decision,
+        decided_by,
+        &comment,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(promotion) => respond(200, &public(promotion), None),
+        Err(DecideError::NotFound(what)) => Err(Problem::not_found(format!(
+            "promotion {what} was not found"
+        ))),
+        Err(error @ (DecideError::NotAwaiting(_) | DecideError::AlreadyDecided(_))) => {
+            Err(Problem::conflict(error.to_string()))
+        }
+        Err(DecideError::Forbidden(detail)) => Err(Problem::forbidden(detail)),
+        Err(DecideError::Invalid(errors)) => Err(Problem::validation(errors)),
+        Err(DecideError::Store(error)) => Err(store_problem(error)),
+        Err(error @ DecideError::Workflow(_)) => Err(Problem::unavailable(error)),
     }
 }

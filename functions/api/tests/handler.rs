@@ -46,6 +46,7 @@ impl Harness {
         let deps = Deps {
             store: store.clone(),
             workflow: workflow.clone(),
+            approval_timeout_seconds: 3600,
         };
         Self {
             store,
@@ -472,6 +473,176 @@ async fn the_requester_comes_from_the_authorizer_not_the_body() {
     };
     let body: Value = serde_json::from_str(text).unwrap();
     assert_eq!(body["requested_by"], "ana@example.com", "{body}");
+}
+
+/// Sends a request as `who` (a JWT-authenticated caller), or anonymously.
+async fn send_as(
+    h: &Harness,
+    who: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let mut fixture: Value = serde_json::from_str(JWT_FIXTURE).unwrap();
+    match who {
+        Some(who) => {
+            fixture["requestContext"]["authorizer"]["jwt"]["claims"] = json!({"email": who})
+        }
+        None => fixture["requestContext"]
+            .as_object_mut()
+            .unwrap()
+            .remove("authorizer")
+            .map(|_| ())
+            .unwrap_or(()),
+    }
+    let response = handle(
+        &h.deps,
+        event(
+            &fixture.to_string(),
+            method,
+            path,
+            Some(body.to_string()),
+            &[],
+        ),
+    )
+    .await;
+    let Body::Text(text) = response.body() else {
+        panic!("text body")
+    };
+    (
+        response.status().as_u16(),
+        serde_json::from_str(text).unwrap(),
+    )
+}
+
+/// shop with dev (released) and prod, and a promotion to prod by ana, waiting for approval.
+async fn awaiting_prod_approval() -> Harness {
+    let h = Harness::seeded().await;
+    assert_eq!(
+        h.send(
+            "PUT",
+            "/apps/shop/environments/prod",
+            Some(json!({"spec": shop_spec()})),
+            &[]
+        )
+        .await
+        .0,
+        201
+    );
+    let body = json!({"app": "shop", "source_env": "dev", "target_env": "prod"});
+    let (status, _) = send_as(&h, Some("ana@example.com"), "POST", "/promotions", body).await;
+    assert_eq!(status, 202);
+    let id = h.workflow.started()[0].0.clone();
+    let steps = ferry_core::promotion::Steps {
+        store: h.store.as_ref(),
+        policy: Default::default(),
+        now: chrono::Utc::now,
+    };
+    let wait = ferry_core::promotion::StepInput {
+        action: ferry_core::promotion::Action::AwaitApproval,
+        promotion_id: id,
+        cause: None,
+        task_token: Some("token-1".into()),
+    };
+    steps.run(&wait).await.unwrap();
+    h
+}
+
+#[tokio::test]
+async fn the_requester_may_not_approve_their_own_prod_promotion() {
+    let h = awaiting_prod_approval().await;
+    let id = h.workflow.started()[0].0.to_string();
+    let (status, body) = send_as(
+        &h,
+        Some("ana@example.com"),
+        "POST",
+        &format!("/promotions/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = send_as(
+        &h,
+        None,
+        "POST",
+        &format!("/promotions/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403, "anonymous callers cannot decide");
+    assert!(h.workflow.completed().is_empty());
+
+    let (status, body) = send_as(
+        &h,
+        Some("bo@example.com"),
+        "POST",
+        &format!("/promotions/{id}/approve"),
+        json!({"comment": "looks good"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["approvals"][0]["decided_by"], "bo@example.com");
+    assert_eq!(body["approvals"][0]["decision"], "Approved");
+    assert!(
+        body.get("approval_token").is_none(),
+        "the task token is never shown"
+    );
+    assert_eq!(
+        h.workflow.completed(),
+        [(
+            "token-1".to_owned(),
+            true,
+            json!({"decision": "Approved", "decided_by": "bo@example.com", "comment": "looks good"})
+        )]
+    );
+
+    // Decided once: a second decision is a conflict.
+    let (status, _) = send_as(
+        &h,
+        Some("cy@example.com"),
+        "POST",
+        &format!("/promotions/{id}/reject"),
+        json!({"comment": "too late"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn a_rejection_needs_a_comment_and_fails_the_waiting_task() {
+    let h = awaiting_prod_approval().await;
+    let id = h.workflow.started()[0].0.to_string();
+    let (status, body) = send_as(
+        &h,
+        Some("bo@example.com"),
+        "POST",
+        &format!("/promotions/{id}/reject"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (400, Some("comment"))
+    );
+    let (status, _) = send_as(
+        &h,
+        Some("bo@example.com"),
+        "POST",
+        &format!("/promotions/{id}/reject"),
+        json!({"comment": "not during the sale"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!h.workflow.completed()[0].1, "a rejection fails the task");
+    let (status, _) = send_as(
+        &h,
+        Some("bo@example.com"),
+        "POST",
+        "/promotions/nope/approve",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
 }
 
 #[test]

@@ -111,8 +111,9 @@ fn promotion_item(promotion: &Promotion) -> Result<Item, StoreError> {
             ("GSI1SK", ts(promotion.created_at)),
         ],
     )?;
-    // Steps live in their own items under the same partition.
+    // Steps and approvals live in their own items under the same partition.
     item.remove("steps");
+    item.remove("approvals");
     Ok(item)
 }
 
@@ -387,16 +388,20 @@ impl Store for DynamoStore {
             .await?;
         let mut promotion: Option<Promotion> = None;
         let mut steps: Vec<StepRecord> = Vec::new();
+        let mut approvals: Vec<Approval> = Vec::new();
         for item in items {
             let sk = sk_of(&item).to_owned();
             if sk == PROMO_SK {
                 promotion = Some(from_item(item)?);
             } else if sk.starts_with("STEP#") {
                 steps.push(from_item(item)?);
+            } else if sk.starts_with("APPROVAL#") {
+                approvals.push(from_item(item)?);
             }
         }
         Ok(promotion.map(|mut p| {
             p.steps = steps;
+            p.approvals = approvals;
             p
         }))
     }
@@ -562,20 +567,57 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn record_approval(&self, approval: &Approval) -> Result<(), StoreError> {
+    async fn set_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
+        conditional_call!(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", s(promo_pk(id)))
+                .key("SK", s(PROMO_SK))
+                .update_expression("SET approval_token = :token")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_values(":token", s(token))
+                .send(),
+            StoreError::NotFound(format!("promotion {id}"))
+        )?;
+        Ok(())
+    }
+
+    async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
+        let id = &approval.promotion_id;
         let item = to_item(
             approval,
             &[
-                ("PK", promo_pk(&approval.promotion_id)),
+                ("PK", promo_pk(id)),
                 ("SK", format!("APPROVAL#{}", ts(approval.decided_at))),
             ],
         )?;
-        sdk_call!(self
-            .client
-            .put_item()
+        let record = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .send())?;
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Taking the token is what makes a decision count once.
+        let take = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(promo_pk(id)))
+            .key("SK", s(PROMO_SK))
+            .update_expression("REMOVE approval_token")
+            .condition_expression("approval_token = :token")
+            .expression_attribute_values(":token", s(token))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        conditional_call!(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(take).build())
+                .transact_items(TransactWriteItem::builder().put(record).build())
+                .send(),
+            StoreError::VersionConflict {
+                what: format!("the approval of promotion {id}"),
+                expected: 0
+            }
+        )?;
         Ok(())
     }
 

@@ -37,6 +37,41 @@ impl StepFunctionsWorkflow {
 
 #[async_trait]
 impl Workflow for StepFunctionsWorkflow {
+    async fn complete_approval(
+        &self,
+        token: &str,
+        approved: bool,
+        output: &Value,
+    ) -> Result<(), WorkflowError> {
+        let to_error = |message: String, transient: bool| {
+            if transient {
+                WorkflowError::Unavailable(message)
+            } else {
+                WorkflowError::Rejected(message)
+            }
+        };
+        if approved {
+            self.client
+                .send_task_success()
+                .task_token(token)
+                .output(output.to_string())
+                .send()
+                .await
+                .map_err(|e| to_error(describe(&e), is_transient(&e)))?;
+        } else {
+            self.client
+                .send_task_failure()
+                .task_token(token)
+                // The state machine's Catch matches this name.
+                .error("PromotionRejected")
+                .cause(output.to_string())
+                .send()
+                .await
+                .map_err(|e| to_error(describe(&e), is_transient(&e)))?;
+        }
+        Ok(())
+    }
+
     async fn start_promotion(
         &self,
         id: &PromotionId,

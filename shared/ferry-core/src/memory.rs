@@ -148,6 +148,7 @@ impl Store for InMemoryStore {
         env.version += 1;
         let mut stored = promotion.clone();
         stored.steps.clear();
+        stored.approvals.clear();
         t.promotions.insert(promotion.id.clone(), stored);
         Ok(())
     }
@@ -244,8 +245,32 @@ impl Store for InMemoryStore {
         Ok(())
     }
 
-    async fn record_approval(&self, approval: &Approval) -> Result<(), StoreError> {
-        self.lock().approvals.push(approval.clone());
+    async fn set_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        let promotion = t
+            .promotions
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("promotion {id}")))?;
+        promotion.approval_token = Some(token.to_owned());
+        Ok(())
+    }
+
+    async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        let id = &approval.promotion_id;
+        let promotion = t
+            .promotions
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("promotion {id}")))?;
+        if promotion.approval_token.as_deref() != Some(token) {
+            return Err(StoreError::VersionConflict {
+                what: format!("the approval of promotion {id}"),
+                expected: 0,
+            });
+        }
+        promotion.approval_token = None;
+        promotion.approvals.push(approval.clone());
+        t.approvals.push(approval.clone());
         Ok(())
     }
 
@@ -293,6 +318,7 @@ impl Store for InMemoryStore {
 #[derive(Default)]
 pub struct InMemoryWorkflow {
     started: Mutex<Vec<(PromotionId, serde_json::Value)>>,
+    completed: Mutex<Vec<(String, bool, serde_json::Value)>>,
     unavailable: std::sync::atomic::AtomicBool,
 }
 
@@ -306,6 +332,14 @@ impl InMemoryWorkflow {
             .store(unavailable, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Approvals completed: (task token, approved, output).
+    pub fn completed(&self) -> Vec<(String, bool, serde_json::Value)> {
+        self.completed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub fn started(&self) -> Vec<(PromotionId, serde_json::Value)> {
         self.started
             .lock()
@@ -316,6 +350,24 @@ impl InMemoryWorkflow {
 
 #[async_trait]
 impl crate::ports::Workflow for InMemoryWorkflow {
+    async fn complete_approval(
+        &self,
+        token: &str,
+        approved: bool,
+        output: &serde_json::Value,
+    ) -> Result<(), crate::ports::WorkflowError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::ports::WorkflowError::Unavailable(
+                "switched off".into(),
+            ));
+        }
+        self.completed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((token.to_owned(), approved, output.clone()));
+        Ok(())
+    }
+
     async fn start_promotion(
         &self,
         id: &PromotionId,

@@ -50,14 +50,19 @@ impl Environment {
 pub enum PromotionStatus {
     Pending,
     Running,
+    AwaitingApproval,
     Succeeded,
     RolledBack,
+    Rejected,
     Failed,
 }
 
 impl PromotionStatus {
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Succeeded | Self::RolledBack | Self::Failed)
+        matches!(
+            self,
+            Self::Succeeded | Self::RolledBack | Self::Rejected | Self::Failed
+        )
     }
 }
 
@@ -80,6 +85,12 @@ pub struct Promotion {
     /// Filled on read from the step items; not stored on the promotion item itself.
     #[serde(default)]
     pub steps: Vec<StepRecord>,
+    /// Filled on read from the approval items, oldest first.
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+    /// The Step Functions task token of a pending approval. Never shown by the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -94,7 +94,12 @@ pub trait Store: Send + Sync {
         completion: Completion,
     ) -> Result<(), StoreError>;
 
-    async fn record_approval(&self, approval: &Approval) -> Result<(), StoreError>;
+    /// Remembers the task token of the approval a promotion waits for.
+    async fn set_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError>;
+    /// Records a decision and takes the pending token, atomically and only once: a second
+    /// decision on the same approval fails with [`StoreError::VersionConflict`]. Returns
+    /// the token to complete the waiting task with.
+    async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError>;
 
     async fn put_report(&self, report: &Report) -> Result<(), StoreError>;
     async fn latest_report(
@@ -128,6 +133,14 @@ pub trait Workflow: Send + Sync {
         id: &PromotionId,
         input: &Value,
     ) -> Result<String, WorkflowError>;
+    /// Completes a task waiting for a decision: success carries `output`; failure fails the
+    /// task with the error name `PromotionRejected`.
+    async fn complete_approval(
+        &self,
+        token: &str,
+        approved: bool,
+        output: &Value,
+    ) -> Result<(), WorkflowError>;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -200,6 +200,8 @@ pub async fn create(
         created_at: now,
         updated_at: now,
         steps: vec![],
+        approvals: vec![],
+        approval_token: None,
     };
     match store.create_promotion(&promotion).await {
         Ok(()) => Ok(Created {
@@ -219,6 +221,9 @@ pub struct StepInput {
     /// For `rollback`: the error the state machine caught.
     #[serde(default)]
     pub cause: Option<Value>,
+    /// For `await_approval`: the task token an approver's decision completes.
+    #[serde(default)]
+    pub task_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +231,7 @@ pub struct StepInput {
 pub enum Action {
     Validate,
     AssessRisk,
+    AwaitApproval,
     Deploy,
     Finalise,
     Rollback,
@@ -236,6 +242,7 @@ impl Action {
         match self {
             Action::Validate => "Validate",
             Action::AssessRisk => "AssessRisk",
+            Action::AwaitApproval => "AwaitApproval",
             Action::Deploy => "Deploy",
             Action::Finalise => "Finalise",
             Action::Rollback => "Rollback",
@@ -319,6 +326,10 @@ impl Steps<'_> {
         let result = match input.action {
             Action::Validate => self.validate(&promotion).await,
             Action::AssessRisk => self.assess_risk(&promotion, started_at).await,
+            Action::AwaitApproval => {
+                self.await_approval(&promotion, input.task_token.as_deref())
+                    .await
+            }
             Action::Deploy => self.deploy(&promotion).await,
             Action::Finalise => self.finalise(&promotion).await,
             Action::Rollback => self.rollback(&promotion, input.cause.clone()).await,
@@ -335,6 +346,10 @@ impl Steps<'_> {
             // promotion ended; its steps are still recorded for the audit trail.
             _ if promotion.status.is_terminal() => promotion.status,
             (Action::Finalise, Ok(_)) => PromotionStatus::Succeeded,
+            (Action::AwaitApproval, Ok(_)) => PromotionStatus::AwaitingApproval,
+            (Action::Rollback, Ok(_)) if was_rejected(&promotion, input.cause.as_ref()) => {
+                PromotionStatus::Rejected
+            }
             (Action::Rollback, Ok(_)) => PromotionStatus::RolledBack,
             (Action::Rollback, Err(_)) => PromotionStatus::Failed,
             _ => PromotionStatus::Running,
@@ -459,6 +474,22 @@ impl Steps<'_> {
         }))
     }
 
+    /// Parks the promotion until an approver decides (or the state machine's timeout
+    /// fires): the task token is what `POST /promotions/{id}/approve` completes.
+    async fn await_approval(
+        &self,
+        promotion: &Promotion,
+        token: Option<&str>,
+    ) -> Result<Value, StepError> {
+        let token = token.ok_or_else(|| {
+            StepError::ValidationFailed("await_approval needs the task token".into())
+        })?;
+        self.store.set_approval_token(&promotion.id, token).await?;
+        Ok(
+            json!({"awaiting": "approval", "target_env": promotion.target_env, "requested_by": promotion.requested_by}),
+        )
+    }
+
     async fn deploy(&self, promotion: &Promotion) -> Result<Value, StepError> {
         let (_, target) = self.environments(promotion).await?;
         Self::check_lock(promotion, &target)?;
@@ -524,11 +555,27 @@ impl Steps<'_> {
             Err(StoreError::LockNotHeld { .. }) => false,
             Err(other) => return Err(other.into()),
         };
+        let reason = if cause
+            .as_ref()
+            .is_some_and(|c| c["Error"] == "States.Timeout")
+            && promotion.status == PromotionStatus::AwaitingApproval
+        {
+            "Rejected (timeout): no decision before the approval timeout".to_owned()
+        } else {
+            describe_cause(cause.as_ref())
+        };
         Ok(json!({
-            "reason": describe_cause(cause.as_ref()),
+            "reason": reason,
             "lock": if released { "released" } else { "not held" },
         }))
     }
+}
+
+/// An approval ended it: a rejection, or no decision before the timeout.
+fn was_rejected(promotion: &Promotion, cause: Option<&Value>) -> bool {
+    let error = cause.and_then(|c| c["Error"].as_str()).unwrap_or("");
+    error == "PromotionRejected"
+        || (error == "States.Timeout" && promotion.status == PromotionStatus::AwaitingApproval)
 }
 
 /// Step Functions hands a caught error over as `{"Error": ..., "Cause": ...}` where the
@@ -657,4 +704,88 @@ pub fn assess(inputs: &RiskInputs) -> Risk {
         .sum::<u32>()
         .min(100) as u8;
     Risk { score, factors }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DecideError {
+    #[error("promotion {0} was not found")]
+    NotFound(String),
+    #[error("promotion {0} is not waiting for an approval")]
+    NotAwaiting(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error("promotion {0} was decided by someone else first")]
+    AlreadyDecided(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("the decision is recorded, but the pipeline could not be told: {0}")]
+    Workflow(crate::ports::WorkflowError),
+}
+
+/// Approves or rejects a promotion that waits for a decision. Every decision is
+/// recorded with who made it and when; the requester may not approve their own prod
+/// promotion; a rejection needs a comment.
+pub async fn decide(
+    store: &dyn Store,
+    workflow: &dyn crate::ports::Workflow,
+    id: &PromotionId,
+    decision: crate::model::Decision,
+    decided_by: &str,
+    comment: &str,
+    now: DateTime<Utc>,
+) -> Result<Promotion, DecideError> {
+    use crate::model::{Approval, Decision};
+    let promotion = store
+        .get_promotion(id)
+        .await
+        .map_err(DecideError::Store)?
+        .ok_or_else(|| DecideError::NotFound(id.to_string()))?;
+    let token = match (&promotion.approval_token, promotion.status) {
+        (Some(token), PromotionStatus::AwaitingApproval) => token.clone(),
+        _ => return Err(DecideError::NotAwaiting(id.to_string())),
+    };
+    if decided_by == "anonymous" {
+        return Err(DecideError::Forbidden(
+            "decisions need an authenticated caller".into(),
+        ));
+    }
+    if decision == Decision::Approved
+        && promotion.target_env.as_str() == "prod"
+        && decided_by == promotion.requested_by
+    {
+        return Err(DecideError::Forbidden(format!(
+            "{decided_by} requested this prod promotion and may not approve it"
+        )));
+    }
+    if decision == Decision::Rejected && comment.trim().is_empty() {
+        return Err(DecideError::Invalid(
+            crate::FieldError::new("comment", "is required to reject: say why").into(),
+        ));
+    }
+    let approval = Approval {
+        promotion_id: id.clone(),
+        decision,
+        decided_by: decided_by.to_owned(),
+        comment: comment.to_owned(),
+        decided_at: now,
+    };
+    match store.decide_approval(&approval, &token).await {
+        Ok(()) => {}
+        Err(StoreError::VersionConflict { .. }) => {
+            return Err(DecideError::AlreadyDecided(id.to_string()))
+        }
+        Err(other) => return Err(DecideError::Store(other)),
+    }
+    let output = json!({"decision": decision, "decided_by": decided_by, "comment": comment});
+    workflow
+        .complete_approval(&token, decision == Decision::Approved, &output)
+        .await
+        .map_err(DecideError::Workflow)?;
+    store
+        .get_promotion(id)
+        .await
+        .map_err(DecideError::Store)?
+        .ok_or_else(|| DecideError::NotFound(id.to_string()))
 }

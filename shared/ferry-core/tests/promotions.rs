@@ -93,6 +93,7 @@ fn input(action: Action, id: &str) -> StepInput {
         action,
         promotion_id: PromotionId::parse("id", id).unwrap(),
         cause: None,
+        task_token: None,
     }
 }
 
@@ -353,4 +354,43 @@ fn risk_is_the_sum_of_named_factors() {
         now: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
     });
     assert_eq!((calm.score, calm.factors.len()), (0, 0));
+}
+
+#[tokio::test]
+async fn an_approval_timeout_ends_the_promotion_rejected() {
+    let store = seeded().await;
+    create(&store, "p1", "dev", "prod").await.unwrap();
+    let wait = StepInput {
+        task_token: Some("t".into()),
+        ..input(Action::AwaitApproval, "p1")
+    };
+    steps(&store).run(&wait).await.unwrap();
+    let id = PromotionId::parse("id", "p1").unwrap();
+    assert_eq!(
+        store.get_promotion(&id).await.unwrap().unwrap().status,
+        PromotionStatus::AwaitingApproval
+    );
+    let timeout = json!({"Error": "States.Timeout", "Cause": "timed out"});
+    let result = steps(&store)
+        .run(&StepInput {
+            cause: Some(timeout),
+            ..input(Action::Rollback, "p1")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        result["reason"],
+        "Rejected (timeout): no decision before the approval timeout"
+    );
+    assert_eq!(
+        store.get_promotion(&id).await.unwrap().unwrap().status,
+        PromotionStatus::Rejected
+    );
+    assert!(store
+        .get_environment(&app(), &env("prod"))
+        .await
+        .unwrap()
+        .unwrap()
+        .active_promotion
+        .is_none());
 }

@@ -77,7 +77,23 @@ impl Local {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Result<ApiResponse> {
-        let event = apigw_v2_event(method, path, body.map(Value::to_string), headers);
+        self.api_as(None, method, path, body, headers).await
+    }
+
+    /// The same, as the JWT-authenticated caller `who` (None: no authorizer).
+    pub async fn api_as(
+        &self,
+        who: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<ApiResponse> {
+        let mut event = apigw_v2_event(method, path, body.map(Value::to_string), headers);
+        if let Some(who) = who {
+            event["requestContext"]["authorizer"] =
+                json!({"jwt": {"claims": {"email": who}, "scopes": []}});
+        }
         let invocation = self.invoke("api", &event).await?;
         if invocation.function_error.is_some() {
             bail!("api function failed: {}", invocation.body);

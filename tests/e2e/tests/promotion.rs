@@ -60,6 +60,7 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "Validate",
             "GenerateTemplate",
             "AssessRisk",
+            "NeedsApproval",
             "Deploy",
             "Finalise",
             "Promoted"
