@@ -218,6 +218,29 @@ impl DynamoStore {
         Ok(items)
     }
 
+    /// Sets one string attribute on an existing promotion item.
+    async fn set_promotion_attribute(
+        &self,
+        id: &PromotionId,
+        name: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        conditional_call!(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", s(promo_pk(id)))
+                .key("SK", s(PROMO_SK))
+                .update_expression("SET #name = :value")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_names("#name", name)
+                .expression_attribute_values(":value", s(value))
+                .send(),
+            StoreError::NotFound(format!("promotion {id}"))
+        )?;
+        Ok(())
+    }
+
     /// Works out why a promotion's lock transaction failed, from what is stored now.
     async fn explain_lock_failure(&self, promotion: &Promotion) -> StoreError {
         if let Ok(Some(_)) = self.get(promo_pk(&promotion.id), PROMO_SK).await {
@@ -465,19 +488,7 @@ impl Store for DynamoStore {
     }
 
     async fn set_execution_arn(&self, id: &PromotionId, arn: &str) -> Result<(), StoreError> {
-        conditional_call!(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("PK", s(promo_pk(id)))
-                .key("SK", s(PROMO_SK))
-                .update_expression("SET execution_arn = :arn")
-                .condition_expression("attribute_exists(PK)")
-                .expression_attribute_values(":arn", s(arn))
-                .send(),
-            StoreError::NotFound(format!("promotion {id}"))
-        )?;
-        Ok(())
+        self.set_promotion_attribute(id, "execution_arn", arn).await
     }
 
     async fn complete_promotion(
@@ -568,19 +579,8 @@ impl Store for DynamoStore {
     }
 
     async fn set_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
-        conditional_call!(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("PK", s(promo_pk(id)))
-                .key("SK", s(PROMO_SK))
-                .update_expression("SET approval_token = :token")
-                .condition_expression("attribute_exists(PK)")
-                .expression_attribute_values(":token", s(token))
-                .send(),
-            StoreError::NotFound(format!("promotion {id}"))
-        )?;
-        Ok(())
+        self.set_promotion_attribute(id, "approval_token", token)
+            .await
     }
 
     async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
