@@ -34,15 +34,7 @@ impl DeployedStacks for CloudFormationStacks {
             .await;
         let output = match result {
             Ok(output) => output,
-            // CloudFormation answers a missing stack with a ValidationError "does not exist".
-            Err(e)
-                if e.as_service_error().is_some_and(|s| {
-                    aws_smithy_types::error::metadata::ProvideErrorMetadata::message(s)
-                        .is_some_and(|m| m.contains("does not exist"))
-                }) =>
-            {
-                return Ok(None)
-            }
+            Err(e) if missing_stack(&e) => return Ok(None),
             Err(e) if is_transient(&e) => return Err(StacksError::Unavailable(describe(&e))),
             Err(e) => {
                 return Err(StacksError::Unreadable {
@@ -74,6 +66,7 @@ where
     }
 }
 
+/// CloudFormation answers a missing stack with a ValidationError "does not exist".
 fn missing_stack<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
     error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
 ) -> bool {

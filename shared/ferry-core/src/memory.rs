@@ -15,7 +15,6 @@ struct Tables {
     apps: BTreeMap<AppName, App>,
     environments: BTreeMap<(AppName, EnvName), Environment>,
     promotions: BTreeMap<PromotionId, Promotion>,
-    approvals: Vec<Approval>,
     reports: Vec<Report>,
     alert_events: BTreeSet<String>,
     alert_states: BTreeMap<String, AlertState>,
@@ -37,10 +36,6 @@ impl InMemoryStore {
         self.tables
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn approvals(&self) -> Vec<Approval> {
-        self.lock().approvals.clone()
     }
 }
 
@@ -270,7 +265,6 @@ impl Store for InMemoryStore {
         }
         promotion.approval_token = None;
         promotion.approvals.push(approval.clone());
-        t.approvals.push(approval.clone());
         Ok(())
     }
 
