@@ -15,6 +15,7 @@ pub mod policy;
 pub mod ports;
 pub mod profile;
 pub mod promotion;
+pub mod rollout;
 pub mod spec;
 pub mod template;
 pub mod validation;

@@ -417,6 +417,19 @@ impl crate::ports::DeployedStacks for InMemoryStacks {
     }
 }
 
+/// A release of the shop image whose digest is `fill` repeated: `release('a')`.
+pub fn release(fill: char) -> crate::model::Release {
+    crate::model::Release {
+        image: crate::names::ImageRef::parse(
+            "image",
+            &format!("repo/shop@sha256:{}", fill.to_string().repeat(64)),
+        )
+        .expect("a valid digest"),
+        config: serde_json::Map::new(),
+        recorded_at: chrono::Utc::now(),
+    }
+}
+
 /// The spec of the test and demo app: a web service and a postgres database.
 pub const SHOP_SPEC: &str = r#"{
   "app": "shop",

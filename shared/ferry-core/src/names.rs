@@ -147,16 +147,19 @@ pub enum Strategy {
     Canary10Percent15Minutes,
     Linear10PercentEvery1Minute,
     Linear10PercentEvery3Minutes,
+    /// The target environment's own `promotion.steps`.
+    Custom,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 7] = [
         Strategy::AllAtOnce,
         Strategy::BlueGreen,
         Strategy::Canary10Percent5Minutes,
         Strategy::Canary10Percent15Minutes,
         Strategy::Linear10PercentEvery1Minute,
         Strategy::Linear10PercentEvery3Minutes,
+        Strategy::Custom,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -167,6 +170,7 @@ impl Strategy {
             Strategy::Canary10Percent15Minutes => "Canary10Percent15Minutes",
             Strategy::Linear10PercentEvery1Minute => "Linear10PercentEvery1Minute",
             Strategy::Linear10PercentEvery3Minutes => "Linear10PercentEvery3Minutes",
+            Strategy::Custom => "Custom",
         }
     }
 

@@ -119,6 +119,9 @@ pub struct EnvironmentSpec {
     pub cache: Option<CacheSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<Waiver>,
+    /// How promotions into this environment move traffic and judge the new release.
+    #[serde(default)]
+    pub promotion: crate::rollout::PromotionSettings,
 }
 
 impl Default for EnvironmentSpec {
@@ -130,6 +133,7 @@ impl Default for EnvironmentSpec {
             database: None,
             cache: None,
             waivers: vec![],
+            promotion: Default::default(),
         }
     }
 }
@@ -327,6 +331,16 @@ impl AppSpec {
                 sections.insert(section.to_owned(), value);
             }
         }
+        // Promotion settings need not be in the base spec: they default per field.
+        let mut promotion = self
+            .document
+            .get("promotion")
+            .cloned()
+            .unwrap_or(json_empty());
+        if let Some(patch) = overrides.get("promotion") {
+            merge(&mut promotion, patch);
+        }
+        sections.insert("promotion".to_owned(), promotion);
         errors.clone().into_result()?;
         let mut resolved = json_object(&[
             (
@@ -361,6 +375,10 @@ impl AppSpec {
         ValidationErrors(located).into_result()?;
         Ok(spec)
     }
+}
+
+fn json_empty() -> Value {
+    Value::Object(Map::new())
 }
 
 fn json_object(pairs: &[(&str, Value)]) -> Map<String, Value> {
@@ -409,6 +427,12 @@ fn locate(field: &str, document: &Value, overrides: &Value, at: &str) -> String 
     }
     if field.starts_with("waivers") {
         return format!("{at}.{field}");
+    }
+    if let Some(key) = field.strip_prefix("promotion.") {
+        let top = key.split(['.', '[']).next().unwrap_or(key);
+        if overrides["promotion"].get(top).is_some() {
+            return format!("{at}.{field}");
+        }
     }
     field.to_owned()
 }
@@ -581,6 +605,9 @@ impl EnvironmentSpec {
                     ),
                 );
             }
+        }
+        for (field, message) in self.promotion.check() {
+            push(format!("promotion.{field}"), message);
         }
         for (i, waiver) in self.waivers.iter().enumerate() {
             if !crate::policy::RULES.iter().any(|r| r.name == waiver.rule) {

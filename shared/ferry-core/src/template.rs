@@ -6,6 +6,7 @@ use crate::model::{Environment, Release};
 use crate::names::Colour;
 use crate::policy::{self, PolicyError, PolicyReport};
 use crate::profile::NatPolicy;
+use crate::rollout::Rollout;
 use crate::spec::{EnvironmentSpec, ServiceSpec};
 use serde_json::{json, Map, Value};
 
@@ -130,6 +131,13 @@ impl Builder<'_> {
 /// The template for `env` running `release` (the spec's images before the first
 /// release), with traffic on `live`. Policy is not checked here; see [`render`].
 pub fn generate(env: &Environment, release: Option<&Release>, live: Colour) -> Value {
+    generate_rollout(env, &Rollout::steady(live, release))
+}
+
+/// The template for `env` at one moment of a promotion: each colour with its release,
+/// its tasks running or not, and its share of the listener's traffic.
+pub fn generate_rollout(env: &Environment, rollout: &Rollout) -> Value {
+    let live = rollout.live;
     let spec = &env.spec;
     let mut b = Builder {
         env,
@@ -146,7 +154,7 @@ pub fn generate(env: &Environment, release: Option<&Release>, live: Colour) -> V
     load_balancer(&mut b);
     cluster(&mut b);
     for (index, service) in spec.services.iter().enumerate() {
-        ecs_service(&mut b, index, service, release, live);
+        ecs_service(&mut b, index, service, rollout);
     }
     if spec.database.is_some() {
         database(&mut b);
@@ -211,7 +219,15 @@ pub fn render(
     release: Option<&Release>,
     live: Colour,
 ) -> Result<(Value, PolicyReport), RenderError> {
-    let template = generate(env, release, live);
+    render_rollout(env, &Rollout::steady(live, release))
+}
+
+/// [`generate_rollout`], then the policy rules, as [`render`].
+pub fn render_rollout(
+    env: &Environment,
+    rollout: &Rollout,
+) -> Result<(Value, PolicyReport), RenderError> {
+    let template = generate_rollout(env, rollout);
     let report = policy::check(&template, &env.spec.waivers)?;
     if report.violations.is_empty() {
         Ok((template, report))
@@ -433,11 +449,11 @@ fn load_balancer(b: &mut Builder) {
     );
 }
 
-/// The forward action of one service, with traffic all on `live`.
-fn forward(service: &ServiceSpec, live: Colour) -> Value {
+/// The forward action of one service, weighted between the colours' target groups.
+fn forward(service: &ServiceSpec, rollout: &Rollout) -> Value {
     let group = |colour: Colour| {
         json!({"TargetGroupArn": r(&logical_id("", &service.name, &format!("{}TargetGroup", colour_title(colour)))),
-               "Weight": if colour == live { 100 } else { 0 }})
+               "Weight": rollout.weight(colour)})
     };
     json!([{"Type": "forward", "ForwardConfig": {"TargetGroups": [group(Colour::Blue), group(Colour::Green)]}}])
 }
@@ -492,19 +508,13 @@ fn cluster(b: &mut Builder) {
     b.output("ClusterName", r("Cluster"), "The ECS cluster");
 }
 
-fn ecs_service(
-    b: &mut Builder,
-    index: usize,
-    service: &ServiceSpec,
-    release: Option<&Release>,
-    live: Colour,
-) {
+fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &Rollout) {
     let profile = b.spec.profile.clone();
     let name = &service.name;
-    let task = logical_id("", name, "TaskDefinition");
     let logs = logical_id("", name, "LogGroup");
     let role = logical_id("", name, "TaskRole");
-    let image = release.map_or(service.image.as_str(), |r| r.image.as_str());
+    let task =
+        |colour: Colour| logical_id("", name, &format!("{}TaskDefinition", colour_title(colour)));
 
     b.add(
         &logs,
@@ -525,26 +535,29 @@ fn ecs_service(
         .iter()
         .map(|(k, v)| json!({"Name": k, "ValueFrom": v}))
         .collect();
-    b.add(&task, "AWS::ECS::TaskDefinition", json!({
-        "Family": format!("{}-{}-{}", b.env.app, b.env.name, name),
-        "Cpu": service.cpu.to_string(),
-        "Memory": service.memory.to_string(),
-        "NetworkMode": "awsvpc",
-        "RequiresCompatibilities": ["FARGATE"],
-        "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},
-        "ExecutionRoleArn": att("TaskExecutionRole", "Arn"),
-        "TaskRoleArn": att(&role, "Arn"),
-        "ContainerDefinitions": [{
-            "Name": name,
-            "Image": image,
-            "Essential": true,
-            "PortMappings": [{"ContainerPort": service.port, "Protocol": "tcp"}],
-            "Environment": environment,
-            "Secrets": secrets,
-            "ReadonlyRootFilesystem": false,
-            "LogConfiguration": {"LogDriver": "awslogs", "Options": {
-                "awslogs-group": r(&logs), "awslogs-region": r("AWS::Region"), "awslogs-stream-prefix": name}}
-        }]}));
+    // A task definition per colour: during a promotion the colours run different releases.
+    for colour in [Colour::Blue, Colour::Green] {
+        b.add(&task(colour), "AWS::ECS::TaskDefinition", json!({
+            "Family": format!("{}-{}-{}-{colour}", b.env.app, b.env.name, name),
+            "Cpu": service.cpu.to_string(),
+            "Memory": service.memory.to_string(),
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},
+            "ExecutionRoleArn": att("TaskExecutionRole", "Arn"),
+            "TaskRoleArn": att(&role, "Arn"),
+            "ContainerDefinitions": [{
+                "Name": name,
+                "Image": rollout.release(colour).map_or(service.image.as_str(), |r| r.image.as_str()),
+                "Essential": true,
+                "PortMappings": [{"ContainerPort": service.port, "Protocol": "tcp"}],
+                "Environment": environment,
+                "Secrets": secrets,
+                "ReadonlyRootFilesystem": false,
+                "LogConfiguration": {"LogDriver": "awslogs", "Options": {
+                    "awslogs-group": r(&logs), "awslogs-region": r("AWS::Region"), "awslogs-stream-prefix": name}}
+            }]}));
+    }
 
     for colour in [Colour::Blue, Colour::Green] {
         let title = colour_title(colour);
@@ -559,6 +572,11 @@ fn ecs_service(
             r(&group),
             &format!("{name}: the {colour} target group"),
         );
+        b.output(
+            &format!("{group}FullName"),
+            att(&group, "TargetGroupFullName"),
+            &format!("{name}: the {colour} target group's CloudWatch dimension"),
+        );
     }
     // The first service takes everything the others' paths do not match.
     if index == 0 {
@@ -569,10 +587,10 @@ fn ecs_service(
             "LoadBalancerArn": r("LoadBalancer"), "Port": 443, "Protocol": "HTTPS",
             "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
             "Certificates": [{"CertificateArn": r("CertificateArn")}],
-            "DefaultActions": forward(service, live)}),
+            "DefaultActions": forward(service, rollout)}),
         );
         let http_action = if profile.allow_http {
-            forward(service, live)
+            forward(service, rollout)
         } else {
             json!([{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
         };
@@ -600,7 +618,7 @@ fn ecs_service(
                 json!({
                 "ListenerArn": r(&format!("{listener}Listener")), "Priority": priority,
                 "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": [path]}}],
-                "Actions": forward(service, live)}),
+                "Actions": forward(service, rollout)}),
             );
         }
     }
@@ -608,7 +626,7 @@ fn ecs_service(
         let title = colour_title(colour);
         let id = logical_id("", name, &format!("{title}Service"));
         let group = logical_id("", name, &format!("{title}TargetGroup"));
-        let desired = if colour == live {
+        let desired = if rollout.running(colour) {
             service.desired_count
         } else {
             0
@@ -623,7 +641,7 @@ fn ecs_service(
         };
         b.add(&id, "AWS::ECS::Service", json!({
             "Cluster": r("Cluster"),
-            "TaskDefinition": r(&task),
+            "TaskDefinition": r(&task(colour)),
             "DesiredCount": desired,
             "CapacityProviderStrategy": [{"CapacityProvider": if profile.fargate_spot { "FARGATE_SPOT" } else { "FARGATE" }, "Weight": 1}],
             "DeploymentConfiguration": {"DeploymentCircuitBreaker": {"Enable": true, "Rollback": true}, "MinimumHealthyPercent": 100, "MaximumPercent": 200},
@@ -644,7 +662,7 @@ fn ecs_service(
 
         if let Some(scaling) = &service.autoscaling {
             // The idle colour scales between 0 and 0: it costs nothing outside a promotion.
-            let (min, max) = if colour == live {
+            let (min, max) = if rollout.running(colour) {
                 (scaling.min, scaling.max)
             } else {
                 (0, 0)
