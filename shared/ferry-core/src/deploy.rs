@@ -42,11 +42,21 @@ pub enum StackApiError {
     Refused(String),
 }
 
+/// A deployed stack's parameter values and outputs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StackDetails {
+    pub status: String,
+    pub parameters: std::collections::BTreeMap<String, String>,
+    pub outputs: std::collections::BTreeMap<String, String>,
+}
+
 /// What deploying needs from CloudFormation.
 #[async_trait]
 pub trait ChangeSets: Send + Sync {
     /// The stack's status, or `None` when there is no such stack.
     async fn stack_status(&self, stack: &str) -> Result<Option<String>, StackApiError>;
+    /// Parameters and outputs, or `None` when there is no such stack.
+    async fn stack_details(&self, stack: &str) -> Result<Option<StackDetails>, StackApiError>;
     async fn create_change_set(
         &self,
         stack: &str,
@@ -135,7 +145,7 @@ fn describe(events: &[StackEvent]) -> String {
 }
 
 /// How often to poll and for how long, so tests can run it fast.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Polling {
     pub interval: Duration,
     pub timeout: Duration,

@@ -1,11 +1,12 @@
 //! An in-memory [`Store`] with the same conditional semantics as the DynamoDB adapter,
 //! for engine and handler tests and for the CLI's offline planning.
 
+use crate::deploy::{ChangeSetState, ResourceChange, StackApiError, StackDetails, StackEvent};
 use crate::model::{
     AlertEvent, AlertState, App, Approval, Environment, Promotion, Report, ReportKind, StepRecord,
 };
 use crate::names::{AppName, EnvName, PromotionId};
-use crate::ports::{Completion, Store, StoreError};
+use crate::ports::{Completion, MetricQuery, Metrics, MetricsError, Store, StoreError};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
@@ -18,6 +19,7 @@ struct Tables {
     reports: Vec<Report>,
     alert_events: BTreeSet<String>,
     alert_states: BTreeMap<String, AlertState>,
+    faults: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
@@ -304,6 +306,17 @@ impl Store for InMemoryStore {
     async fn get_alert_state(&self, alarm_name: &str) -> Result<Option<AlertState>, StoreError> {
         Ok(self.lock().alert_states.get(alarm_name).cloned())
     }
+
+    async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().faults.get(key).cloned())
+    }
+}
+
+impl InMemoryStore {
+    /// Makes the promotion step `key` (`<app>/<env>/<action>`) fail with `error`.
+    pub fn inject_fault(&self, key: &str, error: &str) {
+        self.lock().faults.insert(key.to_owned(), error.to_owned());
+    }
 }
 
 /// An in-memory [`Workflow`](crate::ports::Workflow): remembers the executions it was
@@ -383,10 +396,28 @@ impl crate::ports::Workflow for InMemoryWorkflow {
     }
 }
 
-/// An in-memory [`DeployedStacks`](crate::ports::DeployedStacks): stack name to template.
+/// In-memory CloudFormation: stacks with their templates, parameters and outputs, and
+/// change sets that apply at once. Outputs are named after the template's, with the
+/// stack and output name as the value, since nothing resolves intrinsics here.
 #[derive(Default)]
 pub struct InMemoryStacks {
-    templates: Mutex<BTreeMap<String, serde_json::Value>>,
+    stacks: Mutex<BTreeMap<String, StackState>>,
+    change_sets: Mutex<BTreeMap<String, PendingChange>>,
+    /// Change sets whose execution fails (and rolls back), by how many are left.
+    failing_executions: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Clone)]
+struct StackState {
+    template: serde_json::Value,
+    parameters: BTreeMap<String, String>,
+    status: String,
+}
+
+struct PendingChange {
+    stack: String,
+    template: serde_json::Value,
+    parameters: BTreeMap<String, String>,
 }
 
 impl InMemoryStacks {
@@ -395,10 +426,31 @@ impl InMemoryStacks {
     }
 
     pub fn deploy(&self, stack_name: &str, template: serde_json::Value) {
-        self.templates
+        self.stacks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(stack_name.to_owned(), template);
+            .insert(
+                stack_name.to_owned(),
+                StackState {
+                    template,
+                    parameters: BTreeMap::new(),
+                    status: "CREATE_COMPLETE".into(),
+                },
+            );
+    }
+
+    pub fn template(&self, stack_name: &str) -> Option<serde_json::Value> {
+        self.stacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(stack_name)
+            .map(|s| s.template.clone())
+    }
+
+    /// The next `count` executions fail and roll back, as a bad update would.
+    pub fn fail_next_executions(&self, count: usize) {
+        self.failing_executions
+            .store(count, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -408,12 +460,252 @@ impl crate::ports::DeployedStacks for InMemoryStacks {
         &self,
         stack_name: &str,
     ) -> Result<Option<serde_json::Value>, crate::ports::StacksError> {
+        Ok(self.template(stack_name))
+    }
+}
+
+#[async_trait]
+impl crate::deploy::ChangeSets for InMemoryStacks {
+    async fn stack_status(&self, stack: &str) -> Result<Option<String>, StackApiError> {
         Ok(self
-            .templates
+            .stacks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(stack_name)
-            .cloned())
+            .get(stack)
+            .map(|s| s.status.clone()))
+    }
+
+    async fn stack_details(&self, stack: &str) -> Result<Option<StackDetails>, StackApiError> {
+        let stacks = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(stacks.get(stack).map(|s| StackDetails {
+            status: s.status.clone(),
+            parameters: s.parameters.clone(),
+            outputs: s.template["Outputs"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, _)| (name.clone(), format!("{stack}/{name}")))
+                .collect(),
+        }))
+    }
+
+    async fn create_change_set(
+        &self,
+        stack: &str,
+        name: &str,
+        template: &str,
+        parameters: &[(String, String)],
+        _create: bool,
+    ) -> Result<Option<String>, StackApiError> {
+        let template = serde_json::from_str(template)
+            .map_err(|e| StackApiError::Refused(format!("template is not JSON: {e}")))?;
+        let id = format!("{stack}/{name}");
+        self.change_sets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                id.clone(),
+                PendingChange {
+                    stack: stack.to_owned(),
+                    template,
+                    parameters: parameters.iter().cloned().collect(),
+                },
+            );
+        Ok(Some(id))
+    }
+
+    async fn change_set_state(&self, change_set: &str) -> Result<ChangeSetState, StackApiError> {
+        let sets = self.change_sets.lock().unwrap_or_else(|p| p.into_inner());
+        let pending = sets
+            .get(change_set)
+            .ok_or_else(|| StackApiError::Refused(format!("no change set {change_set}")))?;
+        let stacks = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
+        let before = stacks.get(&pending.stack).map(|s| &s.template);
+        let changes: Vec<ResourceChange> = pending.template["Resources"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(id, resource)| {
+                let old = before.and_then(|t| t["Resources"].get(id));
+                let action = match old {
+                    None => "Add",
+                    Some(old) if old != resource => "Modify",
+                    Some(_) => return None,
+                };
+                Some(ResourceChange {
+                    action: action.into(),
+                    logical_id: id.clone(),
+                    resource_type: resource["Type"].as_str().unwrap_or("").into(),
+                    replacement: if action == "Modify" {
+                        "False".into()
+                    } else {
+                        String::new()
+                    },
+                })
+            })
+            .collect();
+        Ok(if changes.is_empty() {
+            ChangeSetState::Empty
+        } else {
+            ChangeSetState::Ready(changes)
+        })
+    }
+
+    async fn execute_change_set(&self, change_set: &str) -> Result<(), StackApiError> {
+        let pending = self
+            .change_sets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(change_set)
+            .ok_or_else(|| StackApiError::Refused(format!("no change set {change_set}")))?;
+        let mut stacks = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
+        let failing = self
+            .failing_executions
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok();
+        match stacks.get_mut(&pending.stack) {
+            Some(state) if failing => state.status = "UPDATE_ROLLBACK_COMPLETE".into(),
+            Some(state) => {
+                state.template = pending.template;
+                state.parameters.extend(pending.parameters);
+                state.status = "UPDATE_COMPLETE".into();
+            }
+            None => {
+                stacks.insert(
+                    pending.stack,
+                    StackState {
+                        template: pending.template,
+                        parameters: pending.parameters,
+                        status: "CREATE_COMPLETE".into(),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, change_set: &str) -> Result<(), StackApiError> {
+        self.change_sets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(change_set);
+        Ok(())
+    }
+
+    async fn stack_events(&self, _stack: &str) -> Result<Vec<StackEvent>, StackApiError> {
+        Ok(vec![])
+    }
+}
+
+/// In-memory CloudWatch: raw data points per metric, the statistics computed per period
+/// as CloudWatch does, and alarm states.
+#[derive(Default)]
+pub struct InMemoryMetrics {
+    points: Mutex<
+        Vec<(
+            String,
+            Vec<(String, String)>,
+            chrono::DateTime<chrono::Utc>,
+            f64,
+        )>,
+    >,
+    alarms: Mutex<BTreeMap<String, String>>,
+}
+
+impl InMemoryMetrics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn put(
+        &self,
+        metric: &str,
+        dimensions: &[(&str, &str)],
+        at: chrono::DateTime<chrono::Utc>,
+        value: f64,
+    ) {
+        let mut dims: Vec<(String, String)> = dimensions
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        dims.sort();
+        self.points.lock().unwrap_or_else(|p| p.into_inner()).push((
+            metric.to_owned(),
+            dims,
+            at,
+            value,
+        ));
+    }
+
+    pub fn set_alarm(&self, name: &str, state: &str) {
+        self.alarms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_owned(), state.to_owned());
+    }
+}
+
+/// A CloudWatch statistic over one period's values.
+pub fn statistic(stat: &str, values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let sum: f64 = values.iter().sum();
+    match stat {
+        "Sum" => Some(sum),
+        "Average" => Some(sum / values.len() as f64),
+        "Minimum" => values.first().copied(),
+        "Maximum" => values.last().copied(),
+        "SampleCount" => Some(values.len() as f64),
+        p => {
+            let q: f64 = p.strip_prefix('p')?.parse().ok()?;
+            let rank = ((q / 100.0) * values.len() as f64).ceil().max(1.0) as usize;
+            values.get(rank - 1).copied()
+        }
+    }
+}
+
+#[async_trait]
+impl Metrics for InMemoryMetrics {
+    async fn series(
+        &self,
+        query: &MetricQuery,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, f64)>, MetricsError> {
+        let mut dims = query.dimensions.clone();
+        dims.sort();
+        let period = chrono::Duration::seconds(i64::from(query.period_seconds.max(1)));
+        let mut buckets: BTreeMap<chrono::DateTime<chrono::Utc>, Vec<f64>> = BTreeMap::new();
+        for (metric, d, at, value) in self.points.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            if *metric == query.metric && *d == dims && *at >= start && *at < end {
+                let index = (*at - start).num_milliseconds() / period.num_milliseconds();
+                buckets
+                    .entry(start + period * index as i32)
+                    .or_default()
+                    .push(*value);
+            }
+        }
+        Ok(buckets
+            .into_iter()
+            .filter_map(|(at, mut values)| statistic(&query.stat, &mut values).map(|v| (at, v)))
+            .collect())
+    }
+
+    async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError> {
+        Ok(self
+            .alarms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(name, state)| name.starts_with(prefix) && *state == "ALARM")
+            .map(|(name, _)| name.clone())
+            .collect())
     }
 }
 

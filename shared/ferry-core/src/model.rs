@@ -78,6 +78,9 @@ pub struct Promotion {
     /// The release taken from the source environment when the promotion was created,
     /// so later deploys to the source do not change what this promotion ships.
     pub release: Option<Release>,
+    /// The traffic steps, fixed when the promotion is created.
+    #[serde(default)]
+    pub plan: Vec<crate::rollout::TrafficStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_arn: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -113,6 +113,11 @@ pub trait Store: Send + Sync {
     /// state. Returns `false` when the event had been recorded before (a redelivery).
     async fn record_alert(&self, event: &AlertEvent) -> Result<bool, StoreError>;
     async fn get_alert_state(&self, alarm_name: &str) -> Result<Option<AlertState>, StoreError>;
+
+    /// The error a local run asked a promotion step to fail with (fault injection), as
+    /// `<app>/<env>/<action>` -> error name. Only read when fault injection is on, which
+    /// a deployed Ferry refuses at cold start.
+    async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -156,4 +161,37 @@ pub enum StacksError {
 pub trait DeployedStacks: Send + Sync {
     /// The template the stack was last deployed with, or `None` if there is no such stack.
     async fn deployed_template(&self, stack_name: &str) -> Result<Option<Value>, StacksError>;
+}
+
+/// One CloudWatch series: a metric with its dimensions, a statistic, a period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MetricQuery {
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    /// `Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount` or a percentile `pNN`.
+    pub stat: String,
+    pub period_seconds: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MetricsError {
+    #[error("CloudWatch is unavailable: {0}")]
+    Unavailable(String),
+    #[error("CloudWatch refused the query: {0}")]
+    Refused(String),
+}
+
+/// Reads metrics and alarm states (CloudWatch in AWS).
+#[async_trait]
+pub trait Metrics: Send + Sync {
+    /// One value per period that had data between `start` and `end`, oldest first.
+    async fn series(
+        &self,
+        query: &MetricQuery,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, f64)>, MetricsError>;
+    /// The alarms whose names start with `prefix` and are in ALARM now.
+    async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError>;
 }

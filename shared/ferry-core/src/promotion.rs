@@ -2,9 +2,11 @@
 //! promotion state machine runs. Each step records what it did on the promotion, so the
 //! record in DynamoDB is the timeline, whatever happens to the execution.
 
+use crate::deploy::{ChangeSets, DeployError, Polling, StackApiError};
 use crate::model::{Environment, Promotion, PromotionStatus, StepOutcome, StepRecord};
-use crate::names::{AppName, EnvName, PromotionId, Strategy};
-use crate::ports::{Completion, Store, StoreError};
+use crate::names::{AppName, Colour, EnvName, PromotionId, Strategy};
+use crate::ports::{Completion, MetricQuery, Metrics, MetricsError, Store, StoreError};
+use crate::rollout::{Candidate, Rollout, TrafficStep};
 use crate::validation::ValidationErrors;
 use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -185,6 +187,14 @@ pub async fn create(
             }
         },
     };
+    let plan = match &target {
+        Some(target) => crate::rollout::plan(request.strategy, &target.spec.promotion)
+            .unwrap_or_else(|problem| {
+                errors.push("strategy", problem);
+                vec![]
+            }),
+        None => vec![],
+    };
     errors.into_result().map_err(CreateError::Invalid)?;
 
     let promotion = Promotion {
@@ -196,6 +206,7 @@ pub async fn create(
         status: PromotionStatus::Pending,
         requested_by,
         release,
+        plan,
         execution_arn: None,
         created_at: now,
         updated_at: now,
@@ -224,6 +235,9 @@ pub struct StepInput {
     /// For `await_approval`: the task token an approver's decision completes.
     #[serde(default)]
     pub task_token: Option<String>,
+    /// For `shift` and `analyse`: the index into the promotion's traffic plan.
+    #[serde(default)]
+    pub step: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +247,8 @@ pub enum Action {
     AssessRisk,
     AwaitApproval,
     Deploy,
+    Shift,
+    Analyse,
     Finalise,
     Rollback,
 }
@@ -244,8 +260,23 @@ impl Action {
             Action::AssessRisk => "AssessRisk",
             Action::AwaitApproval => "AwaitApproval",
             Action::Deploy => "Deploy",
+            Action::Shift => "Shift",
+            Action::Analyse => "Analyse",
             Action::Finalise => "Finalise",
             Action::Rollback => "Rollback",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Action::Validate => "validate",
+            Action::AssessRisk => "assess_risk",
+            Action::AwaitApproval => "await_approval",
+            Action::Deploy => "deploy",
+            Action::Shift => "shift",
+            Action::Analyse => "analyse",
+            Action::Finalise => "finalise",
+            Action::Rollback => "rollback",
         }
     }
 }
@@ -262,9 +293,27 @@ pub enum StepError {
     /// Another writer took the lock or changed the environment under us.
     #[error("{0}")]
     LockLost(String),
-    /// Storage throttled or timed out: the state machine retries these.
+    /// Storage or an AWS API throttled or timed out: the state machine retries these.
     #[error("{0}")]
     TransientError(String),
+    /// A change set on the environment's stack failed (CloudFormation rolled it back).
+    #[error("{0}")]
+    DeployFailed(String),
+    /// An environment alarm was in ALARM during the bake.
+    #[error("{message}")]
+    AlarmFired { message: String, detail: Value },
+    /// The canary judge failed the new colour.
+    #[error("{message}")]
+    CanaryFailed { message: String, detail: Value },
+    /// The new colour was not healthy in its own target group before taking traffic.
+    #[error("{message}")]
+    SmokeFailed { message: String, detail: Value },
+    /// Traffic could not be put back on the old colour; the lock is released regardless.
+    #[error("{0}")]
+    RollbackIncomplete(String),
+    /// A local run asked this step to fail (fault injection).
+    #[error("{0}")]
+    FaultInjected(String),
     #[error("{0}")]
     InternalError(String),
 }
@@ -276,7 +325,23 @@ impl StepError {
             StepError::ValidationFailed(_) => "ValidationFailed",
             StepError::LockLost(_) => "LockLost",
             StepError::TransientError(_) => "TransientError",
+            StepError::DeployFailed(_) => "DeployFailed",
+            StepError::AlarmFired { .. } => "AlarmFired",
+            StepError::CanaryFailed { .. } => "CanaryFailed",
+            StepError::SmokeFailed { .. } => "SmokeFailed",
+            StepError::RollbackIncomplete(_) => "RollbackIncomplete",
+            StepError::FaultInjected(_) => "FaultInjected",
             StepError::InternalError(_) => "InternalError",
+        }
+    }
+
+    /// What a failed analysis found, kept on the step record.
+    fn detail(&self) -> Option<&Value> {
+        match self {
+            StepError::AlarmFired { detail, .. }
+            | StepError::CanaryFailed { detail, .. }
+            | StepError::SmokeFailed { detail, .. } => Some(detail),
+            _ => None,
         }
     }
 }
@@ -293,23 +358,55 @@ impl From<StoreError> for StepError {
     }
 }
 
+impl From<MetricsError> for StepError {
+    fn from(error: MetricsError) -> Self {
+        match error {
+            MetricsError::Unavailable(_) => StepError::TransientError(error.to_string()),
+            MetricsError::Refused(_) => StepError::InternalError(error.to_string()),
+        }
+    }
+}
+
+impl From<DeployError> for StepError {
+    fn from(error: DeployError) -> Self {
+        match error {
+            DeployError::Busy { .. } | DeployError::Api(StackApiError::Unavailable(_)) => {
+                StepError::TransientError(error.to_string())
+            }
+            _ => StepError::DeployFailed(error.to_string()),
+        }
+    }
+}
+
 /// Settings the steps read from the function's config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepPolicy {
     /// At or above this risk score, any environment needs an approval.
     pub approval_threshold: u8,
+    /// How the steps follow a change set on the environment's stack.
+    pub polling: Polling,
+    /// Honour faults a local run injects; never on in a deployed Ferry.
+    pub fault_injection: bool,
 }
 
 impl Default for StepPolicy {
     fn default() -> Self {
         Self {
             approval_threshold: 60,
+            polling: Polling {
+                interval: std::time::Duration::from_secs(5),
+                // Under the function's 15-minute limit, with room to record the failure.
+                timeout: std::time::Duration::from_secs(13 * 60),
+            },
+            fault_injection: false,
         }
     }
 }
 
 pub struct Steps<'a> {
     pub store: &'a dyn Store,
+    pub stacks: &'a dyn ChangeSets,
+    pub metrics: &'a dyn Metrics,
     pub policy: StepPolicy,
     pub now: fn() -> DateTime<Utc>,
 }
@@ -323,39 +420,42 @@ impl Steps<'_> {
             .get_promotion(&input.promotion_id)
             .await?
             .ok_or_else(|| StepError::PromotionNotFound(input.promotion_id.to_string()))?;
-        let result = match input.action {
-            Action::Validate => self.validate(&promotion).await,
-            Action::AssessRisk => self.assess_risk(&promotion, started_at).await,
-            Action::AwaitApproval => {
-                self.await_approval(&promotion, input.task_token.as_deref())
-                    .await
-            }
-            Action::Deploy => self.deploy(&promotion).await,
-            Action::Finalise => self.finalise(&promotion).await,
-            Action::Rollback => self.rollback(&promotion, input.cause.clone()).await,
+        let result = match self.injected_fault(&promotion, input.action).await? {
+            Some(fault) => Err(fault),
+            None => self.dispatch(&promotion, input, started_at).await,
         };
         let (outcome, detail) = match &result {
             Ok(detail) => (StepOutcome::Succeeded, detail.clone()),
-            Err(error) => (
-                StepOutcome::Failed,
-                json!({"error": error.name(), "message": error.to_string()}),
-            ),
+            Err(error) => {
+                let mut detail = json!({"error": error.name(), "message": error.to_string()});
+                if let Some(found) = error.detail() {
+                    detail["analysis"] = found.clone();
+                }
+                (StepOutcome::Failed, detail)
+            }
         };
-        let status = match (input.action, &result) {
+        let awaiting = (Action::AwaitApproval, true);
+        let status = match (input.action, result.is_ok()) {
             // A stray execution (a replay, a second start) must not rewrite how a
             // promotion ended; its steps are still recorded for the audit trail.
             _ if promotion.status.is_terminal() => promotion.status,
-            (Action::Finalise, Ok(_)) => PromotionStatus::Succeeded,
-            (Action::AwaitApproval, Ok(_)) => PromotionStatus::AwaitingApproval,
-            (Action::Rollback, Ok(_)) if was_rejected(&promotion, input.cause.as_ref()) => {
+            (Action::Finalise, true) => PromotionStatus::Succeeded,
+            a if a == awaiting => PromotionStatus::AwaitingApproval,
+            (Action::Rollback, true) if was_rejected(&promotion, input.cause.as_ref()) => {
                 PromotionStatus::Rejected
             }
-            (Action::Rollback, Ok(_)) => PromotionStatus::RolledBack,
-            (Action::Rollback, Err(_)) => PromotionStatus::Failed,
+            (Action::Rollback, true) => PromotionStatus::RolledBack,
+            (Action::Rollback, false) => PromotionStatus::Failed,
             _ => PromotionStatus::Running,
         };
+        let name = match input.step {
+            Some(i) if matches!(input.action, Action::Shift | Action::Analyse) => {
+                format!("{} {}", input.action.step_name(), i + 1)
+            }
+            _ => input.action.step_name().to_owned(),
+        };
         let step = StepRecord {
-            name: input.action.step_name().to_owned(),
+            name,
             outcome,
             started_at,
             finished_at: (self.now)(),
@@ -367,6 +467,60 @@ impl Steps<'_> {
             self.store.record_step(&promotion.id, &step, status).await?;
         }
         result
+    }
+
+    async fn dispatch(
+        &self,
+        promotion: &Promotion,
+        input: &StepInput,
+        started_at: DateTime<Utc>,
+    ) -> Result<Value, StepError> {
+        let step = || {
+            input.step.ok_or_else(|| {
+                StepError::ValidationFailed(format!("{} needs a step index", input.action.key()))
+            })
+        };
+        match input.action {
+            Action::Validate => self.validate(promotion).await,
+            Action::AssessRisk => self.assess_risk(promotion, started_at).await,
+            Action::AwaitApproval => {
+                self.await_approval(promotion, input.task_token.as_deref())
+                    .await
+            }
+            Action::Deploy => self.deploy(promotion).await,
+            Action::Shift => self.shift(promotion, step()?).await,
+            Action::Analyse => self.analyse(promotion, step()?, started_at).await,
+            Action::Finalise => self.finalise(promotion).await,
+            Action::Rollback => self.rollback(promotion, input.cause.clone()).await,
+        }
+    }
+
+    /// Fault injection for local runs: `<app>/<env>/<action>` in the store names the
+    /// error this step fails with. Rollback is never failed this way: it is what a
+    /// fault must lead to.
+    async fn injected_fault(
+        &self,
+        promotion: &Promotion,
+        action: Action,
+    ) -> Result<Option<StepError>, StepError> {
+        if !self.policy.fault_injection || action == Action::Rollback {
+            return Ok(None);
+        }
+        let key = format!(
+            "{}/{}/{}",
+            promotion.app,
+            promotion.target_env,
+            action.key()
+        );
+        let fault = self.store.injected_fault(&key).await?;
+        Ok(fault.map(|name| {
+            let message = format!("fault injected at {key}");
+            match name.as_str() {
+                "TransientError" => StepError::TransientError(message),
+                "DeployFailed" => StepError::DeployFailed(message),
+                _ => StepError::FaultInjected(message),
+            }
+        }))
     }
 
     async fn environments(
@@ -392,6 +546,12 @@ impl Steps<'_> {
                 promotion.target_env
             ))),
         }
+    }
+
+    async fn locked_target(&self, promotion: &Promotion) -> Result<Environment, StepError> {
+        let (_, target) = self.environments(promotion).await?;
+        Self::check_lock(promotion, &target)?;
+        Ok(target)
     }
 
     fn check_lock(promotion: &Promotion, target: &Environment) -> Result<(), StepError> {
@@ -426,10 +586,24 @@ impl Steps<'_> {
                 promotion.id
             )));
         }
+        if self
+            .stacks
+            .stack_status(&target.stack_name)
+            .await
+            .map_err(stack_error)?
+            .is_none()
+        {
+            return Err(StepError::ValidationFailed(format!(
+                "{} has no stack {} to promote into; run `ferry deploy` for it first",
+                target.name, target.stack_name
+            )));
+        }
         Ok(json!({
             "release": release.image.as_str(),
             "target_live_colour": target.live_colour,
             "target_version": target.version,
+            "stack": target.stack_name,
+            "plan": promotion.plan,
             "lock": "held",
         }))
     }
@@ -490,26 +664,210 @@ impl Steps<'_> {
         )
     }
 
-    async fn deploy(&self, promotion: &Promotion) -> Result<Value, StepError> {
-        let (_, target) = self.environments(promotion).await?;
-        Self::check_lock(promotion, &target)?;
-        let release = promotion
+    /// Puts the target's stack in `rollout` through a change set, and waits for it:
+    /// CloudFormation returns only once the ECS services are stable.
+    async fn apply(
+        &self,
+        promotion: &Promotion,
+        target: &Environment,
+        rollout: &Rollout<'_>,
+        label: &str,
+    ) -> Result<Value, StepError> {
+        let details = self
+            .stacks
+            .stack_details(&target.stack_name)
+            .await
+            .map_err(stack_error)?
+            .ok_or_else(|| {
+                StepError::ValidationFailed(format!("stack {} does not exist", target.stack_name))
+            })?;
+        let (template, _) = crate::template::render_rollout(target, rollout)
+            .map_err(|e| StepError::ValidationFailed(e.to_string()))?;
+        // The stack keeps the parameter values it was deployed with (the certificate).
+        let parameters: Vec<(String, String)> = template["Parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, _)| {
+                details
+                    .parameters
+                    .get(name)
+                    .map(|value| (name.clone(), value.clone()))
+            })
+            .collect();
+        let change_set = format!(
+            "ferry-{label}-{}-{}",
+            promotion
+                .id
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(40)
+                .collect::<String>(),
+            (self.now)().timestamp_millis()
+        );
+        let mut changes = 0;
+        let outcome = crate::deploy::deploy(
+            self.stacks,
+            &target.stack_name,
+            &template.to_string(),
+            &parameters,
+            &change_set,
+            self.policy.polling,
+            &mut |progress| {
+                if let crate::deploy::Progress::Changes(list) = &progress {
+                    changes = list.len();
+                }
+                tracing_progress(&progress);
+            },
+        )
+        .await?;
+        let status = match outcome {
+            crate::deploy::Outcome::Deployed { status, .. } => status,
+            crate::deploy::Outcome::NoChanges => "unchanged".into(),
+        };
+        let weights: serde_json::Map<String, Value> = [Colour::Blue, Colour::Green]
+            .into_iter()
+            .map(|c| (c.to_string(), json!(rollout.weight(c))))
+            .collect();
+        Ok(
+            json!({"change_set": change_set, "changes": changes, "stack_status": status, "weights": weights}),
+        )
+    }
+
+    fn candidate<'p>(promotion: &'p Promotion) -> Result<&'p crate::model::Release, StepError> {
+        promotion
             .release
             .as_ref()
-            .ok_or_else(|| StepError::ValidationFailed("no release".into()))?;
-        let idle = target.live_colour.other();
-        Ok(json!({
-            "colour": idle,
-            "image": release.image.as_str(),
-            "stack_name": target.stack_name,
-            "traffic": {"live": target.live_colour, "weights": {target.live_colour.to_string(): 100, idle.to_string(): 0}},
-        }))
+            .ok_or_else(|| StepError::ValidationFailed("no release".into()))
+    }
+
+    /// The new release on the idle colour, running but with no traffic.
+    async fn deploy(&self, promotion: &Promotion) -> Result<Value, StepError> {
+        let target = self.locked_target(promotion).await?;
+        let release = Self::candidate(promotion)?;
+        let rollout = Rollout {
+            live: target.live_colour,
+            live_release: target.deployed_release.as_ref(),
+            candidate: Some(Candidate { release, weight: 0 }),
+        };
+        let mut detail = self.apply(promotion, &target, &rollout, "deploy").await?;
+        detail["colour"] = json!(target.live_colour.other());
+        detail["image"] = json!(release.image.as_str());
+        detail["next_step"] = json!(0);
+        detail["steps"] = json!(promotion.plan.len());
+        Ok(detail)
+    }
+
+    fn plan_step(promotion: &Promotion, index: usize) -> Result<TrafficStep, StepError> {
+        promotion.plan.get(index).copied().ok_or_else(|| {
+            StepError::ValidationFailed(format!(
+                "step {index} is beyond the plan's {} steps",
+                promotion.plan.len()
+            ))
+        })
+    }
+
+    /// Sets the listener weights for plan step `index`.
+    async fn shift(&self, promotion: &Promotion, index: usize) -> Result<Value, StepError> {
+        let target = self.locked_target(promotion).await?;
+        let step = Self::plan_step(promotion, index)?;
+        let rollout = Rollout {
+            live: target.live_colour,
+            live_release: target.deployed_release.as_ref(),
+            candidate: Some(Candidate {
+                release: Self::candidate(promotion)?,
+                weight: step.weight,
+            }),
+        };
+        let mut detail = self.apply(promotion, &target, &rollout, "shift").await?;
+        detail["step"] = json!(index);
+        detail["weight"] = json!(step.weight);
+        detail["bake_seconds"] = json!(step.bake_seconds);
+        Ok(detail)
+    }
+
+    /// After the bake: alarms first, then a smoke check (weight 0) or the canary judge
+    /// (a split). At 100% there is no old-colour traffic to compare, so alarms decide.
+    async fn analyse(
+        &self,
+        promotion: &Promotion,
+        index: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Value, StepError> {
+        let target = self.locked_target(promotion).await?;
+        let step = Self::plan_step(promotion, index)?;
+        let prefix = format!("ferry/{}/{}/", promotion.app, promotion.target_env);
+        let firing = self.metrics.alarms_firing(&prefix).await?;
+        if !firing.is_empty() {
+            return Err(StepError::AlarmFired {
+                message: format!("in ALARM during the bake: {}", firing.join(", ")),
+                detail: json!({"alarms": firing}),
+            });
+        }
+        let outputs = self
+            .stacks
+            .stack_details(&target.stack_name)
+            .await
+            .map_err(stack_error)?
+            .map(|d| d.outputs)
+            .unwrap_or_default();
+        let analysis = Analysis {
+            metrics: self.metrics,
+            settings: &target.spec.promotion.analysis,
+            outputs: &outputs,
+            services: target
+                .spec
+                .services
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect(),
+            old: target.live_colour,
+            new: target.live_colour.other(),
+        };
+        let settings = &target.spec.promotion.analysis;
+        let window = chrono::Duration::seconds(
+            settings
+                .window_seconds
+                .unwrap_or(step.bake_seconds)
+                .max(u64::from(settings.period_seconds)) as i64,
+        );
+        let last = index + 1 == promotion.plan.len();
+        let mut detail = json!({"step": index, "weight": step.weight, "alarms": "none in ALARM",
+                                "next_step": index + 1, "done": last, "marginal": false});
+        match step.weight {
+            0 => {
+                let health = analysis.smoke(now - window, now).await?;
+                detail["smoke"] = health;
+            }
+            100 => {
+                detail["judge"] = json!("skipped: all traffic is on the new colour, no baseline");
+            }
+            _ => {
+                let verdict = analysis.judge(now - window, now).await?;
+                let summary = serde_json::to_value(&verdict).unwrap_or(Value::Null);
+                match verdict.outcome {
+                    crate::canary::Outcome::Fail => {
+                        return Err(StepError::CanaryFailed {
+                            message: format!("canary failed: {}", verdict.reason),
+                            detail: summary,
+                        })
+                    }
+                    crate::canary::Outcome::Marginal => detail["marginal"] = json!(true),
+                    crate::canary::Outcome::Pass => {}
+                }
+                detail["judge"] = summary;
+            }
+        }
+        Ok(detail)
     }
 
     async fn finalise(&self, promotion: &Promotion) -> Result<Value, StepError> {
-        let (_, target) = self.environments(promotion).await?;
-        Self::check_lock(promotion, &target)?;
+        let target = self.locked_target(promotion).await?;
         let new_live = target.live_colour.other();
+        // All traffic on the new colour, the old one scaled to zero.
+        let rollout = Rollout::steady(new_live, promotion.release.as_ref());
+        let applied = self.apply(promotion, &target, &rollout, "finalise").await?;
         let updated = Environment {
             deployed_release: promotion.release.clone(),
             live_colour: new_live,
@@ -529,23 +887,53 @@ impl Steps<'_> {
             "live_colour": new_live,
             "previous_colour": target.live_colour,
             "release": promotion.release.as_ref().map(|r| r.image.as_str()),
+            "weights": applied["weights"],
+            "stack_status": applied["stack_status"],
             "lock": "released",
         }))
     }
 
     /// Puts the target back as it was and releases the lock. Never leaves the lock held:
-    /// if another promotion holds it, this one has nothing to release.
+    /// if another promotion holds it, this one has nothing to release and must not touch
+    /// the stack either.
     async fn rollback(
         &self,
         promotion: &Promotion,
         cause: Option<Value>,
     ) -> Result<Value, StepError> {
+        let target = self
+            .store
+            .get_environment(&promotion.app, &promotion.target_env)
+            .await?;
+        let holds_lock = target
+            .as_ref()
+            .is_some_and(|t| t.active_promotion.as_ref() == Some(&promotion.id));
+        let touched_stack = promotion.steps.iter().any(|s| s.name == "Deploy");
+        let mut restore_error = None;
+        let mut traffic = json!("untouched: the promotion never deployed");
+        if let (Some(target), true, true) = (&target, holds_lock, touched_stack) {
+            let rollout = Rollout::steady(target.live_colour, target.deployed_release.as_ref());
+            match self.apply(promotion, target, &rollout, "rollback").await {
+                Ok(applied) => {
+                    traffic = json!({"live": target.live_colour, "weights": applied["weights"], "new_colour": "scaled to 0"})
+                }
+                Err(error) => {
+                    traffic = json!(format!("not restored: {error}"));
+                    restore_error = Some(error);
+                }
+            }
+        }
+        let status = if restore_error.is_some() {
+            PromotionStatus::Failed
+        } else {
+            PromotionStatus::RolledBack
+        };
         let released = match self
             .store
             .complete_promotion(
                 promotion,
                 Completion {
-                    status: PromotionStatus::RolledBack,
+                    status,
                     environment: None,
                 },
             )
@@ -555,6 +943,12 @@ impl Steps<'_> {
             Err(StoreError::LockNotHeld { .. }) => false,
             Err(other) => return Err(other.into()),
         };
+        if let Some(error) = restore_error {
+            return Err(StepError::RollbackIncomplete(format!(
+                "traffic could not be put back on the old colour ({error}); the lock is {}",
+                if released { "released" } else { "not held" }
+            )));
+        }
         let reason = if cause
             .as_ref()
             .is_some_and(|c| c["Error"] == "States.Timeout")
@@ -566,8 +960,161 @@ impl Steps<'_> {
         };
         Ok(json!({
             "reason": reason,
+            "traffic": traffic,
             "lock": if released { "released" } else { "not held" },
         }))
+    }
+}
+
+fn stack_error(error: StackApiError) -> StepError {
+    StepError::from(DeployError::Api(error))
+}
+
+fn tracing_progress(progress: &crate::deploy::Progress) {
+    if let crate::deploy::Progress::Event(event) = progress {
+        if event.status.ends_with("_FAILED") {
+            eprintln!(
+                "{} {} {}: {}",
+                event.logical_id,
+                event.resource_type,
+                event.status,
+                event.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+}
+
+/// The comparison of the two colours' target groups over a window.
+struct Analysis<'a> {
+    metrics: &'a dyn Metrics,
+    settings: &'a crate::rollout::AnalysisSettings,
+    outputs: &'a std::collections::BTreeMap<String, String>,
+    services: Vec<&'a str>,
+    old: Colour,
+    new: Colour,
+}
+
+impl Analysis<'_> {
+    fn dimensions(
+        &self,
+        service: &str,
+        colour: Colour,
+    ) -> Result<Vec<(String, String)>, StepError> {
+        let output = crate::template::target_group_output(service, colour);
+        let group = self.outputs.get(&output).ok_or_else(|| {
+            StepError::ValidationFailed(format!(
+                "the stack has no output {output}; redeploy it with this Ferry"
+            ))
+        })?;
+        let mut dims = vec![("TargetGroup".to_owned(), group.clone())];
+        if let Some(lb) = self.outputs.get("LoadBalancerFullName") {
+            dims.push(("LoadBalancer".to_owned(), lb.clone()));
+        }
+        Ok(dims)
+    }
+
+    async fn values(
+        &self,
+        metric: &str,
+        stat: &str,
+        dimensions: &[(String, String)],
+        window: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Vec<(DateTime<Utc>, f64)>, StepError> {
+        let query = MetricQuery {
+            namespace: "AWS/ApplicationELB".into(),
+            metric: metric.into(),
+            dimensions: dimensions.to_vec(),
+            stat: stat.into(),
+            period_seconds: self.settings.period_seconds,
+        };
+        Ok(self.metrics.series(&query, window.0, window.1).await?)
+    }
+
+    /// One sample per period; a rate divides by the denominator of the same period.
+    async fn samples(
+        &self,
+        metric: &crate::rollout::AnalysisMetric,
+        dimensions: &[(String, String)],
+        window: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Vec<f64>, StepError> {
+        let values = self
+            .values(&metric.metric, &metric.stat, dimensions, window)
+            .await?;
+        let Some(per) = &metric.per else {
+            return Ok(values.into_iter().map(|(_, v)| v).collect());
+        };
+        let totals: std::collections::BTreeMap<DateTime<Utc>, f64> = self
+            .values(per, "Sum", dimensions, window)
+            .await?
+            .into_iter()
+            .collect();
+        let numerators: std::collections::BTreeMap<DateTime<Utc>, f64> =
+            values.into_iter().collect();
+        // A period with requests but no errors has a 0 rate, not a missing sample.
+        Ok(totals
+            .iter()
+            .filter(|(_, total)| **total > 0.0)
+            .map(|(at, total)| numerators.get(at).copied().unwrap_or(0.0) / total)
+            .collect())
+    }
+
+    async fn judge(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<crate::canary::Verdict, StepError> {
+        let config = self.settings.judge_config();
+        let mut results = Vec::new();
+        for service in &self.services {
+            let control_dims = self.dimensions(service, self.old)?;
+            let experiment_dims = self.dimensions(service, self.new)?;
+            for metric in &self.settings.metrics {
+                let control = self.samples(metric, &control_dims, (start, end)).await?;
+                let experiment = self.samples(metric, &experiment_dims, (start, end)).await?;
+                let mut judged = metric.judge_config();
+                if self.services.len() > 1 {
+                    judged.name = format!("{service}/{}", metric.name);
+                }
+                results.push(crate::canary::classify(
+                    &judged,
+                    &control,
+                    &experiment,
+                    &config,
+                ));
+            }
+        }
+        Ok(crate::canary::judge(results, &config))
+    }
+
+    /// The new colour's targets are registered and healthy in its own target group.
+    async fn smoke(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Value, StepError> {
+        let mut report = serde_json::Map::new();
+        for service in &self.services {
+            let dims = self.dimensions(service, self.new)?;
+            let healthy = self
+                .values("HealthyHostCount", "Minimum", &dims, (start, end))
+                .await?;
+            let unhealthy = self
+                .values("UnHealthyHostCount", "Maximum", &dims, (start, end))
+                .await?;
+            let last_healthy = healthy.last().map(|(_, v)| *v);
+            let last_unhealthy = unhealthy.last().map(|(_, v)| *v).unwrap_or(0.0);
+            let entry = json!({"healthy_hosts": last_healthy, "unhealthy_hosts": last_unhealthy});
+            report.insert((*service).to_owned(), entry.clone());
+            let problem = match last_healthy {
+                None => Some("no health data for its target group".to_owned()),
+                Some(h) if h < 1.0 => Some("no healthy targets".to_owned()),
+                _ if last_unhealthy > 0.0 => Some(format!("{last_unhealthy} unhealthy targets")),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                return Err(StepError::SmokeFailed {
+                    message: format!("{service} on {}: {problem}", self.new),
+                    detail: Value::Object(report),
+                });
+            }
+        }
+        Ok(Value::Object(report))
     }
 }
 

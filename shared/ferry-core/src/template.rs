@@ -27,6 +27,15 @@ pub fn logical_id(prefix: &str, name: &str, suffix: &str) -> String {
     format!("{prefix}{camel}{suffix}")
 }
 
+/// The stack output holding a colour's target group dimension for CloudWatch.
+pub fn target_group_output(service: &str, colour: Colour) -> String {
+    logical_id(
+        "",
+        service,
+        &format!("{}TargetGroupFullName", colour_title(colour)),
+    )
+}
+
 fn colour_title(colour: Colour) -> &'static str {
     match colour {
         Colour::Blue => "Blue",

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use ferry_core::deploy::{
     deploy, ChangeSetState, ChangeSets, DeployError, Outcome, Polling, Progress, ResourceChange,
-    StackApiError, StackEvent,
+    StackApiError, StackDetails, StackEvent,
 };
 use std::sync::Mutex;
 use std::time::Duration;
@@ -45,6 +45,10 @@ impl Scripted {
 
 #[async_trait]
 impl ChangeSets for Scripted {
+    async fn stack_details(&self, _: &str) -> Result<Option<StackDetails>, StackApiError> {
+        Ok(None)
+    }
+
     async fn stack_status(&self, _: &str) -> Result<Option<String>, StackApiError> {
         let mut statuses = self.statuses.lock().unwrap();
         let (status, events) = if *self.executed.lock().unwrap() && statuses.len() > 1 {

@@ -1,7 +1,7 @@
 //! Engine tests: promotions on the in-memory store, no AWS involved.
 
 use chrono::{TimeZone, Utc};
-use ferry_core::memory::{InMemoryStore, SHOP_SPEC};
+use ferry_core::memory::{InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
 use ferry_core::model::{App, Environment, PromotionStatus, Release, StepOutcome};
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId, Strategy};
 use ferry_core::ports::Store;
@@ -22,8 +22,23 @@ fn image(byte: &str) -> ImageRef {
     ImageRef::parse("image", &format!("repo/shop@sha256:{}", byte.repeat(32))).unwrap()
 }
 
-async fn seeded() -> InMemoryStore {
+/// The store, plus the environments' stacks and their metrics.
+struct World {
+    store: InMemoryStore,
+    stacks: InMemoryStacks,
+    metrics: InMemoryMetrics,
+}
+
+impl std::ops::Deref for World {
+    type Target = InMemoryStore;
+    fn deref(&self) -> &InMemoryStore {
+        &self.store
+    }
+}
+
+async fn seeded() -> World {
     let store = InMemoryStore::new();
+    let stacks = InMemoryStacks::new();
     store
         .create_app(&App {
             name: app(),
@@ -50,9 +65,21 @@ async fn seeded() -> InMemoryStore {
             version: 0,
             updated_at: Utc::now(),
         };
+        stacks.deploy(
+            &environment.stack_name,
+            ferry_core::template::generate(
+                &environment,
+                environment.deployed_release.as_ref(),
+                Colour::Blue,
+            ),
+        );
         store.put_environment(&environment, None).await.unwrap();
     }
-    store
+    World {
+        store,
+        stacks,
+        metrics: InMemoryMetrics::new(),
+    }
 }
 
 fn request(source: &str, target: &str) -> PromotionRequest {
@@ -80,9 +107,11 @@ async fn create(
     .await
 }
 
-fn steps(store: &InMemoryStore) -> Steps<'_> {
+fn steps(world: &World) -> Steps<'_> {
     Steps {
-        store,
+        store: &world.store,
+        stacks: &world.stacks,
+        metrics: &world.metrics,
         policy: StepPolicy::default(),
         now: Utc::now,
     }
@@ -94,6 +123,14 @@ fn input(action: Action, id: &str) -> StepInput {
         promotion_id: PromotionId::parse("id", id).unwrap(),
         cause: None,
         task_token: None,
+        step: None,
+    }
+}
+
+fn at_step(action: Action, id: &str, step: usize) -> StepInput {
+    StepInput {
+        step: Some(step),
+        ..input(action, id)
     }
 }
 
@@ -121,7 +158,7 @@ fn request_parse_reports_every_bad_field_at_once() {
 async fn create_refuses_unknown_app_and_environments_and_writes_nothing() {
     let store = seeded().await;
     let unknown_app = promotion::create(
-        &store,
+        &store.store,
         PromotionRequest {
             app: AppName::parse("app", "nope").unwrap(),
             ..request("dev", "staging")
@@ -189,14 +226,29 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
         .await
         .unwrap()
         .unwrap();
-    for action in [
-        Action::Validate,
-        Action::AssessRisk,
-        Action::Deploy,
-        Action::Finalise,
+    healthy(&store, "staging", Colour::Green);
+    for step in [
+        input(Action::Validate, "p1"),
+        input(Action::AssessRisk, "p1"),
+        input(Action::Deploy, "p1"),
+        at_step(Action::Shift, "p1", 0),
+        at_step(Action::Analyse, "p1", 0),
+        at_step(Action::Shift, "p1", 1),
+        at_step(Action::Analyse, "p1", 1),
+        input(Action::Finalise, "p1"),
     ] {
-        steps(&store).run(&input(action, "p1")).await.unwrap();
+        steps(&store).run(&step).await.unwrap();
     }
+    assert_eq!(
+        listener_weights(&store, "staging"),
+        (0, 100),
+        "all traffic on green"
+    );
+    assert_eq!(
+        desired_counts(&store, "staging"),
+        (0, 2),
+        "blue scaled to zero"
+    );
     let after = store
         .get_environment(&app(), &env("staging"))
         .await
@@ -213,7 +265,23 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
         .unwrap();
     assert_eq!(promotion.status, PromotionStatus::Succeeded);
     let names: Vec<&str> = promotion.steps.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["Validate", "AssessRisk", "Deploy", "Finalise"]);
+    assert_eq!(
+        names,
+        [
+            "Validate",
+            "AssessRisk",
+            "Deploy",
+            "Shift 1",
+            "Analyse 1",
+            "Shift 2",
+            "Analyse 2",
+            "Finalise"
+        ]
+    );
+    assert_eq!(
+        promotion.steps[4].detail["smoke"]["web"]["healthy_hosts"],
+        2.0
+    );
     // The next promotion to staging may go now.
     assert!(create(&store, "p2", "dev", "staging").await.is_ok());
 }
@@ -258,6 +326,7 @@ async fn a_stray_execution_cannot_touch_a_finished_promotion() {
     for action in [Action::Validate, Action::Deploy, Action::Finalise] {
         steps(&store).run(&input(action, "p1")).await.unwrap();
     }
+    let finished = store.stacks.template("ferry-shop-staging");
     let err = steps(&store)
         .run(&input(Action::Validate, "p1"))
         .await
@@ -268,6 +337,11 @@ async fn a_stray_execution_cannot_touch_a_finished_promotion() {
         .await
         .unwrap();
     assert_eq!(rollback["lock"], "not held");
+    assert_eq!(
+        store.stacks.template("ferry-shop-staging"),
+        finished,
+        "a stray rollback leaves the stack alone"
+    );
     let promotion = store
         .get_promotion(&PromotionId::parse("id", "p1").unwrap())
         .await
@@ -393,4 +467,261 @@ async fn an_approval_timeout_ends_the_promotion_rejected() {
         .unwrap()
         .active_promotion
         .is_none());
+}
+
+/// The green (or blue) target group reports healthy hosts, as the ALB would.
+fn healthy(world: &World, env: &str, colour: Colour) {
+    let stack = format!("ferry-shop-{env}");
+    let group = format!(
+        "{stack}/{}",
+        ferry_core::template::target_group_output("web", colour)
+    );
+    let lb = format!("{stack}/LoadBalancerFullName");
+    for seconds in [90, 30] {
+        world.metrics.put(
+            "HealthyHostCount",
+            &[("TargetGroup", &group), ("LoadBalancer", &lb)],
+            Utc::now() - chrono::Duration::seconds(seconds),
+            2.0,
+        );
+    }
+}
+
+/// Latency samples for one colour's target group: one data point per second.
+fn latency(world: &World, env: &str, colour: Colour, base: f64, seconds: i64) {
+    let stack = format!("ferry-shop-{env}");
+    let group = format!(
+        "{stack}/{}",
+        ferry_core::template::target_group_output("web", colour)
+    );
+    let lb = format!("{stack}/LoadBalancerFullName");
+    let dims = [
+        ("TargetGroup", group.as_str()),
+        ("LoadBalancer", lb.as_str()),
+    ];
+    for i in 0..seconds {
+        // A deterministic wobble of +-10% around the base.
+        let wobble = 1.0 + 0.1 * ((i * 7919 % 21) as f64 - 10.0) / 10.0;
+        let at = Utc::now() - chrono::Duration::seconds(seconds - i);
+        world
+            .metrics
+            .put("TargetResponseTime", &dims, at, base * wobble);
+        world.metrics.put("RequestCount", &dims, at, 100.0);
+        world
+            .metrics
+            .put("HTTPCode_Target_5XX_Count", &dims, at, 0.0);
+    }
+}
+
+fn listener_weights(world: &World, env: &str) -> (u64, u64) {
+    let template = world.stacks.template(&format!("ferry-shop-{env}")).unwrap();
+    let groups = &template["Resources"]["HttpsListener"]["Properties"]["DefaultActions"][0]
+        ["ForwardConfig"]["TargetGroups"];
+    (
+        groups[0]["Weight"].as_u64().unwrap(),
+        groups[1]["Weight"].as_u64().unwrap(),
+    )
+}
+
+fn desired_counts(world: &World, env: &str) -> (u64, u64) {
+    let template = world.stacks.template(&format!("ferry-shop-{env}")).unwrap();
+    let count = |id: &str| {
+        template["Resources"][id]["Properties"]["DesiredCount"]
+            .as_u64()
+            .unwrap()
+    };
+    (count("WebBlueService"), count("WebGreenService"))
+}
+
+/// A canary into staging with a one-minute analysis window sampled per second.
+async fn canary(world: &World, id: &str) {
+    let mut staging = world
+        .get_environment(&app(), &env("staging"))
+        .await
+        .unwrap()
+        .unwrap();
+    staging.spec.promotion.analysis.period_seconds = 1;
+    staging.spec.promotion.analysis.window_seconds = Some(60);
+    let version = staging.version;
+    world
+        .put_environment(&staging, Some(version))
+        .await
+        .unwrap();
+    promotion::create(
+        &world.store,
+        PromotionRequest {
+            strategy: Strategy::Canary10Percent5Minutes,
+            ..request("dev", "staging")
+        },
+        PromotionId::parse("id", id).unwrap(),
+        "alice".into(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    for step in [
+        input(Action::Validate, id),
+        input(Action::Deploy, id),
+        at_step(Action::Shift, id, 0),
+    ] {
+        steps(world).run(&step).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_canary_step_sets_the_weights_and_passes_a_healthy_new_colour() {
+    let world = seeded().await;
+    canary(&world, "c1").await;
+    assert_eq!(listener_weights(&world, "staging"), (90, 10));
+    assert_eq!(
+        desired_counts(&world, "staging"),
+        (2, 2),
+        "both colours run during the canary"
+    );
+    latency(&world, "staging", Colour::Blue, 0.200, 60);
+    latency(&world, "staging", Colour::Green, 0.200, 60);
+    let analysis = steps(&world)
+        .run(&at_step(Action::Analyse, "c1", 0))
+        .await
+        .unwrap();
+    assert_eq!(analysis["judge"]["outcome"], "Pass", "{analysis}");
+    assert_eq!(analysis["done"], false);
+    assert_eq!(analysis["next_step"], 1);
+    let metrics: Vec<&str> = analysis["judge"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(metrics, ["latency_p50", "latency_p99", "error_rate_5xx"]);
+}
+
+#[tokio::test]
+async fn a_latency_regression_fails_the_canary_and_rollback_puts_all_traffic_back() {
+    let world = seeded().await;
+    canary(&world, "c2").await;
+    latency(&world, "staging", Colour::Blue, 0.200, 60);
+    latency(&world, "staging", Colour::Green, 0.300, 60);
+    let error = steps(&world)
+        .run(&at_step(Action::Analyse, "c2", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.name(), "CanaryFailed");
+    let id = PromotionId::parse("id", "c2").unwrap();
+    let record = world.get_promotion(&id).await.unwrap().unwrap();
+    let analysed = record.steps.last().unwrap();
+    assert_eq!(
+        analysed.detail["analysis"]["metrics"][0]["classification"],
+        "High"
+    );
+    let cause = json!({"Error": "CanaryFailed", "Cause": format!("{{\"errorType\":\"CanaryFailed\",\"errorMessage\":\"{error}\"}}")});
+    let rollback = steps(&world)
+        .run(&StepInput {
+            cause: Some(cause),
+            ..input(Action::Rollback, "c2")
+        })
+        .await
+        .unwrap();
+    assert_eq!(rollback["lock"], "released");
+    assert_eq!(listener_weights(&world, "staging"), (100, 0));
+    assert_eq!(
+        desired_counts(&world, "staging"),
+        (2, 0),
+        "the new colour scaled down"
+    );
+    assert_eq!(
+        world.get_promotion(&id).await.unwrap().unwrap().status,
+        PromotionStatus::RolledBack
+    );
+}
+
+#[tokio::test]
+async fn an_alarm_during_the_bake_fails_the_step() {
+    let world = seeded().await;
+    canary(&world, "c3").await;
+    world
+        .metrics
+        .set_alarm("ferry/shop/staging/web-p99-latency", "ALARM");
+    world
+        .metrics
+        .set_alarm("ferry/shop/prod/web-p99-latency", "ALARM");
+    let error = steps(&world)
+        .run(&at_step(Action::Analyse, "c3", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.name(), "AlarmFired");
+    assert_eq!(
+        error.to_string(),
+        "in ALARM during the bake: ferry/shop/staging/web-p99-latency"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_change_set_fails_the_step_and_rollback_still_releases_the_lock() {
+    let world = seeded().await;
+    create(&world, "p1", "dev", "staging").await.unwrap();
+    steps(&world)
+        .run(&input(Action::Validate, "p1"))
+        .await
+        .unwrap();
+    world.stacks.fail_next_executions(1);
+    let error = steps(&world)
+        .run(&input(Action::Deploy, "p1"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.name(), "DeployFailed");
+    let rollback = steps(&world)
+        .run(&input(Action::Rollback, "p1"))
+        .await
+        .unwrap();
+    assert_eq!(rollback["lock"], "released");
+}
+
+#[tokio::test]
+async fn injected_faults_are_honoured_only_when_fault_injection_is_on() {
+    let world = seeded().await;
+    create(&world, "p1", "dev", "staging").await.unwrap();
+    world
+        .store
+        .inject_fault("shop/staging/assess_risk", "FaultInjected");
+    steps(&world)
+        .run(&input(Action::AssessRisk, "p1"))
+        .await
+        .unwrap();
+    let on = Steps {
+        policy: StepPolicy {
+            fault_injection: true,
+            ..StepPolicy::default()
+        },
+        ..steps(&world)
+    };
+    let error = on.run(&input(Action::AssessRisk, "p1")).await.unwrap_err();
+    assert_eq!(error.name(), "FaultInjected");
+    assert_eq!(
+        error.to_string(),
+        "fault injected at shop/staging/assess_risk"
+    );
+}
+
+#[tokio::test]
+async fn custom_strategy_needs_steps_in_the_target_spec() {
+    let world = seeded().await;
+    let error = promotion::create(
+        &world.store,
+        PromotionRequest {
+            strategy: Strategy::Custom,
+            ..request("dev", "staging")
+        },
+        PromotionId::parse("id", "x").unwrap(),
+        "alice".into(),
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("strategy: the Custom strategy needs promotion.steps"),
+        "{error}"
+    );
 }
