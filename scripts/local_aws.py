@@ -247,6 +247,9 @@ def up(args):
         "FERRY_TABLE_NAME": outputs["TableName"],
         "FERRY_STATE_MACHINE_ARN": outputs["StateMachineArn"],
         "FERRY_PRICING_REGION": REGION,
+        # Local runs only: the functions refuse both at cold start inside AWS Lambda.
+        "FERRY_FAULT_INJECTION": "true",
+        "FERRY_STACK_POLL_SECONDS": "0.5",
         "RUST_LOG": "info",
     }
     env_file = state / "functions.env"

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""moto server, with the one fix Ferry's local AWS needs on top of moto 5.2.5.
+"""moto server, with the two fixes Ferry's local AWS needs on top of moto 5.2.5.
 
 moto's CloudFormation reads a listener's forward action only in its single-target form
 (`TargetGroupArn`). AWS also accepts `ForwardConfig` with weighted target groups, which
 is how Ferry's templates route between the blue and green services, and moto's own
 ELBv2 API handles that form already. So forward actions without `TargetGroupArn` are
 passed through as they are; everything else goes to moto unchanged.
+
+moto's GetMetricData computes Sum, Average, Minimum, Maximum and SampleCount only. The
+canary judge asks for percentiles (`p50`, `p99` of TargetResponseTime), as CloudWatch
+allows, so percentiles are computed here from the period's data points (nearest rank).
 """
 
 import sys
@@ -26,6 +30,27 @@ def convert_and_validate_properties(self, properties):
 
 
 elbv2.ELBv2Backend.convert_and_validate_properties = convert_and_validate_properties
+
+from moto.cloudwatch import models as cloudwatch
+
+_statistic = cloudwatch.Statistics.get_statistics_for_type
+
+
+def get_statistics_for_type(self, stat):
+    if stat.startswith("p"):
+        try:
+            quantile = float(stat[1:]) / 100.0
+        except ValueError:
+            return None
+        values = sorted(self.metric_single_values_list)
+        if not values:
+            return None
+        rank = max(1, -(-int(quantile * len(values) * 1e9) // int(1e9)))
+        return values[min(rank, len(values)) - 1]
+    return _statistic(self, stat)
+
+
+cloudwatch.Statistics.get_statistics_for_type = get_statistics_for_type
 
 if __name__ == "__main__":
     from moto.server import main

@@ -77,11 +77,19 @@ pub async fn create_promotion(
     if created.replayed && promotion.execution_arn.is_some() {
         return respond(200, &public(promotion), location);
     }
+    // The target environment may shorten (or lengthen) the configured approval timeout.
+    let approval_timeout_seconds = deps
+        .store
+        .get_environment(&promotion.app, &promotion.target_env)
+        .await
+        .map_err(store_problem)?
+        .and_then(|env| env.spec.promotion.approval_timeout_seconds)
+        .unwrap_or(deps.approval_timeout_seconds);
     let input = json!({
         "promotion_id": promotion.id, "app": promotion.app,
         "source_env": promotion.source_env, "target_env": promotion.target_env,
-        "strategy": promotion.strategy,
-        "approval_timeout_seconds": deps.approval_timeout_seconds,
+        "strategy": promotion.strategy, "plan": promotion.plan,
+        "approval_timeout_seconds": approval_timeout_seconds,
     });
     match deps.workflow.start_promotion(&promotion.id, &input).await {
         Ok(arn) => {

@@ -20,10 +20,23 @@ impl Config {
                 problem: format!("{threshold} is above 100, the highest risk score"),
             });
         }
+        let defaults = StepPolicy::default();
+        let poll_seconds: f64 = env.parsed_or("FERRY_STACK_POLL_SECONDS", 5.0)?;
+        if !(0.0..=60.0).contains(&poll_seconds) {
+            return Err(ConfigError {
+                variable: "FERRY_STACK_POLL_SECONDS".into(),
+                problem: format!("{poll_seconds} is outside 0 to 60 seconds"),
+            });
+        }
         Ok(Self {
             table_name: env.required("FERRY_TABLE_NAME")?,
             policy: StepPolicy {
                 approval_threshold: threshold,
+                polling: ferry_core::deploy::Polling {
+                    interval: std::time::Duration::from_secs_f64(poll_seconds),
+                    ..defaults.polling
+                },
+                fault_injection: env.local_only_switch("FERRY_FAULT_INJECTION")?,
             },
         })
     }

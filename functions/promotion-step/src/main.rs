@@ -1,6 +1,7 @@
 //! Runs one step of a promotion for the state machine (`action` picks the step).
 
-use ferry_aws::DynamoStore;
+use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore};
+use ferry_core::promotion::Steps;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use promotion_step::{config::Config, handler::handle};
 use serde_json::Value;
@@ -12,9 +13,14 @@ async fn main() -> Result<(), Error> {
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = ferry_aws::sdk_config().await;
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
-    let policy = config.policy;
-    run(service_fn(|event: LambdaEvent<Value>| {
-        handle(&store, policy.clone(), event.payload)
-    }))
-    .await
+    let stacks = CloudFormationStacks::from_sdk(&sdk);
+    let metrics = CloudWatchMetrics::from_sdk(&sdk);
+    let steps = Steps {
+        store: &store,
+        stacks: &stacks,
+        metrics: &metrics,
+        policy: config.policy,
+        now: chrono::Utc::now,
+    };
+    run(service_fn(|event: LambdaEvent<Value>| handle(&steps, event.payload))).await
 }

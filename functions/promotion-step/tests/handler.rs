@@ -1,14 +1,47 @@
-use ferry_core::memory::{seed_shop, InMemoryStore};
+use ferry_core::memory::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
 use ferry_core::names::{AppName, EnvName, PromotionId, Strategy};
-use ferry_core::promotion::{self, PromotionRequest, StepPolicy};
+use ferry_core::ports::Store;
+use ferry_core::promotion::{self, PromotionRequest, StepPolicy, Steps};
 use promotion_step::handler::handle;
 use serde_json::{json, Value};
 
 const VALIDATE: &str = include_str!("fixtures/validate-task.json");
 
-async fn with_promotion() -> InMemoryStore {
+struct World {
+    store: InMemoryStore,
+    stacks: InMemoryStacks,
+    metrics: InMemoryMetrics,
+}
+
+impl World {
+    fn steps(&self) -> Steps<'_> {
+        Steps {
+            store: &self.store,
+            stacks: &self.stacks,
+            metrics: &self.metrics,
+            policy: StepPolicy::default(),
+            now: chrono::Utc::now,
+        }
+    }
+}
+
+/// The shop app with a promotion to staging, whose stack is deployed.
+async fn with_promotion() -> World {
     let store = InMemoryStore::new();
     seed_shop(&store).await.unwrap();
+    let staging = store
+        .get_environment(
+            &AppName::parse("a", "shop").unwrap(),
+            &EnvName::parse("e", "staging").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let stacks = InMemoryStacks::new();
+    stacks.deploy(
+        &staging.stack_name,
+        ferry_core::template::generate(&staging, None, staging.live_colour),
+    );
     let request = PromotionRequest {
         app: AppName::parse("a", "shop").unwrap(),
         source_env: EnvName::parse("e", "dev").unwrap(),
@@ -24,33 +57,33 @@ async fn with_promotion() -> InMemoryStore {
     )
     .await
     .unwrap();
-    store
+    World {
+        store,
+        stacks,
+        metrics: InMemoryMetrics::new(),
+    }
 }
 
 #[tokio::test]
 async fn the_task_payload_runs_the_named_step() {
-    let store = with_promotion().await;
+    let world = with_promotion().await;
     let payload: Value = serde_json::from_str(VALIDATE).unwrap();
-    let result = handle(&store, StepPolicy::default(), payload)
-        .await
-        .unwrap();
+    let result = handle(&world.steps(), payload).await.unwrap();
     assert_eq!(result["lock"], "held");
 }
 
 #[tokio::test]
 async fn failures_carry_the_names_the_state_machine_matches() {
-    let store = with_promotion().await;
+    let world = with_promotion().await;
     let err = handle(
-        &store,
-        StepPolicy::default(),
+        &world.steps(),
         json!({"action": "validate", "promotion_id": "nope"}),
     )
     .await
     .unwrap_err();
     assert_eq!(err.name, "PromotionNotFound");
     let err = handle(
-        &store,
-        StepPolicy::default(),
+        &world.steps(),
         json!({"action": "launch", "promotion_id": "release-42"}),
     )
     .await
@@ -72,4 +105,16 @@ fn config_rejects_thresholds_above_100_by_name() {
             .variable,
         "FERRY_APPROVAL_THRESHOLD"
     );
+}
+
+#[test]
+fn fault_injection_cannot_be_switched_on_inside_lambda() {
+    let env = ferry_lambda::Env::from_fn(|name| match name {
+        "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_FAULT_INJECTION" => Some("true".into()),
+        "AWS_LAMBDA_INITIALIZATION_TYPE" => Some("on-demand".into()),
+        _ => None,
+    });
+    let err = promotion_step::config::Config::load(&env).unwrap_err();
+    assert_eq!(err.variable, "FERRY_FAULT_INJECTION");
 }

@@ -759,4 +759,13 @@ impl Store for DynamoStore {
             .map(from_item)
             .transpose()
     }
+
+    /// `PK = FAULT#<app>/<env>/<action>`, `SK = #FAULT`, `error = <name>`: written by
+    /// local test runs only.
+    async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get(format!("FAULT#{key}"), "#FAULT")
+            .await?
+            .and_then(|item| item.get("error").and_then(|v| v.as_s().ok()).cloned()))
+    }
 }

@@ -3,10 +3,12 @@
 //! (retried), condition failures become the domain conflict they stand for.
 
 pub mod dynamo;
+pub mod metrics;
 pub mod stacks;
 pub mod workflow;
 
 pub use dynamo::DynamoStore;
+pub use metrics::CloudWatchMetrics;
 pub use stacks::CloudFormationStacks;
 pub use workflow::StepFunctionsWorkflow;
 

@@ -4,7 +4,9 @@ use crate::{describe, is_transient};
 use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, TemplateStage};
 use aws_sdk_cloudformation::Client;
-use ferry_core::deploy::{ChangeSetState, ChangeSets, ResourceChange, StackApiError, StackEvent};
+use ferry_core::deploy::{
+    ChangeSetState, ChangeSets, ResourceChange, StackApiError, StackDetails, StackEvent,
+};
 use ferry_core::ports::{DeployedStacks, StacksError};
 use serde_json::Value;
 
@@ -78,6 +80,27 @@ fn missing_stack<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
 
 #[async_trait]
 impl ChangeSets for CloudFormationStacks {
+    async fn stack_details(&self, stack: &str) -> Result<Option<StackDetails>, StackApiError> {
+        let output = match self.client.describe_stacks().stack_name(stack).send().await {
+            Ok(output) => output,
+            Err(e) if missing_stack(&e) => return Ok(None),
+            Err(e) => return Err(api_error(e)),
+        };
+        Ok(output.stacks().first().map(|s| StackDetails {
+            status: s.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            parameters: s
+                .parameters()
+                .iter()
+                .filter_map(|p| Some((p.parameter_key()?.to_owned(), p.parameter_value()?.to_owned())))
+                .collect(),
+            outputs: s
+                .outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+                .collect(),
+        }))
+    }
+
     async fn stack_status(&self, stack: &str) -> Result<Option<String>, StackApiError> {
         match self.client.describe_stacks().stack_name(stack).send().await {
             Ok(output) => Ok(output

@@ -74,6 +74,24 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// A switch for local runs only (local identity, fault injection). It is refused at
+    /// cold start inside AWS Lambda, which always sets `AWS_LAMBDA_INITIALIZATION_TYPE`
+    /// and `AWS_LAMBDA_LOG_GROUP_NAME` (`cargo lambda watch` sets neither), so a deployed
+    /// Ferry cannot run with it whatever its environment says.
+    pub fn local_only_switch(&self, name: &str) -> Result<bool, ConfigError> {
+        let on: bool = self.parsed_or(name, false)?;
+        let in_lambda = ["AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME"]
+            .iter()
+            .find(|v| (self.lookup)(v).is_some());
+        match (on, in_lambda) {
+            (true, Some(marker)) => Err(ConfigError {
+                variable: name.into(),
+                problem: format!("is for local runs only and cannot be on in AWS Lambda ({marker} is set)"),
+            }),
+            _ => Ok(on),
+        }
+    }
+
     /// A required ARN of the given service and resource type, e.g. `states` / `stateMachine`.
     pub fn arn(&self, name: &str, service: &str, resource: &str) -> Result<String, ConfigError> {
         let value = self.required(name)?;
@@ -183,6 +201,17 @@ mod tests {
             e.required("EMPTY").unwrap_err().to_string(),
             "EMPTY: is set but empty"
         );
+    }
+
+    #[test]
+    fn local_only_switches_are_refused_inside_lambda() {
+        assert!(env(&[("FERRY_LOCAL_IDENTITY", "true")]).local_only_switch("FERRY_LOCAL_IDENTITY").unwrap());
+        assert!(!env(&[]).local_only_switch("FERRY_LOCAL_IDENTITY").unwrap());
+        let deployed = env(&[("FERRY_LOCAL_IDENTITY", "true"), ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")]);
+        let err = deployed.local_only_switch("FERRY_LOCAL_IDENTITY").unwrap_err();
+        assert_eq!(err.to_string(), "FERRY_LOCAL_IDENTITY: is for local runs only and cannot be on in AWS Lambda (AWS_LAMBDA_INITIALIZATION_TYPE is set)");
+        let off_in_lambda = env(&[("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/api")]);
+        assert!(!off_in_lambda.local_only_switch("FERRY_LOCAL_IDENTITY").unwrap());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub struct Local {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     http: reqwest::Client,
 }
 
@@ -38,6 +39,7 @@ impl Local {
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             sfn: aws_sdk_sfn::Client::new(&sdk),
             cloudformation: aws_sdk_cloudformation::Client::new(&sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(600))
                 .build()
@@ -291,13 +293,36 @@ pub fn release_image(tag: &str) -> String {
     format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop@sha256:{hex}")
 }
 
-/// Creates an app with `dev` (released) and `staging`, through the API.
+/// Creates an app with `dev` (released) and `staging`, through the API, and deploys
+/// staging's stack on the local CloudFormation so promotions have something to shift.
 pub async fn seed_app(local: &Local, app: &str) -> Result<()> {
-    let spec = json!({
+    seed_app_with(local, app, fast_promotions()).await?;
+    // Healthy, equal colours: what a good release looks like to the judge.
+    let stack = format!("ferry-{app}-staging");
+    put_target_metrics(local, &stack, "blue", 0.2, 120).await?;
+    put_target_metrics(local, &stack, "green", 0.2, 120).await
+}
+
+/// Promotion settings for tests: a one-second blue/green bake, and the judge sampling
+/// per second over the last two minutes (what [`put_target_metrics`] writes).
+pub fn fast_promotions() -> Value {
+    json!({"blue_green_bake_seconds": 1, "analysis": {"period_seconds": 1, "window_seconds": 120}})
+}
+
+/// The spec the e2e apps use.
+pub fn app_spec(app: &str, promotion: &Value) -> Value {
+    json!({
         "app": app,
         "services": [{"name": "web", "image": "public.ecr.aws/nginx/nginx", "port": 8080, "cpu": 512, "memory": 1024, "desired_count": 2}],
-        "database": {"engine": "postgres", "version": "17.6", "instance_class": "db.t4g.micro", "storage_gb": 20}
-    });
+        "database": {"engine": "postgres", "version": "17.6", "instance_class": "db.t4g.micro", "storage_gb": 20},
+        "promotion": promotion,
+    })
+}
+
+/// [`seed_app`] with `promotion` settings in the spec (bakes, analysis windows), and no
+/// metrics yet: the caller puts what its case needs.
+pub async fn seed_app_with(local: &Local, app: &str, promotion: Value) -> Result<()> {
+    let spec = app_spec(app, &promotion);
     let created = local.api("PUT", &format!("/apps/{app}"), None, &[]).await?;
     anyhow::ensure!(created.status == 201, "PUT app: {created:?}");
     for env in ["dev", "staging"] {
@@ -321,5 +346,144 @@ pub async fn seed_app(local: &Local, app: &str) -> Result<()> {
         )
         .await?;
     anyhow::ensure!(r.status == 200, "POST release: {r:?}");
+    deploy_stack(local, &spec, "staging").await
+}
+
+/// Deploys `env`'s stack as `ferry deploy` would: steady, all traffic on blue.
+pub async fn deploy_stack(local: &Local, spec: &Value, env: &str) -> Result<()> {
+    let spec = ferry_core::spec::AppSpec::parse(&spec.to_string())
+        .map_err(|e| anyhow::anyhow!("spec: {e}"))?;
+    let environment = spec
+        .new_environment(env)
+        .map_err(|e| anyhow::anyhow!("environment: {e}"))?;
+    let (template, _) =
+        ferry_core::template::render(&environment, None, ferry_core::names::Colour::Blue)?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let stacks = ferry_aws::CloudFormationStacks::from_sdk(&sdk);
+    let parameters = vec![("CertificateArn".to_owned(), local.certificate().await?)];
+    ferry_core::deploy::deploy(
+        &stacks,
+        &environment.stack_name,
+        &template.to_string(),
+        &parameters,
+        "ferry-seed",
+        ferry_core::deploy::Polling {
+            interval: Duration::from_millis(200),
+            timeout: Duration::from_secs(120),
+        },
+        &mut |_| {},
+    )
+    .await?;
+    Ok(())
+}
+
+/// The listener's forward weights as moto's ELBv2 API reports them, in target-group
+/// order (blue, green). A raw query-protocol call: the e2e crate has no ELBv2 client.
+pub async fn listener_weights(local: &Local, stack: &str) -> Result<Vec<u64>> {
+    let outputs = local
+        .cloudformation
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await?;
+    let listener = outputs.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("HttpsListenerArn"))
+        .and_then(|o| o.output_value())
+        .context("no HttpsListenerArn output")?
+        .to_owned();
+    let xml = local
+        .http
+        .post(var("AWS_ENDPOINT_URL"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(format!(
+            "Action=DescribeListeners&Version=2015-12-01&ListenerArns.member.1={}",
+            listener.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let mut weights: Vec<(String, u64)> = Vec::new();
+    for member in xml.split("<TargetGroupArn>").skip(1) {
+        let arn = member.split("</TargetGroupArn>").next().unwrap_or("").to_owned();
+        let weight = member
+            .split("<Weight>")
+            .nth(1)
+            .and_then(|w| w.split("</Weight>").next())
+            .and_then(|w| w.trim().parse().ok());
+        if let Some(weight) = weight {
+            if !weights.iter().any(|(a, _)| *a == arn) {
+                weights.push((arn, weight));
+            }
+        }
+    }
+    // Blue's target group is created first in the template; order by ARN name.
+    weights.sort_by_key(|(arn, _)| !arn.to_ascii_lowercase().contains("blue"));
+    Ok(weights.into_iter().map(|(_, w)| w).collect())
+}
+
+/// Puts per-second samples into moto's CloudWatch for one colour's target group, over
+/// the last `seconds`: latency around `latency` seconds, 100 requests, no 5xx.
+pub async fn put_target_metrics(
+    local: &Local,
+    stack: &str,
+    colour: &str,
+    latency: f64,
+    seconds: i64,
+) -> Result<()> {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let outputs = local.cloudformation.describe_stacks().stack_name(stack).send().await?;
+    let output = |key: &str| {
+        outputs.stacks()[0]
+            .outputs()
+            .iter()
+            .find(|o| o.output_key() == Some(key))
+            .and_then(|o| o.output_value())
+            .map(str::to_owned)
+            .with_context(|| format!("no output {key}"))
+    };
+    let title = if colour == "blue" { "Blue" } else { "Green" };
+    let group = output(&format!("Web{title}TargetGroupFullName"))?;
+    let lb = output("LoadBalancerFullName")?;
+    let dims = vec![
+        Dimension::builder().name("TargetGroup").value(&group).build(),
+        Dimension::builder().name("LoadBalancer").value(&lb).build(),
+    ];
+    let now = chrono::Utc::now().timestamp();
+    let mut data = Vec::new();
+    for i in 0..seconds {
+        let at = aws_smithy_types::DateTime::from_secs(now - seconds + i);
+        let wobble = 1.0 + 0.1 * ((i * 7919 % 21) as f64 - 10.0) / 10.0;
+        for (name, value) in [
+            ("TargetResponseTime", latency * wobble),
+            ("RequestCount", 100.0),
+            ("HTTPCode_Target_5XX_Count", 0.0),
+            ("HealthyHostCount", 2.0),
+        ] {
+            data.push(
+                MetricDatum::builder()
+                    .metric_name(name)
+                    .set_dimensions(Some(dims.clone()))
+                    .timestamp(at)
+                    .value(value)
+                    .build(),
+            );
+        }
+    }
+    for chunk in data.chunks(500) {
+        local
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/ApplicationELB")
+            .set_metric_data(Some(chunk.to_vec()))
+            .send()
+            .await?;
+    }
     Ok(())
 }

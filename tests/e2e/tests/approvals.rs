@@ -18,11 +18,7 @@ async fn with_prod(local: &Local, app: &str) {
         .await
         .unwrap();
     assert_eq!(spec.status, 200);
-    let document = json!({
-        "app": app,
-        "services": [{"name": "web", "image": "public.ecr.aws/nginx/nginx", "port": 8080, "cpu": 512, "memory": 1024, "desired_count": 2}],
-        "database": {"engine": "postgres", "version": "17.6", "instance_class": "db.t4g.micro", "storage_gb": 20}
-    });
+    let document = e2e::app_spec(app, &e2e::fast_promotions());
     let created = local
         .api(
             "PUT",
@@ -33,6 +29,9 @@ async fn with_prod(local: &Local, app: &str) {
         .await
         .unwrap();
     assert_eq!(created.status, 201, "{:?}", created.body);
+    e2e::deploy_stack(local, &document, "prod").await.unwrap();
+    let stack = format!("ferry-{app}-prod");
+    e2e::put_target_metrics(local, &stack, "green", 0.2, 120).await.unwrap();
 }
 
 async fn start(local: &Local, app: &str, requester: &str) -> (String, String) {
@@ -121,6 +120,14 @@ async fn approved_by_another_identity_the_promotion_proceeds() {
             "NeedsApproval",
             "AwaitApproval",
             "Deploy",
+            "Shift",
+            "Bake",
+            "Analyse",
+            "Judged",
+            "Shift",
+            "Bake",
+            "Analyse",
+            "Judged",
             "Finalise",
             "Promoted"
         ]

@@ -62,6 +62,14 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "AssessRisk",
             "NeedsApproval",
             "Deploy",
+            "Shift",
+            "Bake",
+            "Analyse",
+            "Judged",
+            "Shift",
+            "Bake",
+            "Analyse",
+            "Judged",
             "Finalise",
             "Promoted"
         ]
@@ -90,6 +98,10 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "GenerateTemplate",
             "AssessRisk",
             "Deploy",
+            "Shift 1",
+            "Analyse 1",
+            "Shift 2",
+            "Analyse 2",
             "Finalise"
         ]
     );
@@ -116,8 +128,11 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             .iter()
             .filter(|i| i["SK"].as_s().unwrap().starts_with("STEP#"))
             .count(),
-        5
+        9
     );
+    // And the listener on moto: all traffic on green.
+    let weights = e2e::listener_weights(&local, &format!("ferry-{app}-staging")).await.unwrap();
+    assert_eq!(weights, [0, 100]);
 }
 
 #[tokio::test]
