@@ -22,5 +22,8 @@ async fn main() -> Result<(), Error> {
         policy: config.policy,
         now: chrono::Utc::now,
     };
-    run(service_fn(|event: LambdaEvent<Value>| handle(&steps, event.payload))).await
+    run(service_fn(|event: LambdaEvent<Value>| {
+        handle(&steps, event.payload)
+    }))
+    .await
 }

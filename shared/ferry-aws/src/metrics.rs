@@ -25,7 +25,9 @@ impl CloudWatchMetrics {
     }
 }
 
-fn metrics_error<E, R>(error: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> MetricsError
+fn metrics_error<E, R>(
+    error: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> MetricsError
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -87,11 +87,19 @@ impl ChangeSets for CloudFormationStacks {
             Err(e) => return Err(api_error(e)),
         };
         Ok(output.stacks().first().map(|s| StackDetails {
-            status: s.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            status: s
+                .stack_status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
             parameters: s
                 .parameters()
                 .iter()
-                .filter_map(|p| Some((p.parameter_key()?.to_owned(), p.parameter_value()?.to_owned())))
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_owned(),
+                        p.parameter_value()?.to_owned(),
+                    ))
+                })
                 .collect(),
             outputs: s
                 .outputs()

@@ -725,3 +725,52 @@ async fn custom_strategy_needs_steps_in_the_target_spec() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_marginal_canary_is_reported_for_a_human_decision() {
+    let world = seeded().await;
+    let mut staging = world
+        .get_environment(&app(), &env("staging"))
+        .await
+        .unwrap()
+        .unwrap();
+    // Four metrics in one group: a 50% latency increase fails only the one that watches
+    // for increases, so the score is 3 of 4 = 75, the marginal threshold.
+    let metric = |name: &str, metric: &str, stat: &str, direction: &str| {
+        serde_json::from_value::<ferry_core::rollout::AnalysisMetric>(json!({
+            "name": name, "metric": metric, "stat": stat, "direction": direction}))
+        .unwrap()
+    };
+    staging.spec.promotion.analysis.metrics = vec![
+        metric("latency_up", "TargetResponseTime", "Average", "increase"),
+        metric("latency_down", "TargetResponseTime", "Maximum", "decrease"),
+        metric("requests", "RequestCount", "Sum", "either"),
+        metric("errors", "HTTPCode_Target_5XX_Count", "Sum", "increase"),
+    ];
+    let version = staging.version;
+    world
+        .put_environment(&staging, Some(version))
+        .await
+        .unwrap();
+    canary(&world, "m1").await;
+    latency(&world, "staging", Colour::Blue, 0.200, 60);
+    latency(&world, "staging", Colour::Green, 0.300, 60);
+    let analysis = steps(&world)
+        .run(&at_step(Action::Analyse, "m1", 0))
+        .await
+        .unwrap();
+    assert_eq!(analysis["marginal"], true, "{analysis}");
+    assert_eq!(analysis["judge"]["outcome"], "Marginal");
+    assert_eq!(analysis["judge"]["score"], 75.0);
+    // The state machine then parks it for the approval endpoint.
+    let wait = StepInput {
+        task_token: Some("t".into()),
+        ..input(Action::AwaitApproval, "m1")
+    };
+    steps(&world).run(&wait).await.unwrap();
+    let id = PromotionId::parse("id", "m1").unwrap();
+    assert_eq!(
+        world.get_promotion(&id).await.unwrap().unwrap().status,
+        PromotionStatus::AwaitingApproval
+    );
+}

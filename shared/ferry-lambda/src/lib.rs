@@ -80,13 +80,18 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// Ferry cannot run with it whatever its environment says.
     pub fn local_only_switch(&self, name: &str) -> Result<bool, ConfigError> {
         let on: bool = self.parsed_or(name, false)?;
-        let in_lambda = ["AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME"]
-            .iter()
-            .find(|v| (self.lookup)(v).is_some());
+        let in_lambda = [
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+        ]
+        .iter()
+        .find(|v| (self.lookup)(v).is_some());
         match (on, in_lambda) {
             (true, Some(marker)) => Err(ConfigError {
                 variable: name.into(),
-                problem: format!("is for local runs only and cannot be on in AWS Lambda ({marker} is set)"),
+                problem: format!(
+                    "is for local runs only and cannot be on in AWS Lambda ({marker} is set)"
+                ),
             }),
             _ => Ok(on),
         }
@@ -205,13 +210,22 @@ mod tests {
 
     #[test]
     fn local_only_switches_are_refused_inside_lambda() {
-        assert!(env(&[("FERRY_LOCAL_IDENTITY", "true")]).local_only_switch("FERRY_LOCAL_IDENTITY").unwrap());
+        assert!(env(&[("FERRY_LOCAL_IDENTITY", "true")])
+            .local_only_switch("FERRY_LOCAL_IDENTITY")
+            .unwrap());
         assert!(!env(&[]).local_only_switch("FERRY_LOCAL_IDENTITY").unwrap());
-        let deployed = env(&[("FERRY_LOCAL_IDENTITY", "true"), ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")]);
-        let err = deployed.local_only_switch("FERRY_LOCAL_IDENTITY").unwrap_err();
+        let deployed = env(&[
+            ("FERRY_LOCAL_IDENTITY", "true"),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ]);
+        let err = deployed
+            .local_only_switch("FERRY_LOCAL_IDENTITY")
+            .unwrap_err();
         assert_eq!(err.to_string(), "FERRY_LOCAL_IDENTITY: is for local runs only and cannot be on in AWS Lambda (AWS_LAMBDA_INITIALIZATION_TYPE is set)");
         let off_in_lambda = env(&[("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/api")]);
-        assert!(!off_in_lambda.local_only_switch("FERRY_LOCAL_IDENTITY").unwrap());
+        assert!(!off_in_lambda
+            .local_only_switch("FERRY_LOCAL_IDENTITY")
+            .unwrap());
     }
 
     #[test]

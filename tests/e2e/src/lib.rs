@@ -411,7 +411,11 @@ pub async fn listener_weights(local: &Local, stack: &str) -> Result<Vec<u64>> {
         .await?;
     let mut weights: Vec<(String, u64)> = Vec::new();
     for member in xml.split("<TargetGroupArn>").skip(1) {
-        let arn = member.split("</TargetGroupArn>").next().unwrap_or("").to_owned();
+        let arn = member
+            .split("</TargetGroupArn>")
+            .next()
+            .unwrap_or("")
+            .to_owned();
         let weight = member
             .split("<Weight>")
             .nth(1)
@@ -438,7 +442,12 @@ pub async fn put_target_metrics(
     seconds: i64,
 ) -> Result<()> {
     use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-    let outputs = local.cloudformation.describe_stacks().stack_name(stack).send().await?;
+    let outputs = local
+        .cloudformation
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await?;
     let output = |key: &str| {
         outputs.stacks()[0]
             .outputs()
@@ -452,7 +461,10 @@ pub async fn put_target_metrics(
     let group = output(&format!("Web{title}TargetGroupFullName"))?;
     let lb = output("LoadBalancerFullName")?;
     let dims = vec![
-        Dimension::builder().name("TargetGroup").value(&group).build(),
+        Dimension::builder()
+            .name("TargetGroup")
+            .value(&group)
+            .build(),
         Dimension::builder().name("LoadBalancer").value(&lb).build(),
     ];
     let now = chrono::Utc::now().timestamp();

@@ -7,6 +7,10 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 async fn with_prod(local: &Local, app: &str) {
+    with_prod_settings(local, app, e2e::fast_promotions()).await
+}
+
+async fn with_prod_settings(local: &Local, app: &str, promotion: Value) {
     seed_app(local, app).await.unwrap();
     let spec = local
         .api(
@@ -18,7 +22,7 @@ async fn with_prod(local: &Local, app: &str) {
         .await
         .unwrap();
     assert_eq!(spec.status, 200);
-    let document = e2e::app_spec(app, &e2e::fast_promotions());
+    let document = e2e::app_spec(app, &promotion);
     let created = local
         .api(
             "PUT",
@@ -31,7 +35,9 @@ async fn with_prod(local: &Local, app: &str) {
     assert_eq!(created.status, 201, "{:?}", created.body);
     e2e::deploy_stack(local, &document, "prod").await.unwrap();
     let stack = format!("ferry-{app}-prod");
-    e2e::put_target_metrics(local, &stack, "green", 0.2, 120).await.unwrap();
+    e2e::put_target_metrics(local, &stack, "green", 0.2, 120)
+        .await
+        .unwrap();
 }
 
 async fn start(local: &Local, app: &str, requester: &str) -> (String, String) {
@@ -199,4 +205,45 @@ async fn a_rejection_ends_the_promotion_rejected_and_frees_the_environment() {
         "blue",
         "traffic never moved"
     );
+}
+
+#[tokio::test]
+async fn no_decision_before_the_timeout_ends_it_rejected_timeout() {
+    let local = Local::connect().await;
+    let app = unique_app("timeout");
+    // Prod's own approval timeout, from its spec: two seconds instead of Ferry's 24 h.
+    let mut settings = e2e::fast_promotions();
+    settings["approval_timeout_seconds"] = json!(2);
+    with_prod_settings(&local, &app, settings).await;
+    let (id, execution) = start(&local, &app, "ana@example.com").await;
+    assert_eq!(
+        local
+            .wait_for_execution(&execution, Duration::from_secs(120))
+            .await
+            .unwrap(),
+        "FAILED"
+    );
+    let states = local.states_entered(&execution).await.unwrap();
+    println!("timed-out prod promotion: {}", states.join(" -> "));
+    assert_eq!(
+        &states[states.len() - 3..],
+        ["AwaitApproval", "Rollback", "RolledBack"]
+    );
+    let record = local
+        .api("GET", &format!("/promotions/{id}"), None, &[])
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(record["status"], "Rejected", "{record}");
+    let rollback = record["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        rollback["detail"]["reason"],
+        "Rejected (timeout): no decision before the approval timeout"
+    );
+    let prod = local
+        .item(&format!("APP#{app}"), "ENV#prod")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!prod.contains_key("active_promotion"), "lock released");
 }

@@ -16,13 +16,24 @@ fn canary_settings() -> Value {
 }
 
 async fn promote(local: &Local, app: &str) -> (String, String, Value) {
-    let body = json!({"app": app, "source_env": "dev", "target_env": "staging", "strategy": "Custom"});
-    let started = local.api("POST", "/promotions", Some(&body), &[]).await.unwrap();
+    let body =
+        json!({"app": app, "source_env": "dev", "target_env": "staging", "strategy": "Custom"});
+    let started = local
+        .api("POST", "/promotions", Some(&body), &[])
+        .await
+        .unwrap();
     assert_eq!(started.status, 202, "{:?}", started.body);
     let id = started.body["id"].as_str().unwrap().to_owned();
     let execution = started.body["execution_arn"].as_str().unwrap().to_owned();
-    let status = local.wait_for_execution(&execution, Duration::from_secs(300)).await.unwrap();
-    let record = local.api("GET", &format!("/promotions/{id}"), None, &[]).await.unwrap().body;
+    let status = local
+        .wait_for_execution(&execution, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let record = local
+        .api("GET", &format!("/promotions/{id}"), None, &[])
+        .await
+        .unwrap()
+        .body;
     (status, execution, record)
 }
 
@@ -30,48 +41,110 @@ async fn promote(local: &Local, app: &str) -> (String, String, Value) {
 async fn a_healthy_canary_reaches_100_percent() {
     let local = Local::connect().await;
     let app = unique_app("canary");
-    seed_app_with(&local, &app, canary_settings()).await.unwrap();
+    seed_app_with(&local, &app, canary_settings())
+        .await
+        .unwrap();
     let stack = format!("ferry-{app}-staging");
-    put_target_metrics(&local, &stack, "blue", 0.2, 120).await.unwrap();
-    put_target_metrics(&local, &stack, "green", 0.2, 120).await.unwrap();
+    put_target_metrics(&local, &stack, "blue", 0.2, 120)
+        .await
+        .unwrap();
+    put_target_metrics(&local, &stack, "green", 0.2, 120)
+        .await
+        .unwrap();
 
     let (status, execution, record) = promote(&local, &app).await;
     let history = local.history(&execution).await.unwrap();
     let states = local.states_entered(&execution).await.unwrap();
-    println!("canary: {status}; {} history events; states entered ({}): {}", history.len(), states.len(), states.join(" -> "));
-    println!("record:\n{}", serde_json::to_string_pretty(&record).unwrap());
+    println!(
+        "canary: {status}; {} history events; states entered ({}): {}",
+        history.len(),
+        states.len(),
+        states.join(" -> ")
+    );
+    println!(
+        "record:\n{}",
+        serde_json::to_string_pretty(&record).unwrap()
+    );
     assert_eq!(status, "SUCCEEDED");
     assert_eq!(record["status"], "Succeeded");
-    let shift = record["steps"].as_array().unwrap().iter().find(|s| s["name"] == "Shift 1").unwrap();
+    let shift = record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Shift 1")
+        .unwrap();
     assert_eq!(shift["detail"]["weights"], json!({"blue": 90, "green": 10}));
-    let judged = record["steps"].as_array().unwrap().iter().find(|s| s["name"] == "Analyse 1").unwrap();
+    let judged = record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Analyse 1")
+        .unwrap();
     assert_eq!(judged["detail"]["judge"]["outcome"], "Pass");
-    assert_eq!(judged["detail"]["judge"]["metrics"].as_array().unwrap().len(), 3);
-    assert_eq!(e2e::listener_weights(&local, &stack).await.unwrap(), [0, 100]);
+    assert_eq!(
+        judged["detail"]["judge"]["metrics"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        e2e::listener_weights(&local, &stack).await.unwrap(),
+        [0, 100]
+    );
 }
 
 #[tokio::test]
 async fn a_latency_regression_rolls_back_at_the_first_step() {
     let local = Local::connect().await;
     let app = unique_app("slow");
-    seed_app_with(&local, &app, canary_settings()).await.unwrap();
+    seed_app_with(&local, &app, canary_settings())
+        .await
+        .unwrap();
     let stack = format!("ferry-{app}-staging");
-    put_target_metrics(&local, &stack, "blue", 0.2, 120).await.unwrap();
-    put_target_metrics(&local, &stack, "green", 0.3, 120).await.unwrap();
+    put_target_metrics(&local, &stack, "blue", 0.2, 120)
+        .await
+        .unwrap();
+    put_target_metrics(&local, &stack, "green", 0.3, 120)
+        .await
+        .unwrap();
 
     let (status, execution, record) = promote(&local, &app).await;
     let states = local.states_entered(&execution).await.unwrap();
     println!("regression: {status}; {}", states.join(" -> "));
     assert_eq!(status, "FAILED");
-    assert_eq!(states.iter().filter(|s| *s == "Shift").count(), 1, "rolled back at the first step");
+    assert_eq!(
+        states.iter().filter(|s| *s == "Shift").count(),
+        1,
+        "rolled back at the first step"
+    );
     assert_eq!(states.last().unwrap(), "RolledBack");
     assert_eq!(record["status"], "RolledBack");
-    let judged = record["steps"].as_array().unwrap().iter().find(|s| s["name"] == "Analyse 1").unwrap();
-    println!("judge: {}", serde_json::to_string_pretty(&judged["detail"]).unwrap());
+    let judged = record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Analyse 1")
+        .unwrap();
+    println!(
+        "judge: {}",
+        serde_json::to_string_pretty(&judged["detail"]).unwrap()
+    );
     assert_eq!(judged["detail"]["error"], "CanaryFailed");
-    assert_eq!(judged["detail"]["analysis"]["metrics"][0]["classification"], "High");
-    assert_eq!(e2e::listener_weights(&local, &stack).await.unwrap(), [100, 0], "all traffic back on blue");
-    let staging = local.item(&format!("APP#{app}"), "ENV#staging").await.unwrap().unwrap();
+    assert_eq!(
+        judged["detail"]["analysis"]["metrics"][0]["classification"],
+        "High"
+    );
+    assert_eq!(
+        e2e::listener_weights(&local, &stack).await.unwrap(),
+        [100, 0],
+        "all traffic back on blue"
+    );
+    let staging = local
+        .item(&format!("APP#{app}"), "ENV#staging")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(staging["live_colour"].as_s().unwrap(), "blue");
     assert!(!staging.contains_key("active_promotion"), "lock released");
 }
@@ -80,48 +153,110 @@ async fn a_latency_regression_rolls_back_at_the_first_step() {
 async fn an_alarm_during_the_bake_rolls_back() {
     let local = Local::connect().await;
     let app = unique_app("alarm");
-    seed_app_with(&local, &app, canary_settings()).await.unwrap();
+    seed_app_with(&local, &app, canary_settings())
+        .await
+        .unwrap();
     let stack = format!("ferry-{app}-staging");
-    put_target_metrics(&local, &stack, "blue", 0.2, 120).await.unwrap();
-    put_target_metrics(&local, &stack, "green", 0.2, 120).await.unwrap();
+    put_target_metrics(&local, &stack, "blue", 0.2, 120)
+        .await
+        .unwrap();
+    put_target_metrics(&local, &stack, "green", 0.2, 120)
+        .await
+        .unwrap();
     let alarm = format!("ferry/{app}/staging/e2e-injected");
-    local.cloudwatch.put_metric_alarm().alarm_name(&alarm).namespace("AWS/ApplicationELB")
-        .metric_name("HTTPCode_ELB_5XX_Count").statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(60).evaluation_periods(1).threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .send().await.unwrap();
-    local.cloudwatch.set_alarm_state().alarm_name(&alarm)
-        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm).state_reason("e2e").send().await.unwrap();
+    local
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&alarm)
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HTTPCode_ELB_5XX_Count")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .send()
+        .await
+        .unwrap();
+    local
+        .cloudwatch
+        .set_alarm_state()
+        .alarm_name(&alarm)
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason("e2e")
+        .send()
+        .await
+        .unwrap();
 
     let (status, _, record) = promote(&local, &app).await;
     assert_eq!(status, "FAILED");
     assert_eq!(record["status"], "RolledBack");
-    let judged = record["steps"].as_array().unwrap().iter().find(|s| s["name"] == "Analyse 1").unwrap();
+    let judged = record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Analyse 1")
+        .unwrap();
     assert_eq!(judged["detail"]["error"], "AlarmFired");
     assert_eq!(judged["detail"]["analysis"]["alarms"], json!([alarm]));
-    assert_eq!(e2e::listener_weights(&local, &stack).await.unwrap(), [100, 0]);
+    assert_eq!(
+        e2e::listener_weights(&local, &stack).await.unwrap(),
+        [100, 0]
+    );
 }
 
 #[tokio::test]
 async fn a_fault_injected_mid_promotion_rolls_back_and_releases_the_lock() {
     let local = Local::connect().await;
     let app = unique_app("fault");
-    seed_app_with(&local, &app, canary_settings()).await.unwrap();
+    seed_app_with(&local, &app, canary_settings())
+        .await
+        .unwrap();
     let stack = format!("ferry-{app}-staging");
     // The functions run with FERRY_FAULT_INJECTION on (local runs only).
-    local.dynamodb.put_item().table_name(&local.table)
-        .item("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("FAULT#{app}/staging/shift")))
-        .item("SK", aws_sdk_dynamodb::types::AttributeValue::S("#FAULT".into()))
-        .item("error", aws_sdk_dynamodb::types::AttributeValue::S("FaultInjected".into()))
-        .send().await.unwrap();
+    local
+        .dynamodb
+        .put_item()
+        .table_name(&local.table)
+        .item(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("FAULT#{app}/staging/shift")),
+        )
+        .item(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("#FAULT".into()),
+        )
+        .item(
+            "error",
+            aws_sdk_dynamodb::types::AttributeValue::S("FaultInjected".into()),
+        )
+        .send()
+        .await
+        .unwrap();
 
     let (status, execution, record) = promote(&local, &app).await;
     let states = local.states_entered(&execution).await.unwrap();
     println!("fault: {status}; {}", states.join(" -> "));
     assert_eq!(status, "FAILED");
     assert_eq!(record["status"], "RolledBack");
-    let rollback = record["steps"].as_array().unwrap().iter().find(|s| s["name"] == "Rollback").unwrap();
-    assert!(rollback["detail"]["reason"].as_str().unwrap().starts_with("FaultInjected"), "{rollback}");
+    let rollback = record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Rollback")
+        .unwrap();
+    assert!(
+        rollback["detail"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("FaultInjected"),
+        "{rollback}"
+    );
     assert_eq!(rollback["detail"]["lock"], "released");
-    assert_eq!(e2e::listener_weights(&local, &stack).await.unwrap(), [100, 0]);
+    assert_eq!(
+        e2e::listener_weights(&local, &stack).await.unwrap(),
+        [100, 0]
+    );
 }

@@ -131,7 +131,9 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
         9
     );
     // And the listener on moto: all traffic on green.
-    let weights = e2e::listener_weights(&local, &format!("ferry-{app}-staging")).await.unwrap();
+    let weights = e2e::listener_weights(&local, &format!("ferry-{app}-staging"))
+        .await
+        .unwrap();
     assert_eq!(weights, [0, 100]);
 }
 
