@@ -249,6 +249,8 @@ def up(args):
         "FERRY_PRICING_REGION": REGION,
         # Local runs only: the functions refuse both at cold start inside AWS Lambda.
         "FERRY_FAULT_INJECTION": "true",
+        "FERRY_LOCAL_IDENTITY": "true",
+        "FERRY_ADMINS": "admin@ferry.local",
         "FERRY_STACK_POLL_SECONDS": "0.5",
         "RUST_LOG": "info",
     }

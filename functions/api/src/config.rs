@@ -8,6 +8,11 @@ pub struct Config {
     pub state_machine_arn: String,
     /// How long a promotion waits for an approval before it ends Rejected (timeout).
     pub approval_timeout_seconds: u64,
+    /// Principals that are always admin, so a new deployment is not locked out.
+    pub admins: Vec<String>,
+    /// Local runs only (refused inside AWS Lambda): callers may name themselves in
+    /// `x-ferry-identity` when no authorizer identified them.
+    pub local_identity: bool,
 }
 
 impl Config {
@@ -19,6 +24,14 @@ impl Config {
         Ok(Self {
             table_name: env.required("FERRY_TABLE_NAME")?,
             state_machine_arn: env.arn("FERRY_STATE_MACHINE_ARN", "states", "stateMachine")?,
+            admins: env
+                .parsed_or("FERRY_ADMINS", String::new())?
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            local_identity: env.local_only_switch("FERRY_LOCAL_IDENTITY")?,
             approval_timeout_seconds: match env
                 .parsed_or("FERRY_APPROVAL_TIMEOUT_SECONDS", 86_400u64)?
             {

@@ -1,10 +1,11 @@
-//! Routing: method and path to a route, body size and JSON checks, and who is asking.
+//! Routing: who is asking and may they, method and path to a route, body checks.
 
+use crate::identity::{authorize, identify};
 use crate::problem::Problem;
 use crate::routes;
+use ferry_core::access::Role;
 use ferry_core::ports::{Store, Workflow};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -12,51 +13,79 @@ pub struct Deps {
     pub store: Arc<dyn Store>,
     pub workflow: Arc<dyn Workflow>,
     pub approval_timeout_seconds: u64,
+    /// Principals that are always admin (Ferry's own deployment names them).
+    pub admins: Vec<String>,
+    /// Local runs only: trust `x-ferry-identity` when API Gateway established no caller.
+    pub local_identity: bool,
 }
 
 /// Bodies above this are refused before parsing; no Ferry request needs more.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub async fn handle(deps: &Deps, request: Request) -> Response<Body> {
+    route(deps, &request)
+        .await
+        .unwrap_or_else(Problem::into_response)
+}
+
+async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem> {
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let result = match (method.as_str(), segments.as_slice()) {
-        ("POST", ["promotions"]) => match json_body(&request) {
-            Ok(body) => {
-                routes::create_promotion(
-                    deps,
-                    &body,
-                    idempotency_key(&request),
-                    requester(&request),
-                )
-                .await
-            }
-            Err(problem) => Err(problem),
-        },
-        ("GET", ["promotions", id]) => routes::get_promotion(deps, id).await,
-        ("POST", ["promotions", id, verb @ ("approve" | "reject")]) => match json_body(&request) {
-            Ok(body) => routes::decide(deps, id, verb, &body, &requester(&request)).await,
-            Err(problem) => Err(problem),
-        },
-        ("PUT", ["apps", app]) => routes::put_app(deps, app).await,
-        ("PUT", ["apps", app, "environments", env]) => match json_body(&request) {
-            Ok(body) => routes::put_environment(deps, app, env, &body, if_match(&request)).await,
-            Err(problem) => Err(problem),
-        },
+    let who = identify(request, deps.local_identity);
+    let may = |role: Role| authorize(deps, &who, role, &method, &path);
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["promotions"]) => {
+            may(Role::Deployer).await?;
+            let body = json_body(request)?;
+            routes::create_promotion(deps, &body, idempotency_key(request), who.name().into()).await
+        }
+        ("GET", ["promotions", id]) => {
+            may(Role::Viewer).await?;
+            routes::get_promotion(deps, id).await
+        }
+        ("POST", ["promotions", id, verb @ ("approve" | "reject")]) => {
+            may(Role::Approver).await?;
+            let body = json_body(request)?;
+            routes::decide(deps, id, verb, &body, who.name()).await
+        }
+        ("GET", ["apps", app, "promotions"]) => {
+            may(Role::Viewer).await?;
+            routes::list_promotions(deps, app).await
+        }
+        ("PUT", ["apps", app]) => {
+            may(Role::Admin).await?;
+            routes::put_app(deps, app).await
+        }
+        ("PUT", ["apps", app, "environments", env]) => {
+            may(Role::Admin).await?;
+            let body = json_body(request)?;
+            routes::put_environment(deps, app, env, &body, if_match(request)).await
+        }
         ("GET", ["apps", app, "environments", env]) => {
+            may(Role::Viewer).await?;
             routes::get_environment(deps, app, env).await
         }
         ("POST", ["apps", app, "environments", env, "template"]) => {
+            may(Role::Viewer).await?;
             routes::generate_template(deps, app, env).await
         }
-        ("POST", ["apps", app, "environments", env, "releases"]) => match json_body(&request) {
-            Ok(body) => routes::record_release(deps, app, env, &body).await,
-            Err(problem) => Err(problem),
-        },
+        ("POST", ["apps", app, "environments", env, "releases"]) => {
+            may(Role::Deployer).await?;
+            let body = json_body(request)?;
+            routes::record_release(deps, app, env, &body).await
+        }
+        ("GET", ["access"]) => {
+            may(Role::Admin).await?;
+            routes::get_access(deps).await
+        }
+        ("PUT", ["access"]) => {
+            may(Role::Admin).await?;
+            let body = json_body(request)?;
+            routes::put_access(deps, &body).await
+        }
         _ => Err(Problem::not_found(format!("no route for {method} {path}"))),
-    };
-    result.unwrap_or_else(Problem::into_response)
+    }
 }
 
 fn json_body(request: &Request) -> Result<Value, Problem> {
@@ -71,7 +100,7 @@ fn json_body(request: &Request) -> Result<Value, Problem> {
         .map_err(|e| Problem::invalid("body", format!("is not valid JSON: {e}")))
 }
 
-fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -81,23 +110,4 @@ fn idempotency_key(request: &Request) -> Option<String> {
 
 fn if_match(request: &Request) -> Option<String> {
     header(request, "if-match").map(|v| v.trim_matches('"').to_owned())
-}
-
-/// Who is asking, as API Gateway's authorizer established it. Never a header the
-/// caller sets: the approval rules later depend on this being true.
-fn requester(request: &Request) -> String {
-    match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| {
-                let claims = a.jwt.as_ref().map(|j| &j.claims);
-                let from_jwt = claims
-                    .and_then(|c| c.get("email").or_else(|| c.get("sub")))
-                    .cloned();
-                from_jwt.or_else(|| a.iam.as_ref().and_then(|i| i.user_arn.clone()))
-            })
-            .unwrap_or_else(|| "anonymous".to_owned()),
-        _ => "anonymous".to_owned(),
-    }
 }

@@ -1,4 +1,5 @@
 pub mod config;
 pub mod handler;
+pub mod identity;
 pub mod problem;
 pub mod routes;

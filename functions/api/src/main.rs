@@ -19,6 +19,8 @@ async fn main() -> Result<(), Error> {
             config.state_machine_arn,
         )),
         approval_timeout_seconds: config.approval_timeout_seconds,
+        admins: config.admins,
+        local_identity: config.local_identity,
     });
     run(service_fn(move |request: Request| {
         let deps = Arc::clone(&deps);

@@ -38,6 +38,16 @@ impl Problem {
         }
     }
 
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self {
+            status: 401,
+            kind: "unauthorized",
+            title: "Unauthorized",
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self {
             status: 403,

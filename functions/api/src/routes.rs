@@ -456,3 +456,52 @@ pub async fn decide(
         Err(error @ DecideError::Workflow(_)) => Err(Problem::unavailable(error)),
     }
 }
+
+/// `GET /apps/{app}/promotions`: the app's promotions into every environment, newest
+/// first (50 per environment).
+pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
+    let (app, _) = path_names(app, None)?;
+    if deps
+        .store
+        .get_app(&app)
+        .await
+        .map_err(store_problem)?
+        .is_none()
+    {
+        return Err(Problem::not_found(format!("app {app} was not found")));
+    }
+    let mut promotions = Vec::new();
+    for env in deps
+        .store
+        .list_environments(Some(&app))
+        .await
+        .map_err(store_problem)?
+    {
+        promotions.extend(
+            deps.store
+                .list_promotions(&app, &env.name, 50)
+                .await
+                .map_err(store_problem)?,
+        );
+    }
+    promotions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    let promotions: Vec<_> = promotions.into_iter().map(public).collect();
+    respond(200, &json!({"app": app, "promotions": promotions}), None)
+}
+
+/// `GET /access`: who has which role.
+pub async fn get_access(deps: &Deps) -> RouteResult {
+    let policy = deps.store.access_policy().await.map_err(store_problem)?;
+    respond(200, &policy, None)
+}
+
+/// `PUT /access`: replaces the access policy; every bad entry is named and nothing is
+/// stored unless all are good.
+pub async fn put_access(deps: &Deps, body: &Value) -> RouteResult {
+    let policy = ferry_core::access::AccessPolicy::parse(body).map_err(Problem::validation)?;
+    deps.store
+        .put_access_policy(&policy)
+        .await
+        .map_err(store_problem)?;
+    respond(200, &policy, None)
+}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 const FIXTURE: &str = include_str!("fixtures/apigw-v2-request.json");
 const JWT_FIXTURE: &str = include_str!("fixtures/apigw-v2-request-jwt.json");
+const ADMIN: &str = "admin@example.com";
 
 fn event(
     fixture: &str,
@@ -40,14 +41,23 @@ struct Harness {
 }
 
 impl Harness {
-    fn new() -> Self {
+    async fn new() -> Self {
         let store = Arc::new(InMemoryStore::new());
         let workflow = Arc::new(InMemoryWorkflow::new());
         let deps = Deps {
             store: store.clone(),
             workflow: workflow.clone(),
             approval_timeout_seconds: 3600,
+            admins: vec![ADMIN.into()],
+            // The plain fixture has no authorizer: requests name their caller in
+            // x-ferry-identity, as local runs do.
+            local_identity: true,
         };
+        let policy = ferry_core::access::AccessPolicy::parse(&json!({
+            "principals": {"ana@example.com": "deployer", "bo@example.com": "approver", "vi@example.com": "viewer"}
+        }))
+        .unwrap();
+        store.put_access_policy(&policy).await.unwrap();
         Self {
             store,
             workflow,
@@ -73,7 +83,11 @@ impl Harness {
         body: Option<String>,
         headers: &[(&str, &str)],
     ) -> (u16, Value, Response<Body>) {
-        let response = handle(&self.deps, event(FIXTURE, method, path, body, headers)).await;
+        let mut headers = headers.to_vec();
+        if !headers.iter().any(|(k, _)| *k == "x-ferry-identity") {
+            headers.push(("x-ferry-identity", ADMIN));
+        }
+        let response = handle(&self.deps, event(FIXTURE, method, path, body, &headers)).await;
         let status = response.status().as_u16();
         let parsed = match response.body() {
             Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
@@ -84,7 +98,7 @@ impl Harness {
 
     /// shop with dev (released) and staging.
     async fn seeded() -> Self {
-        let h = Self::new();
+        let h = Self::new().await;
         let spec = shop_spec();
         assert_eq!(h.send("PUT", "/apps/shop", None, &[]).await.0, 201);
         for env in ["dev", "staging"] {
@@ -154,7 +168,10 @@ async fn post_promotions_starts_the_workflow_named_by_the_idempotency_key() {
     assert_eq!(status, 202, "{body}");
     assert_eq!(response.headers()["location"], "/promotions/release-42");
     assert_eq!(body["status"], "Pending");
-    assert_eq!(body["requested_by"], "anonymous");
+    assert_eq!(
+        body["requested_by"], ADMIN,
+        "the local identity header named the caller"
+    );
     let started = h.workflow.started();
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].0.as_str(), "release-42");
@@ -448,7 +465,7 @@ async fn post_template_returns_the_policy_checked_template() {
 
 #[tokio::test]
 async fn unknown_routes_and_promotions_are_404_problems() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let (status, body, _) = h.send("GET", "/promotions/nope", None, &[]).await;
     assert_eq!((status, body["status"].as_u64()), (404, Some(404)));
     assert_eq!(h.send("DELETE", "/apps/shop", None, &[]).await.0, 404);
@@ -533,8 +550,14 @@ async fn awaiting_prod_approval() -> Harness {
     let (status, _) = send_as(&h, Some("ana@example.com"), "POST", "/promotions", body).await;
     assert_eq!(status, 202);
     let id = h.workflow.started()[0].0.clone();
+    let (stacks, metrics) = (
+        ferry_core::memory::InMemoryStacks::new(),
+        ferry_core::memory::InMemoryMetrics::new(),
+    );
     let steps = ferry_core::promotion::Steps {
         store: h.store.as_ref(),
+        stacks: &stacks,
+        metrics: &metrics,
         policy: Default::default(),
         now: chrono::Utc::now,
     };
@@ -543,6 +566,7 @@ async fn awaiting_prod_approval() -> Harness {
         promotion_id: id,
         cause: None,
         task_token: Some("token-1".into()),
+        step: None,
     };
     steps.run(&wait).await.unwrap();
     h
@@ -569,7 +593,7 @@ async fn the_requester_may_not_approve_their_own_prod_promotion() {
         json!({}),
     )
     .await;
-    assert_eq!(status, 403, "anonymous callers cannot decide");
+    assert_eq!(status, 401, "anonymous callers cannot decide");
     assert!(h.workflow.completed().is_empty());
 
     let (status, body) = send_as(
@@ -599,7 +623,7 @@ async fn the_requester_may_not_approve_their_own_prod_promotion() {
     // Decided once: a second decision is a conflict.
     let (status, _) = send_as(
         &h,
-        Some("cy@example.com"),
+        Some("bo@example.com"),
         "POST",
         &format!("/promotions/{id}/reject"),
         json!({"comment": "too late"}),
@@ -651,4 +675,168 @@ fn config_names_the_missing_variable() {
         ferry_lambda::Env::from_fn(|name| (name == "FERRY_TABLE_NAME").then(|| "t".to_owned()));
     let err = api::config::Config::load(&env).unwrap_err();
     assert_eq!(err.variable, "FERRY_STATE_MACHINE_ARN");
+}
+
+#[tokio::test]
+async fn roles_gate_every_route_viewer_deployer_approver_admin() {
+    let h = awaiting_prod_approval().await;
+    let id = h.workflow.started()[0].0.to_string();
+    let promote = json!({"app": "shop", "source_env": "dev", "target_env": "staging"});
+    // A viewer reads, and nothing more.
+    assert_eq!(
+        send_as(
+            &h,
+            Some("vi@example.com"),
+            "GET",
+            &format!("/promotions/{id}"),
+            json!(null)
+        )
+        .await
+        .0,
+        200
+    );
+    let (status, body) = send_as(
+        &h,
+        Some("vi@example.com"),
+        "POST",
+        "/promotions",
+        promote.clone(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["detail"],
+        "vi@example.com is a viewer; POST /promotions needs deployer"
+    );
+    // A deployer starts promotions but cannot approve.
+    let (status, body) = send_as(
+        &h,
+        Some("ana@example.com"),
+        "POST",
+        &format!("/promotions/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["detail"],
+        format!("ana@example.com is a deployer; POST /promotions/{id}/approve needs approver")
+    );
+    // Nobody below admin edits environments or the access policy.
+    let (status, _) = send_as(
+        &h,
+        Some("bo@example.com"),
+        "PUT",
+        "/access",
+        json!({"principals": {"bo@example.com": "admin"}}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Strangers have no role at all; anonymous callers are not authenticated.
+    let (status, body) = send_as(
+        &h,
+        Some("eve@example.com"),
+        "GET",
+        &format!("/promotions/{id}"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["detail"],
+        format!("eve@example.com has no role in Ferry; GET /promotions/{id} needs viewer")
+    );
+    assert_eq!(
+        send_as(&h, None, "GET", &format!("/promotions/{id}"), json!(null))
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn admins_edit_the_access_policy_and_bad_entries_are_named() {
+    let h = Harness::new().await;
+    let (status, body, _) = h
+        .send(
+            "PUT",
+            "/access",
+            Some(json!({"principals": {"cy@example.com": "owner"}, "groups": {"ops": "approver"}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["errors"][0]["field"], "principals.cy@example.com",
+        "{body}"
+    );
+    // Nothing was stored: ana keeps her role.
+    let (_, stored, _) = h.send("GET", "/access", None, &[]).await;
+    assert_eq!(stored["principals"]["ana@example.com"], "deployer");
+    let (status, _, _) = h
+        .send(
+            "PUT",
+            "/access",
+            Some(json!({"groups": {"ops": "approver"}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, stored, _) = h.send("GET", "/access", None, &[]).await;
+    assert_eq!(
+        stored,
+        json!({"principals": {}, "groups": {"ops": "approver"}})
+    );
+}
+
+#[tokio::test]
+async fn identity_headers_are_ignored_unless_local_identity_is_on() {
+    let mut h = Harness::new().await;
+    h.deps.local_identity = false;
+    let (status, _, _) = h.send("GET", "/access", None, &[]).await;
+    assert_eq!(
+        status, 401,
+        "x-ferry-identity is not trusted by a deployed Ferry"
+    );
+    // And a JWT caller cannot override themselves with the header even locally.
+    h.deps.local_identity = true;
+    let mut jwt: Value = serde_json::from_str(JWT_FIXTURE).unwrap();
+    jwt["requestContext"]["authorizer"]["jwt"]["claims"] = json!({"email": "vi@example.com"});
+    let request = event(
+        &jwt.to_string(),
+        "GET",
+        "/access",
+        None,
+        &[("x-ferry-identity", ADMIN)],
+    );
+    assert_eq!(handle(&h.deps, request).await.status().as_u16(), 403);
+}
+
+#[test]
+fn local_identity_is_refused_inside_aws_lambda() {
+    let env = ferry_lambda::Env::from_fn(|name| match name {
+        "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_STATE_MACHINE_ARN" => {
+            Some("arn:aws:states:us-east-1:123456789012:stateMachine:p".into())
+        }
+        "FERRY_LOCAL_IDENTITY" => Some("true".into()),
+        "AWS_LAMBDA_LOG_GROUP_NAME" => Some("/aws/lambda/ferry-api".into()),
+        _ => None,
+    });
+    let err = api::config::Config::load(&env).unwrap_err();
+    assert_eq!(err.variable, "FERRY_LOCAL_IDENTITY");
+}
+
+#[tokio::test]
+async fn the_promotion_history_of_an_app_is_listed_newest_first() {
+    let h = awaiting_prod_approval().await;
+    let (status, body, _) = h.send("GET", "/apps/shop/promotions", None, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["promotions"].as_array().unwrap().len(), 1);
+    assert_eq!(body["promotions"][0]["target_env"], "prod");
+    assert!(body["promotions"][0].get("approval_token").is_none());
+    assert_eq!(
+        h.send("GET", "/apps/nope/promotions", None, &[]).await.0,
+        404
+    );
 }

@@ -762,6 +762,31 @@ impl Store for DynamoStore {
 
     /// `PK = FAULT#<app>/<env>/<action>`, `SK = #FAULT`, `error = <name>`: written by
     /// local test runs only.
+    /// `PK = CONFIG`, `SK = ACCESS`: the access policy, one item.
+    async fn access_policy(&self) -> Result<ferry_core::access::AccessPolicy, StoreError> {
+        match self.get("CONFIG".to_owned(), "ACCESS").await? {
+            Some(item) => from_item(item),
+            None => Ok(Default::default()),
+        }
+    }
+
+    async fn put_access_policy(
+        &self,
+        policy: &ferry_core::access::AccessPolicy,
+    ) -> Result<(), StoreError> {
+        let item = to_item(
+            policy,
+            &[("PK", "CONFIG".to_owned()), ("SK", "ACCESS".to_owned())],
+        )?;
+        sdk_call!(self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send())?;
+        Ok(())
+    }
+
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .get(format!("FAULT#{key}"), "#FAULT")

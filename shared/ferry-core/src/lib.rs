@@ -2,6 +2,7 @@
 //! ports (traits) that adapters implement. Nothing in this crate talks to AWS, so every
 //! engine runs in a plain unit test against [`memory::InMemoryStore`].
 
+pub mod access;
 pub mod alerts;
 pub mod canary;
 pub mod cost;

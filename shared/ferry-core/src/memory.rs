@@ -20,6 +20,7 @@ struct Tables {
     alert_events: BTreeSet<String>,
     alert_states: BTreeMap<String, AlertState>,
     faults: BTreeMap<String, String>,
+    access: crate::access::AccessPolicy,
 }
 
 #[derive(Default)]
@@ -309,6 +310,18 @@ impl Store for InMemoryStore {
 
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.lock().faults.get(key).cloned())
+    }
+
+    async fn access_policy(&self) -> Result<crate::access::AccessPolicy, StoreError> {
+        Ok(self.lock().access.clone())
+    }
+
+    async fn put_access_policy(
+        &self,
+        policy: &crate::access::AccessPolicy,
+    ) -> Result<(), StoreError> {
+        self.lock().access = policy.clone();
+        Ok(())
     }
 }
 

@@ -118,6 +118,13 @@ pub trait Store: Send + Sync {
     /// `<app>/<env>/<action>` -> error name. Only read when fault injection is on, which
     /// a deployed Ferry refuses at cold start.
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Who has which role; an empty policy when none was stored.
+    async fn access_policy(&self) -> Result<crate::access::AccessPolicy, StoreError>;
+    async fn put_access_policy(
+        &self,
+        policy: &crate::access::AccessPolicy,
+    ) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]

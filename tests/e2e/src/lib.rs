@@ -5,6 +5,9 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
+/// The principal `scripts/local_aws.py` makes admin (FERRY_ADMINS) for local runs.
+pub const LOCAL_ADMIN: &str = "admin@ferry.local";
+
 /// What `scripts/local_aws.py up` exported (see `.local/run/env.sh`).
 pub struct Local {
     pub watch_url: String,
@@ -71,7 +74,16 @@ impl Local {
         })
     }
 
-    /// Sends an API Gateway HTTP API (v2) event to the api function.
+    /// Gives the e2e groups their roles (every test sends the same policy, so running
+    /// them concurrently is harmless).
+    pub async fn grant_roles(&self) -> Result<()> {
+        let policy = json!({"groups": {"e2e-deployers": "deployer", "e2e-approvers": "approver"}});
+        let r = self.api("PUT", "/access", Some(&policy), &[]).await?;
+        anyhow::ensure!(r.status == 200, "PUT /access: {r:?}");
+        Ok(())
+    }
+
+    /// Sends an API Gateway HTTP API (v2) event to the api function, as the local admin.
     pub async fn api(
         &self,
         method: &str,
@@ -92,9 +104,18 @@ impl Local {
         headers: &[(&str, &str)],
     ) -> Result<ApiResponse> {
         let mut event = apigw_v2_event(method, path, body.map(Value::to_string), headers);
-        if let Some(who) = who {
-            event["requestContext"]["authorizer"] =
-                json!({"jwt": {"claims": {"email": who}, "scopes": []}});
+        match who {
+            // As API Gateway's JWT authorizer passes a Cognito user in the e2e groups.
+            Some(who) => {
+                event["requestContext"]["authorizer"] = json!({"jwt": {"claims": {
+                    "email": who, "cognito:groups": "[e2e-deployers e2e-approvers]"}, "scopes": []}})
+            }
+            // No authorizer: the local-identity mode names the caller, as the CLI does.
+            None => {
+                if event["headers"].get("x-ferry-identity").is_none() {
+                    event["headers"]["x-ferry-identity"] = json!(LOCAL_ADMIN);
+                }
+            }
         }
         let invocation = self.invoke("api", &event).await?;
         if invocation.function_error.is_some() {

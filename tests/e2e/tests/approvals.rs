@@ -11,6 +11,7 @@ async fn with_prod(local: &Local, app: &str) {
 }
 
 async fn with_prod_settings(local: &Local, app: &str, promotion: Value) {
+    local.grant_roles().await.unwrap();
     seed_app(local, app).await.unwrap();
     let spec = local
         .api(
@@ -246,4 +247,29 @@ async fn no_decision_before_the_timeout_ends_it_rejected_timeout() {
         .unwrap()
         .unwrap();
     assert!(!prod.contains_key("active_promotion"), "lock released");
+}
+
+#[tokio::test]
+async fn callers_without_the_role_are_refused() {
+    let local = Local::connect().await;
+    let app = unique_app("roles");
+    seed_app(&local, &app).await.unwrap();
+    let body = json!({"app": app, "source_env": "dev", "target_env": "staging"});
+    // A JWT caller in no group Ferry knows: authenticated, but no role.
+    let mut event = e2e::apigw_v2_event("POST", "/promotions", Some(body.to_string()), &[]);
+    event["requestContext"]["authorizer"] =
+        json!({"jwt": {"claims": {"email": "eve@example.com"}, "scopes": []}});
+    let answer = local.invoke("api", &event).await.unwrap();
+    assert_eq!(answer.body["statusCode"], 403, "{}", answer.body);
+    // And the local-identity header does not override an authorizer's caller.
+    let mut event = e2e::apigw_v2_event(
+        "POST",
+        "/promotions",
+        Some(body.to_string()),
+        &[("x-ferry-identity", e2e::LOCAL_ADMIN)],
+    );
+    event["requestContext"]["authorizer"] =
+        json!({"jwt": {"claims": {"email": "eve@example.com"}, "scopes": []}});
+    let answer = local.invoke("api", &event).await.unwrap();
+    assert_eq!(answer.body["statusCode"], 403, "{}", answer.body);
 }
