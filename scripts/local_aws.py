@@ -285,6 +285,47 @@ def down(args):
     log("stopped")
 
 
+def certificate(args):
+    """Prints an ACM certificate ARN on the local AWS, for stacks' HTTPS listeners."""
+    import boto3
+
+    acm = boto3.client("acm", region_name=REGION, endpoint_url=args.endpoint, **boto_credentials())
+    print(acm.request_certificate(DomainName=f"{args.domain}")["CertificateArn"])
+
+
+def traffic(args):
+    """Puts synthetic ALB target-group metrics for one colour of an environment stack:
+    moto runs no load balancer, so the demo stands in for its traffic. One data point a
+    second over the last `--seconds`: latency around `--latency` s, requests, no 5xx,
+    healthy hosts."""
+    import datetime
+
+    import boto3
+
+    cloudformation = boto3.client("cloudformation", region_name=REGION, endpoint_url=args.endpoint, **boto_credentials())
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=args.endpoint, **boto_credentials())
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in cloudformation.describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs", [])}
+    title = args.colour.capitalize()
+    groups = [v for k, v in outputs.items() if k.endswith(f"{title}TargetGroupFullName")]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for group in groups:
+        dimensions = [{"Name": "TargetGroup", "Value": group}, {"Name": "LoadBalancer", "Value": outputs["LoadBalancerFullName"]}]
+        data = []
+        for i in range(args.seconds):
+            at = now - datetime.timedelta(seconds=args.seconds - i)
+            wobble = 1.0 + 0.1 * (((i * 7919) % 21) - 10) / 10.0
+            for name, value in (("TargetResponseTime", args.latency * wobble), ("RequestCount", 100.0),
+                                ("HTTPCode_Target_5XX_Count", 0.0), ("HealthyHostCount", 2.0)):
+                data.append({"MetricName": name, "Dimensions": dimensions, "Timestamp": at, "Value": value})
+        for start in range(0, len(data), 500):
+            cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start:start + 500])
+    log(f"{args.stack} {args.colour}: {args.seconds} s of synthetic traffic on {len(groups)} target group(s)")
+
+
+def boto_credentials():
+    return {"aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -297,8 +338,17 @@ def main():
     r.add_argument("--moto", required=True)
     r.add_argument("--watch", required=True)
     r.add_argument("--prefix", required=True)
+    c = sub.add_parser("certificate")
+    c.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
+    c.add_argument("--domain", default="demo.ferry.test")
+    t = sub.add_parser("traffic")
+    t.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
+    t.add_argument("--stack", required=True)
+    t.add_argument("--colour", choices=["blue", "green"], required=True)
+    t.add_argument("--latency", type=float, default=0.2)
+    t.add_argument("--seconds", type=int, default=120)
     args = parser.parse_args()
-    {"up": up, "down": down, "router": run_router}[args.command](args)
+    {"up": up, "down": down, "router": run_router, "certificate": certificate, "traffic": traffic}[args.command](args)
 
 
 if __name__ == "__main__":

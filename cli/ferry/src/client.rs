@@ -9,14 +9,19 @@ use std::time::{Duration, Instant};
 pub struct FerryApi {
     lambda: aws_sdk_lambda::Client,
     function: String,
+    identity: Option<String>,
 }
 
+/// How a promotion can end.
+const ENDED: [&str; 4] = ["Succeeded", "RolledBack", "Rejected", "Failed"];
+
 impl FerryApi {
-    pub async fn connect(function: &str) -> FerryApi {
+    pub async fn connect(function: &str, identity: Option<String>) -> FerryApi {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         FerryApi {
             lambda: aws_sdk_lambda::Client::new(&sdk),
             function: function.to_owned(),
+            identity,
         }
     }
 
@@ -33,6 +38,9 @@ impl FerryApi {
         let mut headers = json!({"content-type": "application/json", "user-agent": "ferry-cli"});
         if let Some((name, value)) = header {
             headers[name] = json!(value);
+        }
+        if let Some(identity) = &self.identity {
+            headers["x-ferry-identity"] = json!(identity);
         }
         let event = json!({
             "version": "2.0",
@@ -106,16 +114,48 @@ impl FerryApi {
             let record = self
                 .call("GET", &format!("/promotions/{id}"), None, None)
                 .await?;
-            if matches!(
-                record["status"].as_str(),
-                Some("Succeeded" | "RolledBack" | "Failed")
-            ) {
+            if ENDED.contains(&record["status"].as_str().unwrap_or("")) {
                 return Ok(record);
             }
             if start.elapsed() > timeout {
                 bail!(
                     "promotion {id} is still {} after {}s",
                     record["status"],
+                    timeout.as_secs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+impl FerryApi {
+    /// Follows a promotion until it ends, handing each new step to `show` as it lands
+    /// and saying once when it waits for a decision.
+    pub async fn watch(&self, id: &str, timeout: Duration, show: fn(&Value)) -> Result<Value> {
+        let start = Instant::now();
+        let (mut shown, mut said_waiting) = (0, false);
+        loop {
+            let record = self
+                .call("GET", &format!("/promotions/{id}"), None, None)
+                .await?;
+            let steps = record["steps"].as_array().cloned().unwrap_or_default();
+            for step in steps.iter().skip(shown) {
+                show(step);
+            }
+            shown = steps.len();
+            let status = record["status"].as_str().unwrap_or("");
+            if status == "AwaitingApproval" && !said_waiting {
+                println!("  ... waiting for a decision: ferry approve {id} (or ferry reject {id} --comment WHY)");
+            }
+            said_waiting = status == "AwaitingApproval";
+            if ENDED.contains(&status) {
+                println!("promotion {id}: {status}");
+                return Ok(record);
+            }
+            if start.elapsed() > timeout {
+                bail!(
+                    "promotion {id} is still {status} after {}s",
                     timeout.as_secs()
                 );
             }

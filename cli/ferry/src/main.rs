@@ -31,6 +31,10 @@ struct Cli {
         default_value = "ferry-api"
     )]
     api_function: String,
+    /// Who you are to a local Ferry (its local-identity mode). A deployed Ferry ignores
+    /// this and takes your identity from API Gateway's authorizer.
+    #[arg(long = "as", env = "FERRY_IDENTITY", global = true)]
+    identity: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,13 +110,41 @@ enum Command {
         /// Idempotency key: a retry with the same key returns the same promotion.
         #[arg(long)]
         key: Option<String>,
+        /// Wait for the end, then print the timeline.
         #[arg(long)]
         wait: bool,
-        #[arg(long, default_value_t = 300)]
+        /// Follow the promotion live: each step as it lands, approvals as they are needed.
+        #[arg(long, conflicts_with = "wait")]
+        watch: bool,
+        #[arg(long, default_value_t = 3600)]
         timeout_secs: u64,
     },
-    /// Show a promotion's timeline.
-    Status { id: String },
+    /// Show a promotion's timeline (or its whole record as JSON).
+    Status {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a promotion waiting for a decision.
+    Approve {
+        id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Reject a promotion waiting for a decision; say why.
+    Reject {
+        id: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// An app's promotion history, newest first.
+    Promotions { app: String },
+    /// Show who has which role, or replace the access policy from a JSON file
+    /// (`{"principals": {"ana@example.com": "deployer"}, "groups": {"ops": "approver"}}`).
+    Access {
+        #[arg(long)]
+        set: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -210,7 +242,7 @@ async fn run(cli: Cli) -> Result<()> {
         )
         .await;
     }
-    let api = FerryApi::connect(&cli.api_function).await;
+    let api = FerryApi::connect(&cli.api_function, cli.identity.clone()).await;
     match cli.command {
         Command::Deploy { .. } => unreachable!("handled above"),
         Command::Schema
@@ -272,6 +304,7 @@ async fn run(cli: Cli) -> Result<()> {
             strategy,
             key,
             wait,
+            watch,
             timeout_secs,
         } => {
             let body =
@@ -292,20 +325,70 @@ async fn run(cli: Cli) -> Result<()> {
                 "promotion {id}: {app} {from} -> {to} ({strategy}), execution {}",
                 started["execution_arn"].as_str().unwrap_or("-")
             );
-            if wait {
-                let record = api
-                    .wait_for_end(&id, Duration::from_secs(timeout_secs))
-                    .await?;
+            let timeout = Duration::from_secs(timeout_secs);
+            let record = if watch {
+                Some(api.watch(&id, timeout, output::print_step).await?)
+            } else if wait {
+                let record = api.wait_for_end(&id, timeout).await?;
                 output::print_timeline(&record);
-                if record["status"] != "Succeeded" {
-                    bail!("promotion {id} ended {}", record["status"]);
-                }
+                Some(record)
+            } else {
+                None
+            };
+            if let Some(record) = record.filter(|r| r["status"] != "Succeeded") {
+                bail!("promotion {id} ended {}", record["status"]);
             }
         }
-        Command::Status { id } => output::print_timeline(
-            &api.call("GET", &format!("/promotions/{id}"), None, None)
+        Command::Approve { id, comment } => {
+            let record = api
+                .call(
+                    "POST",
+                    &format!("/promotions/{id}/approve"),
+                    Some(&json!({"comment": comment})),
+                    None,
+                )
+                .await?;
+            let by = record["approvals"]
+                .as_array()
+                .and_then(|a| a.last())
+                .and_then(|a| a["decided_by"].as_str())
+                .unwrap_or("you");
+            println!("promotion {id} approved by {by}; the pipeline goes on");
+        }
+        Command::Reject { id, comment } => {
+            api.call(
+                "POST",
+                &format!("/promotions/{id}/reject"),
+                Some(&json!({"comment": comment})),
+                None,
+            )
+            .await?;
+            println!("promotion {id} rejected; it rolls back");
+        }
+        Command::Access { set } => {
+            let answer = match set {
+                Some(path) => {
+                    let policy = read_document(&path)?;
+                    api.call("PUT", "/access", Some(&policy), None).await?
+                }
+                None => api.call("GET", "/access", None, None).await?,
+            };
+            output::print_json(&answer);
+        }
+        Command::Promotions { app } => output::print_promotions(
+            &api.call("GET", &format!("/apps/{app}/promotions"), None, None)
                 .await?,
         ),
+        Command::Status { id, json } => {
+            let record = api
+                .call("GET", &format!("/promotions/{id}"), None, None)
+                .await?;
+            if json {
+                output::print_json(&record);
+            } else {
+                output::print_timeline(&record);
+            }
+        }
     }
     Ok(())
 }

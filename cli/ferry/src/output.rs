@@ -58,18 +58,85 @@ pub fn print_timeline(record: &Value) {
         "what it did",
     ]);
     for step in record["steps"].as_array().into_iter().flatten() {
-        let detail = step["detail"].as_object().map(|d| {
-            d.iter()
-                .filter(|(k, _)| !["factors", "traffic"].contains(&k.as_str()))
-                .map(|(k, v)| format!("{k}={}", short(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
         table.add_row([
             Cell::new(clock(step["finished_at"].as_str().unwrap_or("?"))),
             Cell::new(step["name"].as_str().unwrap_or("?")),
             Cell::new(step["outcome"].as_str().unwrap_or("?")),
-            Cell::new(detail.unwrap_or_default()),
+            Cell::new(describe_step(step)),
+        ]);
+    }
+    println!("{table}");
+}
+
+/// What a step did, on one line: weights as `blue 90 / green 10`, the judge as its
+/// outcome, score and each metric's classification.
+fn describe_step(step: &Value) -> String {
+    let Some(detail) = step["detail"].as_object() else {
+        return String::new();
+    };
+    detail
+        .iter()
+        .filter(|(k, _)| !["factors", "traffic", "change_set", "plan"].contains(&k.as_str()))
+        .map(|(k, v)| match (k.as_str(), v) {
+            ("weights", Value::Object(w)) => format!(
+                "weights=blue {} / green {}",
+                w.get("blue").unwrap_or(&Value::Null),
+                w.get("green").unwrap_or(&Value::Null)
+            ),
+            ("judge" | "analysis", Value::Object(j)) if j.contains_key("metrics") => {
+                let metrics: Vec<String> = j["metrics"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|m| format!("{} {}", short(&m["name"]), short(&m["classification"])))
+                    .collect();
+                format!(
+                    "judge={} score {} ({})",
+                    short(&j["outcome"]),
+                    j["score"],
+                    metrics.join(", ")
+                )
+            }
+            _ => format!("{k}={}", short(v)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One step as it lands, for `ferry promote --watch`.
+pub fn print_step(step: &Value) {
+    println!(
+        "  {} {:<12} {:<9} {}",
+        clock(step["finished_at"].as_str().unwrap_or("?")),
+        step["name"].as_str().unwrap_or("?"),
+        step["outcome"].as_str().unwrap_or("?"),
+        describe_step(step)
+    );
+}
+
+/// `ferry promotions APP`.
+pub fn print_promotions(answer: &Value) {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "created (UTC)",
+        "promotion",
+        "to",
+        "strategy",
+        "status",
+        "requested by",
+    ]);
+    for p in answer["promotions"].as_array().into_iter().flatten() {
+        table.add_row([
+            Cell::new(short(&p["created_at"])),
+            Cell::new(short(&p["id"])),
+            Cell::new(format!(
+                "{} -> {}",
+                short(&p["source_env"]),
+                short(&p["target_env"])
+            )),
+            Cell::new(short(&p["strategy"])),
+            Cell::new(short(&p["status"])),
+            Cell::new(short(&p["requested_by"])),
         ]);
     }
     println!("{table}");

@@ -484,7 +484,7 @@ pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
                 .map_err(store_problem)?,
         );
     }
-    promotions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    promotions.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let promotions: Vec<_> = promotions.into_iter().map(public).collect();
     respond(200, &json!({"app": app, "promotions": promotions}), None)
 }

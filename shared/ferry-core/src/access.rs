@@ -88,7 +88,7 @@ impl AccessPolicy {
         if identity.is_anonymous() {
             return None;
         }
-        if admins.iter().any(|a| *a == identity.principal) {
+        if admins.contains(&identity.principal) {
             return Some(Role::Admin);
         }
         let by_principal = self.principals.get(&identity.principal).copied();

@@ -614,18 +614,19 @@ impl crate::deploy::ChangeSets for InMemoryStacks {
     }
 }
 
+/// A metric name, its sorted dimensions, a timestamp and a value.
+type DataPoint = (
+    String,
+    Vec<(String, String)>,
+    chrono::DateTime<chrono::Utc>,
+    f64,
+);
+
 /// In-memory CloudWatch: raw data points per metric, the statistics computed per period
 /// as CloudWatch does, and alarm states.
 #[derive(Default)]
 pub struct InMemoryMetrics {
-    points: Mutex<
-        Vec<(
-            String,
-            Vec<(String, String)>,
-            chrono::DateTime<chrono::Utc>,
-            f64,
-        )>,
-    >,
+    points: Mutex<Vec<DataPoint>>,
     alarms: Mutex<BTreeMap<String, String>>,
 }
 

@@ -735,7 +735,7 @@ impl Steps<'_> {
         )
     }
 
-    fn candidate<'p>(promotion: &'p Promotion) -> Result<&'p crate::model::Release, StepError> {
+    fn candidate(promotion: &Promotion) -> Result<&crate::model::Release, StepError> {
         promotion
             .release
             .as_ref()
