@@ -198,3 +198,105 @@ async fn a_yaml_stack_is_reported_not_guessed_at() {
     let err = stacks.deployed_template("hand-made").await.unwrap_err();
     assert!(matches!(err, StacksError::Unreadable { reason, .. } if reason.contains("not JSON")));
 }
+
+mod cloudwatch {
+    use super::code;
+    use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+    use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
+    use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult, StateValue};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_types::DateTime as AwsTime;
+    use chrono::{TimeZone, Utc};
+    use ferry_aws::CloudWatchMetrics;
+    use ferry_core::ports::{MetricQuery, Metrics, MetricsError};
+
+    fn query() -> MetricQuery {
+        MetricQuery {
+            namespace: "AWS/ApplicationELB".into(),
+            metric: "TargetResponseTime".into(),
+            dimensions: vec![("TargetGroup".into(), "targetgroup/green/1".into())],
+            stat: "p99".into(),
+            period_seconds: 60,
+        }
+    }
+
+    #[tokio::test]
+    async fn series_follow_pagination_and_come_back_oldest_first() {
+        let page = |token: Option<&str>, secs: &[i64], values: &[f64]| {
+            let result = MetricDataResult::builder()
+                .id("m")
+                .set_timestamps(Some(secs.iter().map(|s| AwsTime::from_secs(*s)).collect()))
+                .set_values(Some(values.to_vec()))
+                .build();
+            GetMetricDataOutput::builder()
+                .metric_data_results(result)
+                .set_next_token(token.map(str::to_owned))
+                .build()
+        };
+        // The query names the statistic, the period and every dimension.
+        let first = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+            .match_requests(|r| {
+                let q = &r.metric_data_queries()[0];
+                let stat = q.metric_stat().unwrap();
+                r.next_token().is_none()
+                    && stat.stat() == Some("p99")
+                    && stat.period() == Some(60)
+                    && stat.metric().unwrap().dimensions()[0].value() == Some("targetgroup/green/1")
+            })
+            .then_output(move || page(Some("more"), &[120, 60], &[0.3, 0.2]));
+        let second = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+            .match_requests(|r| r.next_token() == Some("more"))
+            .then_output(move || page(None, &[180], &[0.4]));
+        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second]);
+        let metrics = CloudWatchMetrics::new(client);
+        let start = Utc.timestamp_opt(0, 0).unwrap();
+        let series = metrics
+            .series(&query(), start, start + chrono::Duration::minutes(5))
+            .await
+            .unwrap();
+        let values: Vec<(i64, f64)> = series.iter().map(|(at, v)| (at.timestamp(), *v)).collect();
+        assert_eq!(values, [(60, 0.2), (120, 0.3), (180, 0.4)]);
+    }
+
+    #[tokio::test]
+    async fn throttling_is_unavailable_and_a_bad_query_is_refused() {
+        let throttled = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+            .then_error(|| GetMetricDataError::generic(code("Throttling", "Rate exceeded")));
+        let metrics = CloudWatchMetrics::new(mock_client!(aws_sdk_cloudwatch, [&throttled]));
+        let now = Utc::now();
+        let error = metrics.series(&query(), now, now).await.unwrap_err();
+        assert!(matches!(error, MetricsError::Unavailable(_)), "{error:?}");
+
+        let refused = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+            .then_error(|| GetMetricDataError::generic(code("InvalidParameterValue", "bad stat")));
+        let metrics = CloudWatchMetrics::new(mock_client!(aws_sdk_cloudwatch, [&refused]));
+        let error = metrics.series(&query(), now, now).await.unwrap_err();
+        assert_eq!(
+            error,
+            MetricsError::Refused("InvalidParameterValue: bad stat".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn firing_alarms_are_asked_for_by_prefix_and_state() {
+        let rule = mock!(aws_sdk_cloudwatch::Client::describe_alarms)
+            .match_requests(|r| {
+                r.alarm_name_prefix() == Some("ferry/shop/prod/")
+                    && r.state_value() == Some(&StateValue::Alarm)
+            })
+            .then_output(|| {
+                DescribeAlarmsOutput::builder()
+                    .metric_alarms(
+                        MetricAlarm::builder()
+                            .alarm_name("ferry/shop/prod/web-p99-latency")
+                            .build(),
+                    )
+                    .build()
+            });
+        let metrics = CloudWatchMetrics::new(mock_client!(aws_sdk_cloudwatch, [&rule]));
+        assert_eq!(
+            metrics.alarms_firing("ferry/shop/prod/").await.unwrap(),
+            ["ferry/shop/prod/web-p99-latency"]
+        );
+    }
+}
