@@ -762,6 +762,24 @@ impl Store for DynamoStore {
 
     /// `PK = FAULT#<app>/<env>/<action>`, `SK = #FAULT`, `error = <name>`: written by
     /// local test runs only.
+    /// The sparse GSI1 partition `OPEN#<app>#<env>`: only alarms in ALARM are in it.
+    async fn open_alerts(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+    ) -> Result<Vec<AlertState>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI1),
+                "GSI1PK = :pk",
+                vec![(":pk", s(format!("OPEN#{app}#{env}")))],
+                false,
+                None,
+            )
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+
     /// `PK = CONFIG`, `SK = ACCESS`: the access policy, one item.
     async fn access_policy(&self) -> Result<ferry_core::access::AccessPolicy, StoreError> {
         match self.get("CONFIG".to_owned(), "ACCESS").await? {

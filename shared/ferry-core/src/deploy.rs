@@ -195,34 +195,19 @@ pub async fn deploy(
             .map(|e| e.id)
             .collect()
     };
-    // `None`: CloudFormation said up front that nothing would change.
-    let Some(change_set) = api
-        .create_change_set(stack, change_set_name, template, parameters, create)
-        .await?
+    let Some((change_set, changes)) = prepare(
+        api,
+        stack,
+        template,
+        parameters,
+        change_set_name,
+        create,
+        polling,
+        progress,
+    )
+    .await?
     else {
         return Ok(Outcome::NoChanges);
-    };
-
-    let started = tokio::time::Instant::now();
-    let changes = loop {
-        match api.change_set_state(&change_set).await? {
-            ChangeSetState::Ready(changes) => break changes,
-            ChangeSetState::Empty => {
-                api.delete_change_set(&change_set).await?;
-                return Ok(Outcome::NoChanges);
-            }
-            ChangeSetState::Failed(reason) => return Err(DeployError::ChangeSetFailed(reason)),
-            ChangeSetState::Pending => {
-                wait(
-                    polling,
-                    started,
-                    "the change set",
-                    "CREATE_PENDING",
-                    progress,
-                )
-                .await?;
-            }
-        }
     };
     progress(Progress::Changes(changes.clone()));
     if let Err(refused) = api.execute_change_set(&change_set).await {
@@ -274,6 +259,79 @@ pub async fn deploy(
             };
         }
         wait(polling, started, "the stack", &status, progress).await?;
+    }
+}
+
+/// Creates a change set and waits until CloudFormation has worked out its changes.
+/// `None` when nothing would change (the empty change set is deleted).
+#[allow(clippy::too_many_arguments)]
+async fn prepare(
+    api: &dyn ChangeSets,
+    stack: &str,
+    template: &str,
+    parameters: &[(String, String)],
+    change_set_name: &str,
+    create: bool,
+    polling: Polling,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Option<(String, Vec<ResourceChange>)>, DeployError> {
+    // `None`: CloudFormation said up front that nothing would change.
+    let Some(change_set) = api
+        .create_change_set(stack, change_set_name, template, parameters, create)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let started = tokio::time::Instant::now();
+    loop {
+        match api.change_set_state(&change_set).await? {
+            ChangeSetState::Ready(changes) => return Ok(Some((change_set, changes))),
+            ChangeSetState::Empty => {
+                api.delete_change_set(&change_set).await?;
+                return Ok(None);
+            }
+            ChangeSetState::Failed(reason) => return Err(DeployError::ChangeSetFailed(reason)),
+            ChangeSetState::Pending => {
+                wait(
+                    polling,
+                    started,
+                    "the change set",
+                    "CREATE_PENDING",
+                    progress,
+                )
+                .await?;
+            }
+        }
+    }
+}
+
+/// What deploying `template` would change, without changing anything: the change set
+/// is created, read and deleted.
+pub async fn preview(
+    api: &dyn ChangeSets,
+    stack: &str,
+    template: &str,
+    parameters: &[(String, String)],
+    change_set_name: &str,
+    polling: Polling,
+) -> Result<Vec<ResourceChange>, DeployError> {
+    let prepared = prepare(
+        api,
+        stack,
+        template,
+        parameters,
+        change_set_name,
+        false,
+        polling,
+        &mut |_| {},
+    )
+    .await?;
+    match prepared {
+        None => Ok(vec![]),
+        Some((change_set, changes)) => {
+            api.delete_change_set(&change_set).await?;
+            Ok(changes)
+        }
     }
 }
 

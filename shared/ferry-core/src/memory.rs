@@ -308,6 +308,22 @@ impl Store for InMemoryStore {
         Ok(self.lock().alert_states.get(alarm_name).cloned())
     }
 
+    async fn open_alerts(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+    ) -> Result<Vec<AlertState>, StoreError> {
+        Ok(self
+            .lock()
+            .alert_states
+            .values()
+            .filter(|a| {
+                a.state == "ALARM" && a.app.as_ref() == Some(app) && a.env.as_ref() == Some(env)
+            })
+            .cloned()
+            .collect())
+    }
+
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.lock().faults.get(key).cloned())
     }

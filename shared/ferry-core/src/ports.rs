@@ -113,6 +113,12 @@ pub trait Store: Send + Sync {
     /// state. Returns `false` when the event had been recorded before (a redelivery).
     async fn record_alert(&self, event: &AlertEvent) -> Result<bool, StoreError>;
     async fn get_alert_state(&self, alarm_name: &str) -> Result<Option<AlertState>, StoreError>;
+    /// The environment's alarms that are in ALARM now.
+    async fn open_alerts(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+    ) -> Result<Vec<AlertState>, StoreError>;
 
     /// The error a local run asked a promotion step to fail with (fault injection), as
     /// `<app>/<env>/<action>` -> error name. Only read when fault injection is on, which

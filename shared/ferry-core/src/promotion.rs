@@ -2,7 +2,7 @@
 //! promotion state machine runs. Each step records what it did on the promotion, so the
 //! record in DynamoDB is the timeline, whatever happens to the execution.
 
-use crate::deploy::{ChangeSets, DeployError, Polling, StackApiError};
+use crate::deploy::{ChangeSets, DeployError, Polling, ResourceChange, StackApiError};
 use crate::model::{Environment, Promotion, PromotionStatus, StepOutcome, StepRecord};
 use crate::names::{AppName, Colour, EnvName, PromotionId, Strategy};
 use crate::ports::{Completion, MetricQuery, Metrics, MetricsError, Store, StoreError};
@@ -622,8 +622,30 @@ impl Steps<'_> {
             .iter()
             .filter(|p| p.id != promotion.id && p.status.is_terminal())
             .collect();
+        let changes = self.preview_deploy(promotion, &target).await?;
+        let new_colour = colour_title(target.live_colour.other());
+        let release_resource = |c: &ResourceChange| {
+            c.logical_id.contains(new_colour)
+                && ["TaskDefinition", "Service", "ScalableTarget", "CpuScaling"]
+                    .iter()
+                    .any(|kind| c.logical_id.ends_with(kind))
+        };
+        let replacements = changes
+            .iter()
+            .filter(|c| matches!(c.replacement.as_str(), "True" | "Conditional"))
+            .filter(|c| c.resource_type != "AWS::ECS::TaskDefinition")
+            .count();
+        let infra_changes = changes.iter().filter(|c| !release_resource(c)).count();
+        let open_alerts = self
+            .store
+            .open_alerts(&promotion.app, &promotion.target_env)
+            .await?
+            .len();
         let risk = assess(&RiskInputs {
             target_env: &target.name,
+            replacements,
+            infra_changes,
+            open_alerts,
             config_changes: config_diff_size(promotion, &target),
             spec_changes: usize::from(source.spec != target.spec),
             recent_promotions: past.len(),
@@ -643,6 +665,7 @@ impl Steps<'_> {
         Ok(json!({
             "score": risk.score,
             "factors": risk.factors,
+            "change_set": {"changes": changes.len(), "replacements": replacements, "beyond_the_new_colour": infra_changes},
             "requires_approval": requires_approval,
             "approval_threshold": self.policy.approval_threshold,
         }))
@@ -673,39 +696,8 @@ impl Steps<'_> {
         rollout: &Rollout<'_>,
         label: &str,
     ) -> Result<Value, StepError> {
-        let details = self
-            .stacks
-            .stack_details(&target.stack_name)
-            .await
-            .map_err(stack_error)?
-            .ok_or_else(|| {
-                StepError::ValidationFailed(format!("stack {} does not exist", target.stack_name))
-            })?;
-        let (template, _) = crate::template::render_rollout(target, rollout)
-            .map_err(|e| StepError::ValidationFailed(e.to_string()))?;
-        // The stack keeps the parameter values it was deployed with (the certificate).
-        let parameters: Vec<(String, String)> = template["Parameters"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, _)| {
-                details
-                    .parameters
-                    .get(name)
-                    .map(|value| (name.clone(), value.clone()))
-            })
-            .collect();
-        let change_set = format!(
-            "ferry-{label}-{}-{}",
-            promotion
-                .id
-                .as_str()
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(40)
-                .collect::<String>(),
-            (self.now)().timestamp_millis()
-        );
+        let (template, parameters) = self.stack_change(target, rollout).await?;
+        let change_set = self.change_set_name(promotion, label);
         let mut changes = 0;
         let outcome = crate::deploy::deploy(
             self.stacks,
@@ -733,6 +725,78 @@ impl Steps<'_> {
         Ok(
             json!({"change_set": change_set, "changes": changes, "stack_status": status, "weights": weights}),
         )
+    }
+
+    /// The template for `rollout`, policy-checked, and the stack's current parameter
+    /// values (the certificate) to deploy it with.
+    async fn stack_change(
+        &self,
+        target: &Environment,
+        rollout: &Rollout<'_>,
+    ) -> Result<(Value, Vec<(String, String)>), StepError> {
+        let details = self
+            .stacks
+            .stack_details(&target.stack_name)
+            .await
+            .map_err(stack_error)?
+            .ok_or_else(|| {
+                StepError::ValidationFailed(format!("stack {} does not exist", target.stack_name))
+            })?;
+        let (template, _) = crate::template::render_rollout(target, rollout)
+            .map_err(|e| StepError::ValidationFailed(e.to_string()))?;
+        let parameters: Vec<(String, String)> = template["Parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, _)| {
+                details
+                    .parameters
+                    .get(name)
+                    .map(|value| (name.clone(), value.clone()))
+            })
+            .collect();
+        Ok((template, parameters))
+    }
+
+    /// Unique per attempt: a retried step must not collide with its first change set.
+    fn change_set_name(&self, promotion: &Promotion, label: &str) -> String {
+        format!(
+            "ferry-{label}-{}-{}",
+            promotion
+                .id
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(40)
+                .collect::<String>(),
+            (self.now)().timestamp_millis()
+        )
+    }
+
+    /// What the Deploy step's change set would change, for the risk score.
+    async fn preview_deploy(
+        &self,
+        promotion: &Promotion,
+        target: &Environment,
+    ) -> Result<Vec<ResourceChange>, StepError> {
+        let rollout = Rollout {
+            live: target.live_colour,
+            live_release: target.deployed_release.as_ref(),
+            candidate: Some(Candidate {
+                release: Self::candidate(promotion)?,
+                weight: 0,
+            }),
+        };
+        let (template, parameters) = self.stack_change(target, &rollout).await?;
+        Ok(crate::deploy::preview(
+            self.stacks,
+            &target.stack_name,
+            &template.to_string(),
+            &parameters,
+            &self.change_set_name(promotion, "preview"),
+            self.policy.polling,
+        )
+        .await?)
     }
 
     fn candidate(promotion: &Promotion) -> Result<&crate::model::Release, StepError> {
@@ -1160,6 +1224,13 @@ fn config_diff_size(promotion: &Promotion, target: &Environment) -> usize {
 
 pub struct RiskInputs<'a> {
     pub target_env: &'a EnvName,
+    /// Resources the deploy's change set would replace (task definitions aside: they are
+    /// replaced by every release).
+    pub replacements: usize,
+    /// Resources it would modify beyond the new colour's own (infrastructure changes
+    /// riding along with the release).
+    pub infra_changes: usize,
+    pub open_alerts: usize,
     pub config_changes: usize,
     pub spec_changes: usize,
     pub recent_promotions: usize,
@@ -1202,6 +1273,24 @@ pub fn assess(inputs: &RiskInputs) -> Risk {
         "target_environment",
         env_points,
         format!("target is {}", inputs.target_env),
+    );
+    add(
+        "change_set_replacements",
+        (inputs.replacements * 10).min(30) as u8,
+        format!("the change set replaces {} resources", inputs.replacements),
+    );
+    add(
+        "resources_modified",
+        (inputs.infra_changes * 3).min(15) as u8,
+        format!(
+            "the change set also modifies {} resources beyond the new colour",
+            inputs.infra_changes
+        ),
+    );
+    add(
+        "open_alerts",
+        (inputs.open_alerts * 10).min(20) as u8,
+        format!("{} alarms of the target are in ALARM", inputs.open_alerts),
     );
     add(
         "config_diff",
@@ -1335,4 +1424,11 @@ pub async fn decide(
         .await
         .map_err(DecideError::Store)?
         .ok_or_else(|| DecideError::NotFound(id.to_string()))
+}
+
+fn colour_title(colour: Colour) -> &'static str {
+    match colour {
+        Colour::Blue => "Blue",
+        Colour::Green => "Green",
+    }
 }

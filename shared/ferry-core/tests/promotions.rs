@@ -393,6 +393,9 @@ fn risk_is_the_sum_of_named_factors() {
     let saturday_night = Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap();
     let risk = assess(&RiskInputs {
         target_env: &prod,
+        replacements: 1,
+        infra_changes: 2,
+        open_alerts: 1,
         config_changes: 2,
         spec_changes: 1,
         recent_promotions: 4,
@@ -409,6 +412,9 @@ fn risk_is_the_sum_of_named_factors() {
         points,
         [
             ("target_environment", 30),
+            ("change_set_replacements", 10),
+            ("resources_modified", 6),
+            ("open_alerts", 10),
             ("config_diff", 6),
             ("spec_diff", 10),
             ("recent_failure_rate", 10),
@@ -417,9 +423,12 @@ fn risk_is_the_sum_of_named_factors() {
             ("time_of_day", 5),
         ]
     );
-    assert_eq!(risk.score, 81);
+    assert_eq!(risk.score, 100, "capped at 100");
     let calm = assess(&RiskInputs {
         target_env: &env("dev"),
+        replacements: 0,
+        infra_changes: 0,
+        open_alerts: 0,
         config_changes: 0,
         spec_changes: 0,
         recent_promotions: 0,
@@ -773,4 +782,43 @@ async fn a_marginal_canary_is_reported_for_a_human_decision() {
         world.get_promotion(&id).await.unwrap().unwrap().status,
         PromotionStatus::AwaitingApproval
     );
+}
+
+#[tokio::test]
+async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release() {
+    let world = seeded().await;
+    create(&world, "r1", "dev", "staging").await.unwrap();
+    let calm = steps(&world)
+        .run(&input(Action::AssessRisk, "r1"))
+        .await
+        .unwrap();
+    assert_eq!(calm["change_set"]["beyond_the_new_colour"], 0, "{calm}");
+    assert!(
+        calm["change_set"]["changes"].as_u64().unwrap() > 0,
+        "the release itself changes the green colour"
+    );
+    // The stored spec moved on since the stack was deployed: the release would carry
+    // an infrastructure change with it.
+    let mut staging = world
+        .get_environment(&app(), &env("staging"))
+        .await
+        .unwrap()
+        .unwrap();
+    staging.spec.profile.log_retention_days = 400;
+    let version = staging.version;
+    world
+        .put_environment(&staging, Some(version))
+        .await
+        .unwrap();
+    let risky = steps(&world)
+        .run(&input(Action::AssessRisk, "r1"))
+        .await
+        .unwrap();
+    let factor = risky["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["factor"] == "resources_modified");
+    assert!(factor.is_some(), "{risky}");
+    assert!(risky["score"].as_u64() > calm["score"].as_u64());
 }

@@ -260,3 +260,41 @@ async fn a_fault_injected_mid_promotion_rolls_back_and_releases_the_lock() {
         [100, 0]
     );
 }
+
+/// The named strategy itself, five-minute bake and all: how many state transitions one
+/// `Canary10Percent5Minutes` promotion costs (Step Functions bills per transition).
+#[tokio::test]
+async fn canary_10_percent_5_minutes_costs_15_state_transitions() {
+    let local = Local::connect().await;
+    let app = unique_app("c10p5");
+    // The judge looks back 15 minutes, past the five-minute bake, to the samples put now.
+    let settings = json!({"analysis": {"period_seconds": 1, "window_seconds": 900}});
+    seed_app_with(&local, &app, settings).await.unwrap();
+    let stack = format!("ferry-{app}-staging");
+    put_target_metrics(&local, &stack, "blue", 0.2, 120)
+        .await
+        .unwrap();
+    put_target_metrics(&local, &stack, "green", 0.2, 120)
+        .await
+        .unwrap();
+    let body = json!({"app": app, "source_env": "dev", "target_env": "staging", "strategy": "Canary10Percent5Minutes"});
+    let started = local
+        .api("POST", "/promotions", Some(&body), &[])
+        .await
+        .unwrap();
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let execution = started.body["execution_arn"].as_str().unwrap().to_owned();
+    let status = local
+        .wait_for_execution(&execution, Duration::from_secs(600))
+        .await
+        .unwrap();
+    let states = local.states_entered(&execution).await.unwrap();
+    println!(
+        "Canary10Percent5Minutes: {status}; {} state transitions: {}",
+        states.len(),
+        states.join(" -> ")
+    );
+    assert_eq!(status, "SUCCEEDED");
+    assert_eq!(states.len(), 15);
+    assert!(states.len() <= 30, "the cost target");
+}
