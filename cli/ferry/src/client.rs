@@ -1,5 +1,8 @@
-//! Calls the api function the way API Gateway does (an HTTP API v2 event), over Lambda
-//! Invoke. The SDK signs the call, so no separate API credentials are needed.
+//! Talks to Ferry's API two ways. Against a deployed Ferry, over HTTPS to its API
+//! Gateway HTTP API, signed with SigV4 from your AWS credentials: API Gateway's IAM
+//! authorizer tells the api function who you are. Locally (no API Gateway), by invoking
+//! the api function with the HTTP API v2 event API Gateway would send; the caller is then
+//! named by `--as`, which only a local Ferry's local-identity mode accepts.
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_lambda::primitives::Blob;
@@ -7,20 +10,50 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 pub struct FerryApi {
-    lambda: aws_sdk_lambda::Client,
-    function: String,
+    transport: Transport,
     identity: Option<String>,
+}
+
+enum Transport {
+    Invoke {
+        lambda: aws_sdk_lambda::Client,
+        function: String,
+    },
+    Https {
+        http: reqwest::Client,
+        base_url: String,
+        sdk: aws_config::SdkConfig,
+    },
 }
 
 /// How a promotion can end.
 const ENDED: [&str; 4] = ["Succeeded", "RolledBack", "Rejected", "Failed"];
 
 impl FerryApi {
-    pub async fn connect(function: &str, identity: Option<String>) -> FerryApi {
+    /// `api_url` (the HTTP API's URL) picks signed HTTPS; without it, Lambda Invoke of
+    /// `function`.
+    pub async fn connect(
+        function: &str,
+        api_url: Option<&str>,
+        identity: Option<String>,
+    ) -> FerryApi {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let transport = match api_url {
+            Some(url) => Transport::Https {
+                http: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .expect("an HTTP client"),
+                base_url: url.trim_end_matches('/').to_owned(),
+                sdk,
+            },
+            None => Transport::Invoke {
+                lambda: aws_sdk_lambda::Client::new(&sdk),
+                function: function.to_owned(),
+            },
+        };
         FerryApi {
-            lambda: aws_sdk_lambda::Client::new(&sdk),
-            function: function.to_owned(),
+            transport,
             identity,
         }
     }
@@ -35,53 +68,23 @@ impl FerryApi {
         header: Option<(&str, &str)>,
     ) -> Result<Value> {
         let body_text = body.map(Value::to_string);
-        let mut headers = json!({"content-type": "application/json", "user-agent": "ferry-cli"});
+        let mut headers = vec![("content-type", "application/json".to_owned())];
         if let Some((name, value)) = header {
-            headers[name] = json!(value);
+            headers.push((name, value.to_owned()));
         }
         if let Some(identity) = &self.identity {
-            headers["x-ferry-identity"] = json!(identity);
+            headers.push(("x-ferry-identity", identity.clone()));
         }
-        let event = json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": "",
-            "headers": headers,
-            "requestContext": {
-                "accountId": "anonymous", "apiId": "ferry-cli", "domainName": "lambda-invoke", "domainPrefix": "lambda-invoke",
-                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "ferry-cli"},
-                "requestId": uuid_like(), "routeKey": "$default", "stage": "$default",
-                "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0
-            },
-            "body": body_text,
-            "isBase64Encoded": false
-        });
-        let output = self
-            .lambda
-            .invoke()
-            .function_name(&self.function)
-            .payload(Blob::new(event.to_string()))
-            .send()
-            .await
-            .with_context(|| format!("invoking {}", self.function))?;
-        let payload: Value = serde_json::from_slice(
-            output
-                .payload
-                .as_ref()
-                .map(|b| b.as_ref())
-                .unwrap_or(b"null"),
-        )
-        .context("the api function's answer is not JSON")?;
-        if let Some(kind) = output.function_error {
-            bail!(
-                "the api function failed ({kind}): {}",
-                payload["errorMessage"].as_str().unwrap_or("no message")
-            );
-        }
-        let status = payload["statusCode"].as_u64().unwrap_or(0);
-        let answer: Value =
-            serde_json::from_str(payload["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+        let (status, answer) = match &self.transport {
+            Transport::Invoke { lambda, function } => {
+                invoke(lambda, function, method, path, body_text, &headers).await?
+            }
+            Transport::Https {
+                http,
+                base_url,
+                sdk,
+            } => https(http, sdk, base_url, method, path, body_text, &headers).await?,
+        };
         if status >= 400 {
             let fields: Vec<String> = answer["errors"]
                 .as_array()
@@ -162,6 +165,125 @@ impl FerryApi {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
+}
+
+/// One request as an API Gateway v2 event, through Lambda Invoke.
+async fn invoke(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    headers: &[(&str, String)],
+) -> Result<(u64, Value)> {
+    let mut header_map = json!({"user-agent": "ferry-cli"});
+    for (name, value) in headers {
+        header_map[*name] = json!(value);
+    }
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "ferry-cli", "domainName": "lambda-invoke", "domainPrefix": "lambda-invoke",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "ferry-cli"},
+            "requestId": uuid_like(), "routeKey": "$default", "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0
+        },
+        "body": body,
+        "isBase64Encoded": false
+    });
+    let output = lambda
+        .invoke()
+        .function_name(function)
+        .payload(Blob::new(event.to_string()))
+        .send()
+        .await
+        .with_context(|| format!("invoking {function}"))?;
+    let payload: Value = serde_json::from_slice(
+        output
+            .payload
+            .as_ref()
+            .map(|b| b.as_ref())
+            .unwrap_or(b"null"),
+    )
+    .context("the api function's answer is not JSON")?;
+    if let Some(kind) = output.function_error {
+        bail!(
+            "the api function failed ({kind}): {}",
+            payload["errorMessage"].as_str().unwrap_or("no message")
+        );
+    }
+    let status = payload["statusCode"].as_u64().unwrap_or(0);
+    let answer =
+        serde_json::from_str(payload["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+    Ok((status, answer))
+}
+
+/// One request over HTTPS to the HTTP API, signed with SigV4 for `execute-api`.
+async fn https(
+    http: &reqwest::Client,
+    sdk: &aws_config::SdkConfig,
+    base_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    headers: &[(&str, String)],
+) -> Result<(u64, Value)> {
+    use aws_credential_types::provider::ProvideCredentials;
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let url = format!("{base_url}{path}");
+    let credentials = sdk
+        .credentials_provider()
+        .context("no AWS credentials to sign the request with")?
+        .provide_credentials()
+        .await
+        .context("loading AWS credentials")?;
+    let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .context("no AWS region: set AWS_REGION to the region Ferry is deployed in")?;
+    let body = body.unwrap_or_default();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&region)
+        .name("execute-api")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .context("signing parameters")?
+        .into();
+    let signable = SignableRequest::new(
+        method,
+        &url,
+        headers.iter().map(|(k, v)| (*k, v.as_str())),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .context("an unsignable request")?;
+    let (instructions, _) = sign(signable, &params)
+        .context("signing the request")?
+        .into_parts();
+    let mut request = http.request(
+        reqwest::Method::from_bytes(method.as_bytes()).context("the HTTP method")?,
+        &url,
+    );
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    for (name, value) in instructions.headers() {
+        request = request.header(name, value);
+    }
+    let response = request
+        .body(body)
+        .send()
+        .await
+        .with_context(|| format!("{method} {url}"))?;
+    let status = u64::from(response.status().as_u16());
+    let answer = response.json().await.unwrap_or(Value::Null);
+    Ok((status, answer))
 }
 
 fn uuid_like() -> String {

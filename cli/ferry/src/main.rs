@@ -31,6 +31,10 @@ struct Cli {
         default_value = "ferry-api"
     )]
     api_function: String,
+    /// A deployed Ferry's HTTP API URL: calls then go over HTTPS, signed with SigV4, and
+    /// API Gateway's IAM authorizer identifies you. Without it, Lambda Invoke (local runs).
+    #[arg(long, env = "FERRY_API_URL", global = true)]
+    api_url: Option<String>,
     /// Who you are to a local Ferry (its local-identity mode). A deployed Ferry ignores
     /// this and takes your identity from API Gateway's authorizer.
     #[arg(long = "as", env = "FERRY_IDENTITY", global = true)]
@@ -242,7 +246,12 @@ async fn run(cli: Cli) -> Result<()> {
         )
         .await;
     }
-    let api = FerryApi::connect(&cli.api_function, cli.identity.clone()).await;
+    let api = FerryApi::connect(
+        &cli.api_function,
+        cli.api_url.as_deref(),
+        cli.identity.clone(),
+    )
+    .await;
     match cli.command {
         Command::Deploy { .. } => unreachable!("handled above"),
         Command::Schema

@@ -165,3 +165,70 @@ fn bad_environments_and_regions_are_named() {
             .contains("/nonexistent/spec.json: cannot read")
     );
 }
+
+/// Against a deployed Ferry the CLI speaks HTTPS to API Gateway, signed with SigV4 for
+/// `execute-api` in your region: a one-request local server stands in for API Gateway
+/// and shows what arrives.
+#[test]
+fn with_an_api_url_requests_are_sigv4_signed_for_execute_api() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut head = Vec::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            head.push(line.trim_end().to_owned());
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let answer = r#"{"principals": {}, "groups": {"ops": "approver"}}"#;
+        write!(
+            reader.get_mut(),
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        )
+        .unwrap();
+        head
+    });
+    let output = ferry()
+        .args(["access", "--api-url", &url])
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .unwrap();
+    let head = server.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"ops\": \"approver\""));
+    assert_eq!(head[0], "GET /access HTTP/1.1");
+    let authorization = head
+        .iter()
+        .find(|h| h.to_ascii_lowercase().starts_with("authorization:"))
+        .expect("a signed request");
+    assert!(
+        authorization.contains("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+            && authorization.contains("/eu-west-1/execute-api/aws4_request"),
+        "{authorization}"
+    );
+    assert!(!head
+        .iter()
+        .any(|h| h.to_ascii_lowercase().starts_with("x-ferry-identity")));
+}
