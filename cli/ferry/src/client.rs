@@ -22,7 +22,7 @@ enum Transport {
     Https {
         http: reqwest::Client,
         base_url: String,
-        sdk: aws_config::SdkConfig,
+        sdk: Box<aws_config::SdkConfig>,
     },
 }
 
@@ -45,7 +45,7 @@ impl FerryApi {
                     .build()
                     .expect("an HTTP client"),
                 base_url: url.trim_end_matches('/').to_owned(),
-                sdk,
+                sdk: Box::new(sdk),
             },
             None => Transport::Invoke {
                 lambda: aws_sdk_lambda::Client::new(&sdk),
