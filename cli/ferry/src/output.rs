@@ -166,6 +166,12 @@ pub fn print_estimate(estimate: &CostEstimate) {
             advice.monthly_saving_usd, advice.logical_id, advice.action
         );
     }
+    if !estimate.usage_based.is_empty() {
+        println!(
+            "usage-based, not in the total: {}",
+            estimate.usage_based.join(", ")
+        );
+    }
     if !estimate.unpriced.is_empty() {
         println!("not priced yet: {}", estimate.unpriced.join(", "));
     }

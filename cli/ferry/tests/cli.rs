@@ -37,8 +37,13 @@ fn plan_prices_an_example_offline() {
         .args(["plan", &format!("{EXAMPLES}/shop.json"), "--env", "dev"])
         .assert()
         .success()
+        // Tasks 28.84 + 7.21, db.t4g.small with 50 GB 23.36 + 5.75, the ALB and 2 addresses
+        // (0.0225 + 2 x 0.005) x 730 = 23.73, 12 alarm metrics 1.20, a dashboard 3.00.
         .stdout(predicate::str::contains(
-            "total: $65.16 / month in us-east-1",
+            "total: $93.09 / month in us-east-1",
+        ))
+        .stdout(predicate::str::contains(
+            "usage-based, not in the total: LoadBalancer: LCU-hours at $0.008",
         ));
 }
 

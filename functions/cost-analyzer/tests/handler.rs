@@ -26,8 +26,12 @@ async fn a_scheduled_event_writes_one_priced_report_per_environment() {
         .await
         .unwrap()
         .expect("a cost report for dev");
-    // 2 ARM tasks of 0.5 vCPU / 1 GB (28.84) + a single-AZ db.t4g.micro with 20 GB gp3 (11.68 + 2.30).
-    assert_eq!(report.body["monthly_usd"], 42.82, "{}", report.body);
+    // 2 ARM tasks of 0.5 vCPU / 1 GB: 2 x (0.5 x 0.03238 + 1 x 0.00356) x 730 = 28.84
+    // a single-AZ db.t4g.micro with 20 GB gp3: 0.016 x 730 + 20 x 0.115 = 11.68 + 2.30 = 13.98
+    // the ALB with 2 public IPv4 addresses (dev has 2 AZs): (0.0225 + 2 x 0.005) x 730 = 23.73
+    // 7 alarms over 9 metrics (the 5xx-rate alarm reads 3): 9 x 0.10 = 0.90; a dashboard: 3.00
+    // 28.84 + 13.98 + 23.73 + 0.90 + 3.00 = 70.45
+    assert_eq!(report.body["monthly_usd"], 70.45, "{}", report.body);
     assert_eq!(
         report.created_at.to_rfc3339(),
         "2015-10-08T16:53:06+00:00",

@@ -78,6 +78,10 @@ pub struct CostEstimate {
     pub lines: Vec<CostLine>,
     /// Resources that cost money but have no price in the catalog yet.
     pub unpriced: Vec<String>,
+    /// Charges that depend on traffic or data volume (LCUs, NAT GB, log GB): not in the
+    /// total until a usage file says how much.
+    #[serde(default)]
+    pub usage_based: Vec<String>,
     pub advice: Vec<Advice>,
 }
 
@@ -126,6 +130,7 @@ pub fn estimate(template: &Value, catalog: &Catalog) -> CostEstimate {
     let mut lines = Vec::new();
     let mut unpriced = Vec::new();
     let mut advice = Vec::new();
+    let mut usage_based = Vec::new();
 
     for (id, resource) in resources {
         let kind = resource["Type"].as_str().unwrap_or_default();
@@ -135,6 +140,35 @@ pub fn estimate(template: &Value, catalog: &Catalog) -> CostEstimate {
                 price_fargate_service(id, props, resources, catalog, &mut advice)
             }
             "AWS::RDS::DBInstance" => price_rds(id, props, catalog, &mut advice),
+            "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
+                usage_based.push(format!(
+                    "{id}: LCU-hours at ${}",
+                    price_or_unknown(catalog, "alb.lcu_hour")
+                ));
+                price_load_balancer(id, props, catalog)
+            }
+            "AWS::EC2::NatGateway" => {
+                usage_based.push(format!(
+                    "{id}: GB processed at ${}",
+                    price_or_unknown(catalog, "nat.gb")
+                ));
+                hourly(id, kind, 1.0, "NAT gateway", catalog.get("nat.hour"))
+            }
+            "AWS::EC2::EIP" => hourly(
+                id,
+                kind,
+                1.0,
+                "public IPv4 address",
+                catalog.get("ipv4.hour"),
+            ),
+            "AWS::CloudWatch::Alarm" => price_alarm(id, props, catalog),
+            "AWS::CloudWatch::Dashboard" => monthly(
+                id,
+                kind,
+                1.0,
+                "dashboard",
+                catalog.get("cloudwatch.dashboard_month"),
+            ),
             k if FREE_TYPES.contains(&k) => continue,
             // Gateway endpoints (S3, DynamoDB) are free; interface endpoints are not.
             "AWS::EC2::VPCEndpoint" if props["VpcEndpointType"] == "Gateway" => continue,
@@ -151,8 +185,86 @@ pub fn estimate(template: &Value, catalog: &Catalog) -> CostEstimate {
         monthly_usd: round_cents(total),
         lines,
         unpriced,
+        usage_based,
         advice,
     }
+}
+
+fn price_or_unknown(catalog: &Catalog, key: &str) -> String {
+    catalog
+        .get(key)
+        .map_or("(no price)".to_owned(), |p| p.usd.to_string())
+}
+
+/// `count` of something billed by the hour, all month.
+fn hourly(id: &str, kind: &str, count: f64, what: &str, price: Option<&Price>) -> Option<CostLine> {
+    let price = price?;
+    Some(CostLine {
+        logical_id: id.to_owned(),
+        resource_type: kind.to_owned(),
+        monthly_usd: round_cents(count * price.usd * HOURS_PER_MONTH),
+        basis: format!("{count} {what} x {HOURS_PER_MONTH} h x ${}", price.usd),
+        sources: vec![price.source.clone()],
+    })
+}
+
+/// `count` of something billed by the month.
+fn monthly(
+    id: &str,
+    kind: &str,
+    count: f64,
+    what: &str,
+    price: Option<&Price>,
+) -> Option<CostLine> {
+    let price = price?;
+    Some(CostLine {
+        logical_id: id.to_owned(),
+        resource_type: kind.to_owned(),
+        monthly_usd: round_cents(count * price.usd),
+        basis: format!("{count} {what} x ${} / month", price.usd),
+        sources: vec![price.source.clone()],
+    })
+}
+
+/// The ALB's hours, plus a public IPv4 address per AZ when it faces the internet.
+fn price_load_balancer(id: &str, props: &Value, catalog: &Catalog) -> Option<CostLine> {
+    let alb = catalog.get("alb.hour")?;
+    let ipv4 = catalog.get("ipv4.hour")?;
+    let public = props["Scheme"].as_str() != Some("internal");
+    let addresses = if public {
+        props["Subnets"].as_array().map_or(2, Vec::len) as f64
+    } else {
+        0.0
+    };
+    let monthly = (alb.usd + addresses * ipv4.usd) * HOURS_PER_MONTH;
+    Some(CostLine {
+        logical_id: id.to_owned(),
+        resource_type: "AWS::ElasticLoadBalancingV2::LoadBalancer".into(),
+        monthly_usd: round_cents(monthly),
+        basis: format!(
+            "(1 ALB x ${} + {addresses} public IPv4 x ${}) x {HOURS_PER_MONTH} h",
+            alb.usd, ipv4.usd
+        ),
+        sources: vec![alb.source.clone(), ipv4.source.clone()],
+    })
+}
+
+/// CloudWatch bills each metric a standard-resolution alarm references: a metric-math
+/// alarm over three metrics is three alarm metrics.
+fn price_alarm(id: &str, props: &Value, catalog: &Catalog) -> Option<CostLine> {
+    let metrics = props["Metrics"].as_array().map_or(1, |m| {
+        m.iter()
+            .filter(|q| q.get("MetricStat").is_some())
+            .count()
+            .max(1)
+    });
+    monthly(
+        id,
+        "AWS::CloudWatch::Alarm",
+        metrics as f64,
+        "alarm metric",
+        catalog.get("cloudwatch.alarm_metric_month"),
+    )
 }
 
 fn price_fargate_service(
@@ -279,6 +391,45 @@ mod tests {
         // 2 x 0.016 x 730 + 2 x 20 x 0.115 = 23.36 + 4.60
         assert_eq!(estimate.monthly_usd, 27.96);
         assert_eq!(estimate.advice[0].monthly_saving_usd, 13.98);
+    }
+
+    #[test]
+    fn load_balancers_nat_addresses_alarms_and_dashboards() {
+        let catalog = Catalog::bundled("us-east-1").unwrap();
+        let template = json!({"Resources": {
+            "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+                "Scheme": "internet-facing", "Subnets": [{"Ref": "A"}, {"Ref": "B"}]}},
+            "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}},
+            "NatEip": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}},
+            "Cpu": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "CPUUtilization"}},
+            "Rate": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Metrics": [
+                {"Id": "rate", "Expression": "a / b"},
+                {"Id": "a", "MetricStat": {}}, {"Id": "b", "MetricStat": {}}]}},
+            "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
+        }});
+        let estimate = estimate(&template, &catalog);
+        let line = |id: &str| {
+            estimate
+                .lines
+                .iter()
+                .find(|l| l.logical_id == id)
+                .unwrap()
+                .monthly_usd
+        };
+        // ALB: (0.0225 + 2 public IPv4 x 0.005) x 730 = 23.725, to the cent as computed.
+        assert_eq!(line("Alb"), round_cents((0.0225 + 2.0 * 0.005) * 730.0));
+        assert!((line("Alb") - 23.72).abs() < 0.011);
+        // NAT: 0.045 x 730 = 32.85; its EIP: 0.005 x 730 = 3.65.
+        assert_eq!((line("Nat"), line("NatEip")), (32.85, 3.65));
+        // Alarms: 1 metric = $0.10; a metric-math alarm over 2 metrics = $0.20.
+        assert_eq!((line("Cpu"), line("Rate")), (0.10, 0.20));
+        assert_eq!(line("Board"), 3.0);
+        assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
+        assert_eq!(
+            estimate.usage_based.len(),
+            2,
+            "LCUs and NAT GB are named, not guessed"
+        );
     }
 
     #[test]
