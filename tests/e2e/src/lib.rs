@@ -317,11 +317,10 @@ pub fn release_image(tag: &str) -> String {
 /// Creates an app with `dev` (released) and `staging`, through the API, and deploys
 /// staging's stack on the local CloudFormation so promotions have something to shift.
 pub async fn seed_app(local: &Local, app: &str) -> Result<()> {
-    seed_app_with(local, app, fast_promotions()).await?;
     // Healthy, equal colours: what a good release looks like to the judge.
-    let stack = format!("ferry-{app}-staging");
-    put_target_metrics(local, &stack, "blue", 0.2, 120).await?;
-    put_target_metrics(local, &stack, "green", 0.2, 120).await
+    seed_with_traffic(local, app, fast_promotions(), 0.2)
+        .await
+        .map(|_| ())
 }
 
 /// Promotion settings for tests: a one-second blue/green bake, and the judge sampling
@@ -451,6 +450,65 @@ pub async fn listener_weights(local: &Local, stack: &str) -> Result<Vec<u64>> {
     // Blue's target group is created first in the template; order by ARN name.
     weights.sort_by_key(|(arn, _)| !arn.to_ascii_lowercase().contains("blue"));
     Ok(weights.into_iter().map(|(_, w)| w).collect())
+}
+
+/// The end of one promotion: how the execution ended, its ARN, and the record
+/// `GET /promotions/{id}` returns.
+pub struct Ended {
+    pub status: String,
+    pub execution: String,
+    pub states: Vec<String>,
+    pub record: Value,
+}
+
+/// Promotes `app` from dev to staging with `strategy` and waits for the end.
+pub async fn promote_to_staging(local: &Local, app: &str, strategy: &str) -> Result<Ended> {
+    let body =
+        json!({"app": app, "source_env": "dev", "target_env": "staging", "strategy": strategy});
+    let started = local.api("POST", "/promotions", Some(&body), &[]).await?;
+    anyhow::ensure!(started.status == 202, "POST /promotions: {started:?}");
+    let id = started.body["id"].as_str().context("no id")?.to_owned();
+    let execution = started.body["execution_arn"]
+        .as_str()
+        .context("no execution")?
+        .to_owned();
+    let status = local
+        .wait_for_execution(&execution, Duration::from_secs(600))
+        .await?;
+    let states = local.states_entered(&execution).await?;
+    let record = local
+        .api("GET", &format!("/promotions/{id}"), None, &[])
+        .await?
+        .body;
+    Ok(Ended {
+        status,
+        execution,
+        states,
+        record,
+    })
+}
+
+/// [`seed_app_with`], then two minutes of traffic on each colour of staging: blue at
+/// 0.2 s, green at `green_latency`.
+pub async fn seed_with_traffic(
+    local: &Local,
+    app: &str,
+    promotion: Value,
+    green_latency: f64,
+) -> Result<String> {
+    seed_app_with(local, app, promotion).await?;
+    let stack = format!("ferry-{app}-staging");
+    put_target_metrics(local, &stack, "blue", 0.2, 120).await?;
+    put_target_metrics(local, &stack, "green", green_latency, 120).await?;
+    Ok(stack)
+}
+
+/// The step of a promotion record named `name`.
+pub fn step<'a>(record: &'a Value, name: &str) -> &'a Value {
+    record["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no step {name}: {record}"))
 }
 
 /// Puts per-second samples into moto's CloudWatch for one colour's target group, over

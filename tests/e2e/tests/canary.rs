@@ -2,9 +2,8 @@
 //! change sets on the environment's stack, and judge the colours on metrics put into
 //! moto's CloudWatch. A latency regression or an alarm rolls traffic back.
 
-use e2e::{put_target_metrics, seed_app_with, unique_app, Local};
+use e2e::{listener_weights, promote_to_staging, seed_with_traffic, step, unique_app, Local};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// Canary10Percent5Minutes's shape (10%, then 100%) with a one-second bake, so the test
 /// does not wait five minutes; the judge reads the last two minutes, per second.
@@ -15,71 +14,33 @@ fn canary_settings() -> Value {
     })
 }
 
-async fn promote(local: &Local, app: &str) -> (String, String, Value) {
-    let body =
-        json!({"app": app, "source_env": "dev", "target_env": "staging", "strategy": "Custom"});
-    let started = local
-        .api("POST", "/promotions", Some(&body), &[])
-        .await
-        .unwrap();
-    assert_eq!(started.status, 202, "{:?}", started.body);
-    let id = started.body["id"].as_str().unwrap().to_owned();
-    let execution = started.body["execution_arn"].as_str().unwrap().to_owned();
-    let status = local
-        .wait_for_execution(&execution, Duration::from_secs(300))
-        .await
-        .unwrap();
-    let record = local
-        .api("GET", &format!("/promotions/{id}"), None, &[])
-        .await
-        .unwrap()
-        .body;
-    (status, execution, record)
-}
-
 #[tokio::test]
 async fn a_healthy_canary_reaches_100_percent() {
     let local = Local::connect().await;
     let app = unique_app("canary");
-    seed_app_with(&local, &app, canary_settings())
+    let stack = seed_with_traffic(&local, &app, canary_settings(), 0.2)
         .await
         .unwrap();
-    let stack = format!("ferry-{app}-staging");
-    put_target_metrics(&local, &stack, "blue", 0.2, 120)
-        .await
-        .unwrap();
-    put_target_metrics(&local, &stack, "green", 0.2, 120)
-        .await
-        .unwrap();
-
-    let (status, execution, record) = promote(&local, &app).await;
-    let history = local.history(&execution).await.unwrap();
-    let states = local.states_entered(&execution).await.unwrap();
+    let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
+    let history = local.history(&ended.execution).await.unwrap();
     println!(
-        "canary: {status}; {} history events; states entered ({}): {}",
+        "canary: {}; {} history events; states entered ({}): {}",
+        ended.status,
         history.len(),
-        states.len(),
-        states.join(" -> ")
+        ended.states.len(),
+        ended.states.join(" -> ")
     );
     println!(
         "record:\n{}",
-        serde_json::to_string_pretty(&record).unwrap()
+        serde_json::to_string_pretty(&ended.record).unwrap()
     );
-    assert_eq!(status, "SUCCEEDED");
-    assert_eq!(record["status"], "Succeeded");
-    let shift = record["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Shift 1")
-        .unwrap();
-    assert_eq!(shift["detail"]["weights"], json!({"blue": 90, "green": 10}));
-    let judged = record["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Analyse 1")
-        .unwrap();
+    assert_eq!(ended.status, "SUCCEEDED");
+    assert_eq!(ended.record["status"], "Succeeded");
+    assert_eq!(
+        step(&ended.record, "Shift 1")["detail"]["weights"],
+        json!({"blue": 90, "green": 10})
+    );
+    let judged = step(&ended.record, "Analyse 1");
     assert_eq!(judged["detail"]["judge"]["outcome"], "Pass");
     assert_eq!(
         judged["detail"]["judge"]["metrics"]
@@ -88,44 +49,31 @@ async fn a_healthy_canary_reaches_100_percent() {
             .len(),
         3
     );
-    assert_eq!(
-        e2e::listener_weights(&local, &stack).await.unwrap(),
-        [0, 100]
-    );
+    assert_eq!(listener_weights(&local, &stack).await.unwrap(), [0, 100]);
 }
 
 #[tokio::test]
 async fn a_latency_regression_rolls_back_at_the_first_step() {
     let local = Local::connect().await;
     let app = unique_app("slow");
-    seed_app_with(&local, &app, canary_settings())
+    let stack = seed_with_traffic(&local, &app, canary_settings(), 0.3)
         .await
         .unwrap();
-    let stack = format!("ferry-{app}-staging");
-    put_target_metrics(&local, &stack, "blue", 0.2, 120)
-        .await
-        .unwrap();
-    put_target_metrics(&local, &stack, "green", 0.3, 120)
-        .await
-        .unwrap();
-
-    let (status, execution, record) = promote(&local, &app).await;
-    let states = local.states_entered(&execution).await.unwrap();
-    println!("regression: {status}; {}", states.join(" -> "));
-    assert_eq!(status, "FAILED");
+    let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
+    println!(
+        "regression: {}; {}",
+        ended.status,
+        ended.states.join(" -> ")
+    );
+    assert_eq!(ended.status, "FAILED");
     assert_eq!(
-        states.iter().filter(|s| *s == "Shift").count(),
+        ended.states.iter().filter(|s| *s == "Shift").count(),
         1,
         "rolled back at the first step"
     );
-    assert_eq!(states.last().unwrap(), "RolledBack");
-    assert_eq!(record["status"], "RolledBack");
-    let judged = record["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Analyse 1")
-        .unwrap();
+    assert_eq!(ended.states.last().unwrap(), "RolledBack");
+    assert_eq!(ended.record["status"], "RolledBack");
+    let judged = step(&ended.record, "Analyse 1");
     println!(
         "judge: {}",
         serde_json::to_string_pretty(&judged["detail"]).unwrap()
@@ -136,7 +84,7 @@ async fn a_latency_regression_rolls_back_at_the_first_step() {
         "High"
     );
     assert_eq!(
-        e2e::listener_weights(&local, &stack).await.unwrap(),
+        listener_weights(&local, &stack).await.unwrap(),
         [100, 0],
         "all traffic back on blue"
     );
@@ -153,14 +101,7 @@ async fn a_latency_regression_rolls_back_at_the_first_step() {
 async fn an_alarm_during_the_bake_rolls_back() {
     let local = Local::connect().await;
     let app = unique_app("alarm");
-    seed_app_with(&local, &app, canary_settings())
-        .await
-        .unwrap();
-    let stack = format!("ferry-{app}-staging");
-    put_target_metrics(&local, &stack, "blue", 0.2, 120)
-        .await
-        .unwrap();
-    put_target_metrics(&local, &stack, "green", 0.2, 120)
+    let stack = seed_with_traffic(&local, &app, canary_settings(), 0.2)
         .await
         .unwrap();
     let alarm = format!("ferry/{app}/staging/e2e-injected");
@@ -190,31 +131,22 @@ async fn an_alarm_during_the_bake_rolls_back() {
         .await
         .unwrap();
 
-    let (status, _, record) = promote(&local, &app).await;
-    assert_eq!(status, "FAILED");
-    assert_eq!(record["status"], "RolledBack");
-    let judged = record["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Analyse 1")
-        .unwrap();
+    let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
+    assert_eq!(ended.status, "FAILED");
+    assert_eq!(ended.record["status"], "RolledBack");
+    let judged = step(&ended.record, "Analyse 1");
     assert_eq!(judged["detail"]["error"], "AlarmFired");
     assert_eq!(judged["detail"]["analysis"]["alarms"], json!([alarm]));
-    assert_eq!(
-        e2e::listener_weights(&local, &stack).await.unwrap(),
-        [100, 0]
-    );
+    assert_eq!(listener_weights(&local, &stack).await.unwrap(), [100, 0]);
 }
 
 #[tokio::test]
 async fn a_fault_injected_mid_promotion_rolls_back_and_releases_the_lock() {
     let local = Local::connect().await;
     let app = unique_app("fault");
-    seed_app_with(&local, &app, canary_settings())
+    let stack = seed_with_traffic(&local, &app, canary_settings(), 0.2)
         .await
         .unwrap();
-    let stack = format!("ferry-{app}-staging");
     // The functions run with FERRY_FAULT_INJECTION on (local runs only).
     local
         .dynamodb
@@ -236,17 +168,11 @@ async fn a_fault_injected_mid_promotion_rolls_back_and_releases_the_lock() {
         .await
         .unwrap();
 
-    let (status, execution, record) = promote(&local, &app).await;
-    let states = local.states_entered(&execution).await.unwrap();
-    println!("fault: {status}; {}", states.join(" -> "));
-    assert_eq!(status, "FAILED");
-    assert_eq!(record["status"], "RolledBack");
-    let rollback = record["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Rollback")
-        .unwrap();
+    let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
+    println!("fault: {}; {}", ended.status, ended.states.join(" -> "));
+    assert_eq!(ended.status, "FAILED");
+    assert_eq!(ended.record["status"], "RolledBack");
+    let rollback = step(&ended.record, "Rollback");
     assert!(
         rollback["detail"]["reason"]
             .as_str()
@@ -255,10 +181,7 @@ async fn a_fault_injected_mid_promotion_rolls_back_and_releases_the_lock() {
         "{rollback}"
     );
     assert_eq!(rollback["detail"]["lock"], "released");
-    assert_eq!(
-        e2e::listener_weights(&local, &stack).await.unwrap(),
-        [100, 0]
-    );
+    assert_eq!(listener_weights(&local, &stack).await.unwrap(), [100, 0]);
 }
 
 /// The named strategy itself, five-minute bake and all: how many state transitions one
@@ -269,32 +192,19 @@ async fn canary_10_percent_5_minutes_costs_15_state_transitions() {
     let app = unique_app("c10p5");
     // The judge looks back 15 minutes, past the five-minute bake, to the samples put now.
     let settings = json!({"analysis": {"period_seconds": 1, "window_seconds": 900}});
-    seed_app_with(&local, &app, settings).await.unwrap();
-    let stack = format!("ferry-{app}-staging");
-    put_target_metrics(&local, &stack, "blue", 0.2, 120)
+    seed_with_traffic(&local, &app, settings, 0.2)
         .await
         .unwrap();
-    put_target_metrics(&local, &stack, "green", 0.2, 120)
+    let ended = promote_to_staging(&local, &app, "Canary10Percent5Minutes")
         .await
         .unwrap();
-    let body = json!({"app": app, "source_env": "dev", "target_env": "staging", "strategy": "Canary10Percent5Minutes"});
-    let started = local
-        .api("POST", "/promotions", Some(&body), &[])
-        .await
-        .unwrap();
-    assert_eq!(started.status, 202, "{:?}", started.body);
-    let execution = started.body["execution_arn"].as_str().unwrap().to_owned();
-    let status = local
-        .wait_for_execution(&execution, Duration::from_secs(600))
-        .await
-        .unwrap();
-    let states = local.states_entered(&execution).await.unwrap();
     println!(
-        "Canary10Percent5Minutes: {status}; {} state transitions: {}",
-        states.len(),
-        states.join(" -> ")
+        "Canary10Percent5Minutes: {}; {} state transitions: {}",
+        ended.status,
+        ended.states.len(),
+        ended.states.join(" -> ")
     );
-    assert_eq!(status, "SUCCEEDED");
-    assert_eq!(states.len(), 15);
-    assert!(states.len() <= 30, "the cost target");
+    assert_eq!(ended.status, "SUCCEEDED");
+    assert_eq!(ended.states.len(), 15);
+    assert!(ended.states.len() <= 30, "the cost target");
 }
