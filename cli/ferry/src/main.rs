@@ -66,6 +66,18 @@ enum Command {
         #[arg(long, default_value = "us-east-1")]
         region: String,
     },
+    /// Price a Ferry spec's environment, or any CloudFormation template (JSON or YAML),
+    /// per month. Offline.
+    Cost {
+        /// A Ferry spec (with --env) or a CloudFormation template.
+        input: PathBuf,
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        #[arg(long, value_enum, default_value = "table")]
+        output: CostOutput,
+    },
     /// Deploy an environment's template through a CloudFormation change set.
     Deploy {
         spec: PathBuf,
@@ -152,6 +164,12 @@ enum Command {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
+enum CostOutput {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
     Json,
     Yaml,
@@ -220,8 +238,48 @@ fn offline(command: &Command) -> Option<Result<()>> {
             output::print_estimate(&ferry_core::cost::estimate(&template, &catalog));
             Ok(())
         }),
+        Command::Cost {
+            input,
+            env,
+            region,
+            output,
+        } => cost(input, env.as_deref(), region, *output),
         _ => return None,
     })
+}
+
+/// `ferry cost`: a spec's environment or a plain template, priced offline.
+fn cost(input: &PathBuf, env: Option<&str>, region: &str, output: CostOutput) -> Result<()> {
+    let document = read_document(input)?;
+    let is_template = document.get("Resources").is_some();
+    let template = match (is_template, env) {
+        (true, None) => {
+            ferry_core::cost::check_template(&document)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+            document
+        }
+        (true, Some(_)) => bail!(
+            "--env: {} is a CloudFormation template, not a Ferry spec; drop --env",
+            input.display()
+        ),
+        (false, Some(env)) => rendered(&read_spec(input)?, env)?,
+        (false, None) if document.get("app").is_some() => bail!(
+            "--env: is required to price a Ferry spec ({}); name one of its environments",
+            input.display()
+        ),
+        (false, None) => bail!(
+            "{}: not a CloudFormation template (no Resources) nor a Ferry spec (no app)",
+            input.display()
+        ),
+    };
+    let catalog =
+        ferry_core::cost::Catalog::bundled(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    let estimate = ferry_core::cost::estimate(&template, &catalog);
+    match output {
+        CostOutput::Table => output::print_estimate(&estimate),
+        CostOutput::Json => output::print_json(&serde_json::to_value(&estimate)?),
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -257,7 +315,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Schema
         | Command::Validate { .. }
         | Command::Template { .. }
-        | Command::Plan { .. } => {
+        | Command::Plan { .. }
+        | Command::Cost { .. } => {
             unreachable!("offline commands return above")
         }
         Command::App { name } => output::print_json(

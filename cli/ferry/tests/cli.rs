@@ -163,7 +163,7 @@ fn bad_environments_and_regions_are_named() {
         .contains("environments.qa.profile: is required"));
     assert!(
         one_line_error(&["plan", &spec, "--env", "dev", "--region", "mars-1"])
-            .contains("--region: region: the pricing catalog has no prices for 'mars-1'")
+            .contains("--region: the pricing catalog has no prices for 'mars-1'; it has us-east-1")
     );
     assert!(
         one_line_error(&["plan", "/nonexistent/spec.json", "--env", "dev"])
@@ -236,4 +236,61 @@ fn with_an_api_url_requests_are_sigv4_signed_for_execute_api() {
     assert!(!head
         .iter()
         .any(|h| h.to_ascii_lowercase().starts_with("x-ferry-identity")));
+}
+
+/// `ferry cost` prices a spec's environment or a plain CloudFormation template, as a
+/// table or JSON, and names what is wrong with anything else.
+#[test]
+fn cost_prices_specs_and_plain_templates() {
+    let template =
+        std::env::temp_dir().join(format!("ferry-cli-{}-template.json", std::process::id()));
+    // An internet-facing ALB in 2 subnets, a NAT gateway with its address, and a queue
+    // Ferry has no price for.
+    std::fs::write(
+        &template,
+        r#"{"Resources": {
+            "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": ["a", "b"]}},
+            "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}},
+            "NatEip": {"Type": "AWS::EC2::EIP", "Properties": {}},
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}}"#,
+    )
+    .unwrap();
+    // (0.0225 + 2 x 0.005) x 730 = 23.73; 0.045 x 730 = 32.85; 0.005 x 730 = 3.65.
+    let output = ferry()
+        .args(["cost", template.to_str().unwrap(), "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let estimate: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(estimate["monthly_usd"], 60.23);
+    assert_eq!(
+        estimate["unpriced"],
+        serde_json::json!(["Queue (AWS::SQS::Queue)"])
+    );
+    assert_eq!(estimate["usage_based"].as_array().unwrap().len(), 2);
+
+    ferry()
+        .args(["cost", &format!("{EXAMPLES}/shop.json"), "--env", "dev"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "total: $93.09 / month in us-east-1",
+        ));
+
+    let spec = format!("{EXAMPLES}/shop.json");
+    assert!(one_line_error(&["cost", &spec]).contains("--env: is required to price a Ferry spec"));
+    assert!(
+        one_line_error(&["cost", template.to_str().unwrap(), "--env", "dev"])
+            .contains("is a CloudFormation template, not a Ferry spec; drop --env")
+    );
+    let other = spec_file("not-a-template", "name: x\nvalue: 1\n");
+    assert!(one_line_error(&["cost", other.to_str().unwrap()])
+        .contains("not a CloudFormation template (no Resources) nor a Ferry spec (no app)"));
+    let typeless = spec_file("typeless", "Resources:\n  Thing:\n    Properties: {}\n");
+    assert!(one_line_error(&["cost", typeless.to_str().unwrap()])
+        .contains("Resources.Thing: has no Type"));
 }

@@ -27,8 +27,8 @@ pub struct Catalog {
 pub enum CatalogError {
     #[error("the pricing catalog is not valid JSON: {0}")]
     Invalid(String),
-    #[error("region: the pricing catalog has no prices for '{0}'")]
-    UnknownRegion(String),
+    #[error("the pricing catalog has no prices for '{region}'; it has {}", .known.join(", "))]
+    UnknownRegion { region: String, known: Vec<String> },
 }
 
 const BUNDLED: &str = include_str!("../data/pricing.json");
@@ -38,9 +38,18 @@ impl Catalog {
     pub fn bundled(region: &str) -> Result<Catalog, CatalogError> {
         let mut all: BTreeMap<String, Value> =
             serde_json::from_str(BUNDLED).map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let known: Vec<String> = all
+            .keys()
+            .filter(|k| !k.starts_with('_'))
+            .cloned()
+            .collect();
         let prices = all
             .remove(region)
-            .ok_or_else(|| CatalogError::UnknownRegion(region.to_owned()))?;
+            .filter(|_| !region.starts_with('_'))
+            .ok_or_else(|| CatalogError::UnknownRegion {
+                region: region.to_owned(),
+                known,
+            })?;
         let prices =
             serde_json::from_value(prices).map_err(|e| CatalogError::Invalid(e.to_string()))?;
         Ok(Catalog {
@@ -123,6 +132,30 @@ const FREE_TYPES: [&str; 23] = [
     "AWS::ApplicationAutoScaling::ScalingPolicy",
     "AWS::EC2::FlowLog",
 ];
+
+/// Checks that a document is a CloudFormation template before it is priced: a
+/// `Resources` object whose every entry has a `Type` like `AWS::Service::Resource`.
+pub fn check_template(document: &Value) -> Result<(), String> {
+    let resources = document
+        .get("Resources")
+        .and_then(Value::as_object)
+        .ok_or("not a CloudFormation template: it has no Resources object")?;
+    if resources.is_empty() {
+        return Err("not a CloudFormation template: Resources is empty".into());
+    }
+    for (id, resource) in resources {
+        match resource.get("Type").and_then(Value::as_str) {
+            Some(kind) if kind.split("::").count() == 3 => {}
+            Some(kind) => {
+                return Err(format!(
+                    "Resources.{id}.Type: '{kind}' is not a resource type (Provider::Service::Resource)"
+                ))
+            }
+            None => return Err(format!("Resources.{id}: has no Type")),
+        }
+    }
+    Ok(())
+}
 
 pub fn estimate(template: &Value, catalog: &Catalog) -> CostEstimate {
     let empty = serde_json::Map::new();
@@ -433,10 +466,29 @@ mod tests {
     }
 
     #[test]
-    fn unknown_region_is_named() {
+    fn only_cloudformation_templates_are_priced() {
+        assert!(check_template(&json!({"Resources": {"A": {"Type": "AWS::EC2::EIP"}}})).is_ok());
         assert_eq!(
-            Catalog::bundled("mars-1"),
-            Err(CatalogError::UnknownRegion("mars-1".into()))
+            check_template(&json!({"app": "shop"})).unwrap_err(),
+            "not a CloudFormation template: it has no Resources object"
+        );
+        assert_eq!(
+            check_template(&json!({"Resources": {"A": {"Properties": {}}}})).unwrap_err(),
+            "Resources.A: has no Type"
+        );
+        assert!(
+            check_template(&json!({"Resources": {"A": {"Type": "Bucket"}}}))
+                .unwrap_err()
+                .starts_with("Resources.A.Type: 'Bucket' is not a resource type")
+        );
+    }
+
+    #[test]
+    fn unknown_region_is_named() {
+        let error = Catalog::bundled("mars-1").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the pricing catalog has no prices for 'mars-1'; it has us-east-1"
         );
     }
 }
