@@ -199,6 +199,69 @@ async fn a_yaml_stack_is_reported_not_guessed_at() {
     assert!(matches!(err, StacksError::Unreadable { reason, .. } if reason.contains("not JSON")));
 }
 
+/// What promotions read from a stack: the parameters to redeploy it with, and the
+/// outputs the canary judge needs (target groups' CloudWatch dimensions).
+#[tokio::test]
+async fn stack_details_carry_parameters_and_outputs_and_a_missing_stack_is_none() {
+    use aws_sdk_cloudformation::operation::describe_stacks::{
+        DescribeStacksError, DescribeStacksOutput,
+    };
+    use aws_sdk_cloudformation::types::{Output, Parameter, Stack, StackStatus};
+    use ferry_core::deploy::ChangeSets;
+    let found = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some("ferry-shop-prod"))
+        .then_output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    Stack::builder()
+                        .stack_name("ferry-shop-prod")
+                        .stack_status(StackStatus::UpdateComplete)
+                        .parameters(
+                            Parameter::builder()
+                                .parameter_key("CertificateArn")
+                                .parameter_value("arn:aws:acm:us-east-1:123456789012:certificate/x")
+                                .build(),
+                        )
+                        .outputs(
+                            Output::builder()
+                                .output_key("WebGreenTargetGroupFullName")
+                                .output_value("targetgroup/web-green/1")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+    let missing = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some("ferry-shop-qa"))
+        .then_error(|| {
+            DescribeStacksError::generic(code(
+                "ValidationError",
+                "Stack with id ferry-shop-qa does not exist",
+            ))
+        });
+    let stacks = CloudFormationStacks::new(mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&found, &missing]
+    ));
+    let details = stacks
+        .stack_details("ferry-shop-prod")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(details.status, "UPDATE_COMPLETE");
+    assert_eq!(
+        details.parameters["CertificateArn"],
+        "arn:aws:acm:us-east-1:123456789012:certificate/x"
+    );
+    assert_eq!(
+        details.outputs["WebGreenTargetGroupFullName"],
+        "targetgroup/web-green/1"
+    );
+    assert_eq!(stacks.stack_details("ferry-shop-qa").await.unwrap(), None);
+}
+
 mod cloudwatch {
     use super::code;
     use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
