@@ -623,7 +623,7 @@ impl Steps<'_> {
             .filter(|p| p.id != promotion.id && p.status.is_terminal())
             .collect();
         let changes = self.preview_deploy(promotion, &target).await?;
-        let new_colour = colour_title(target.live_colour.other());
+        let new_colour = crate::template::colour_title(target.live_colour.other());
         let release_resource = |c: &ResourceChange| {
             c.logical_id.contains(new_colour)
                 && ["TaskDefinition", "Service", "ScalableTarget", "CpuScaling"]
@@ -698,7 +698,8 @@ impl Steps<'_> {
     ) -> Result<Value, StepError> {
         let (template, parameters) = self.stack_change(target, rollout).await?;
         let change_set = self.change_set_name(promotion, label);
-        let mut changes = 0;
+        // A failed change set comes back as a DeployError naming the failed resources, so
+        // progress needs no handling here.
         let outcome = crate::deploy::deploy(
             self.stacks,
             &target.stack_name,
@@ -706,17 +707,12 @@ impl Steps<'_> {
             &parameters,
             &change_set,
             self.policy.polling,
-            &mut |progress| {
-                if let crate::deploy::Progress::Changes(list) = &progress {
-                    changes = list.len();
-                }
-                tracing_progress(&progress);
-            },
+            &mut |_| {},
         )
         .await?;
-        let status = match outcome {
-            crate::deploy::Outcome::Deployed { status, .. } => status,
-            crate::deploy::Outcome::NoChanges => "unchanged".into(),
+        let (status, changes) = match outcome {
+            crate::deploy::Outcome::Deployed { status, changes } => (status, changes.len()),
+            crate::deploy::Outcome::NoChanges => ("unchanged".into(), 0),
         };
         let weights: serde_json::Map<String, Value> = [Colour::Blue, Colour::Green]
             .into_iter()
@@ -1032,20 +1028,6 @@ impl Steps<'_> {
 
 fn stack_error(error: StackApiError) -> StepError {
     StepError::from(DeployError::Api(error))
-}
-
-fn tracing_progress(progress: &crate::deploy::Progress) {
-    if let crate::deploy::Progress::Event(event) = progress {
-        if event.status.ends_with("_FAILED") {
-            eprintln!(
-                "{} {} {}: {}",
-                event.logical_id,
-                event.resource_type,
-                event.status,
-                event.reason.as_deref().unwrap_or("")
-            );
-        }
-    }
 }
 
 /// The comparison of the two colours' target groups over a window.
@@ -1424,11 +1406,4 @@ pub async fn decide(
         .await
         .map_err(DecideError::Store)?
         .ok_or_else(|| DecideError::NotFound(id.to_string()))
-}
-
-fn colour_title(colour: Colour) -> &'static str {
-    match colour {
-        Colour::Blue => "Blue",
-        Colour::Green => "Green",
-    }
 }

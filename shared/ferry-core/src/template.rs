@@ -36,7 +36,8 @@ pub fn target_group_output(service: &str, colour: Colour) -> String {
     )
 }
 
-fn colour_title(colour: Colour) -> &'static str {
+/// `Blue` or `Green`, as logical ids spell the colours.
+pub fn colour_title(colour: Colour) -> &'static str {
     match colour {
         Colour::Blue => "Blue",
         Colour::Green => "Green",
