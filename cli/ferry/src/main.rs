@@ -2,6 +2,7 @@
 //! drive a deployed Ferry (apps, environments, releases, promotions).
 
 mod client;
+mod cost;
 mod deploy;
 mod output;
 
@@ -63,20 +64,27 @@ enum Command {
         spec: PathBuf,
         #[arg(long)]
         env: String,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
+        /// The deployed template (e.g. from `aws cloudformation get-template`): the plan
+        /// then says what the change adds or saves a month.
+        #[arg(long)]
+        deployed: Option<PathBuf>,
+        #[command(flatten)]
+        pricing: cost::Pricing,
     },
     /// Price a Ferry spec's environment, or any CloudFormation template (JSON or YAML),
-    /// per month. Offline.
+    /// per month, with every cost component and savings advice. Offline.
+    #[command(args_conflicts_with_subcommands = true)]
     Cost {
+        #[command(subcommand)]
+        diff: Option<CostCommand>,
         /// A Ferry spec (with --env) or a CloudFormation template.
-        input: PathBuf,
+        input: Option<PathBuf>,
         #[arg(long)]
         env: Option<String>,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
+        #[command(flatten)]
+        pricing: cost::Pricing,
         #[arg(long, value_enum, default_value = "table")]
-        output: CostOutput,
+        output: cost::CostOutput,
     },
     /// Deploy an environment's template through a CloudFormation change set.
     Deploy {
@@ -163,10 +171,22 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum CostOutput {
-    Table,
-    Json,
+#[derive(Subcommand)]
+enum CostCommand {
+    /// What a change does to the monthly cost: BEFORE and AFTER (templates, or specs with
+    /// --env), or one spec's --env compared with its --against environment.
+    Diff {
+        before: PathBuf,
+        after: Option<PathBuf>,
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long)]
+        against: Option<String>,
+        #[command(flatten)]
+        pricing: cost::Pricing,
+        #[arg(long, value_enum, default_value = "table")]
+        output: cost::CostOutput,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -175,19 +195,19 @@ enum Format {
     Yaml,
 }
 
-fn read_document(path: &PathBuf) -> Result<Value> {
+pub(crate) fn read_document(path: &PathBuf) -> Result<Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     parse_document(&text).map_err(|errors| anyhow::anyhow!("{}: {errors}", path.display()))
 }
 
-fn read_spec(path: &PathBuf) -> Result<AppSpec> {
+pub(crate) fn read_spec(path: &PathBuf) -> Result<AppSpec> {
     AppSpec::from_document(read_document(path)?)
         .map_err(|errors| anyhow::anyhow!("{}: {errors}", path.display()))
 }
 
 /// The template with the policy rules applied; waived rules are reported on stderr.
-fn rendered(spec: &AppSpec, env: &str) -> Result<Value> {
+pub(crate) fn rendered(spec: &AppSpec, env: &str) -> Result<Value> {
     let environment = spec
         .new_environment(env)
         .map_err(|errors| anyhow::anyhow!("{errors}"))?;
@@ -231,55 +251,35 @@ fn offline(command: &Command) -> Option<Result<()>> {
             }
             Ok(())
         }),
-        Command::Plan { spec, env, region } => read_spec(spec).and_then(|parsed| {
-            let template = rendered(&parsed, env)?;
-            let catalog = ferry_core::cost::Catalog::bundled(region)
-                .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-            output::print_estimate(&ferry_core::cost::estimate(&template, &catalog));
-            Ok(())
-        }),
-        Command::Cost {
-            input,
+        Command::Plan {
+            spec,
             env,
-            region,
+            deployed,
+            pricing,
+        } => cost::plan(spec, env, deployed.as_deref(), pricing),
+        Command::Cost {
+            diff: Some(CostCommand::Diff {
+                before,
+                after,
+                env,
+                against,
+                pricing,
+                output,
+            }),
+            ..
+        } => cost::cost_diff(before, after.as_deref(), env.as_deref(), against.as_deref(), pricing, *output),
+        Command::Cost {
+            input: Some(input),
+            env,
+            pricing,
             output,
-        } => cost(input, env.as_deref(), region, *output),
+            ..
+        } => cost::cost(input, env.as_deref(), pricing, *output),
+        Command::Cost { .. } => Err(anyhow::anyhow!(
+            "cost: give a spec (with --env) or a CloudFormation template, or `cost diff`"
+        )),
         _ => return None,
     })
-}
-
-/// `ferry cost`: a spec's environment or a plain template, priced offline.
-fn cost(input: &PathBuf, env: Option<&str>, region: &str, output: CostOutput) -> Result<()> {
-    let document = read_document(input)?;
-    let is_template = document.get("Resources").is_some();
-    let template = match (is_template, env) {
-        (true, None) => {
-            ferry_core::cost::check_template(&document)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
-            document
-        }
-        (true, Some(_)) => bail!(
-            "--env: {} is a CloudFormation template, not a Ferry spec; drop --env",
-            input.display()
-        ),
-        (false, Some(env)) => rendered(&read_spec(input)?, env)?,
-        (false, None) if document.get("app").is_some() => bail!(
-            "--env: is required to price a Ferry spec ({}); name one of its environments",
-            input.display()
-        ),
-        (false, None) => bail!(
-            "{}: not a CloudFormation template (no Resources) nor a Ferry spec (no app)",
-            input.display()
-        ),
-    };
-    let catalog =
-        ferry_core::cost::Catalog::bundled(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-    let estimate = ferry_core::cost::estimate(&template, &catalog);
-    match output {
-        CostOutput::Table => output::print_estimate(&estimate),
-        CostOutput::Json => output::print_json(&serde_json::to_value(&estimate)?),
-    }
-    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<()> {

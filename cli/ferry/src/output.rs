@@ -144,35 +144,76 @@ pub fn print_promotions(answer: &Value) {
 
 pub fn print_estimate(estimate: &CostEstimate) {
     let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "resource",
+        "component",
+        "quantity",
+        "unit price",
+        "USD / month",
+    ]);
+    for resource in &estimate.resources {
+        table.add_row([
+            Cell::new(format!("{} ({})", resource.logical_id, resource.resource_type)),
+            Cell::new(""),
+            Cell::new(""),
+            Cell::new(""),
+            Cell::new(format!("{:.2}", resource.monthly_usd)),
+        ]);
+        for c in &resource.components {
+            let usage = if c.usage_based { " *" } else { "" };
+            table.add_row([
+                Cell::new(""),
+                Cell::new(format!("{}{usage}", c.name)),
+                Cell::new(format!("{} {}", trim_number(c.quantity), c.unit)),
+                Cell::new(format!("${}", trim_number(c.unit_usd))),
+                Cell::new(format!("{:.2}", c.monthly_usd)),
+            ]);
+        }
+    }
+    println!("{table}");
+    println!(
+        "total: ${:.2} / month in {} (* usage-based, from {})",
+        estimate.monthly_usd, estimate.region, estimate.usage
+    );
+    for advice in &estimate.advice {
+        println!(
+            "save ${:.2} / month on {}: {} (risk: {})",
+            advice.monthly_saving_usd, advice.logical_id, advice.action, advice.risk
+        );
+    }
+    for unpriced in &estimate.unpriced {
+        println!(
+            "not priced: {} ({}): {}",
+            unpriced.logical_id, unpriced.resource_type, unpriced.reason
+        );
+    }
+}
+
+/// A number without float noise: 730, 0.5, 0.03238.
+fn trim_number(value: f64) -> String {
+    let text = format!("{:.6}", value);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+pub fn print_cost_diff(diff: &ferry_core::cost::diff::CostDiff) {
+    let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(["resource", "type", "USD / month", "basis"]);
-    for line in &estimate.lines {
+        .set_header(["resource", "type", &diff.before_label, &diff.after_label, "change"]);
+    for change in &diff.changes {
         table.add_row([
-            Cell::new(&line.logical_id),
-            Cell::new(&line.resource_type),
-            Cell::new(format!("{:.2}", line.monthly_usd)),
-            Cell::new(&line.basis),
+            Cell::new(&change.logical_id),
+            Cell::new(&change.resource_type),
+            Cell::new(format!("{:.2}", change.before_usd)),
+            Cell::new(format!("{:.2}", change.after_usd)),
+            Cell::new(format!("{:+.2}", change.delta_usd)),
         ]);
     }
     println!("{table}");
     println!(
-        "total: ${:.2} / month in {}",
-        estimate.monthly_usd, estimate.region
+        "{}: ${:.2} -> ${:.2} / month",
+        diff.summary(),
+        diff.before_usd,
+        diff.after_usd
     );
-    for advice in &estimate.advice {
-        println!(
-            "save ${:.2} / month on {}: {}",
-            advice.monthly_saving_usd, advice.logical_id, advice.action
-        );
-    }
-    if !estimate.usage_based.is_empty() {
-        println!(
-            "usage-based, not in the total: {}",
-            estimate.usage_based.join(", ")
-        );
-    }
-    if !estimate.unpriced.is_empty() {
-        println!("not priced yet: {}", estimate.unpriced.join(", "));
-    }
 }

@@ -26,12 +26,18 @@ async fn a_scheduled_event_writes_one_priced_report_per_environment() {
         .await
         .unwrap()
         .expect("a cost report for dev");
-    // 2 ARM tasks of 0.5 vCPU / 1 GB: 2 x (0.5 x 0.03238 + 1 x 0.00356) x 730 = 28.84
-    // a single-AZ db.t4g.micro with 20 GB gp3: 0.016 x 730 + 20 x 0.115 = 11.68 + 2.30 = 13.98
-    // the ALB with 2 public IPv4 addresses (dev has 2 AZs): (0.0225 + 2 x 0.005) x 730 = 23.73
-    // 7 alarms over 9 metrics (the 5xx-rate alarm reads 3): 9 x 0.10 = 0.90; a dashboard: 3.00
-    // 28.84 + 13.98 + 23.73 + 0.90 + 3.00 = 70.45
-    assert_eq!(report.body["monthly_usd"], 70.45, "{}", report.body);
+    // Dev, priced with the dev profile's usage defaults (us-east-1 catalog):
+    // 3 interface endpoints in 2 AZs: 1460 h x $0.01 = 14.60, 5 GB x $0.01 = 0.05 -> 3 x 14.65 = 43.95
+    // the ALB: 730 h x $0.0225 = 16.43, 2 x 730 IPv4-h x $0.005 = 7.30, 0.5 LCU x 730 h x $0.008
+    //   = 2.92 -> 26.65
+    // the web log group: 1 GB x $0.50 = 0.50; 1 GB x 7 days / 30 = 0.23 GB x $0.03 = 0.01 -> 0.51
+    // 2 Spot tasks of 0.5 vCPU / 1 GB: 730 vCPU-h x $0.01264355 = 9.23, 1460 GB-h x $0.00138835
+    //   = 2.03 -> 11.26
+    // db.t4g.micro 730 h x $0.016 = 11.68, 20 GB gp3 x $0.115 = 2.30, its managed secret $0.40,
+    //   1,000 API calls x $0.05 / 10,000 = 0.01 -> 14.39
+    // 7 alarms over 9 metrics x $0.10 = 0.90; a dashboard 3.00; 5 GB out x $0.09 = 0.45
+    // 43.95 + 26.65 + 0.51 + 11.26 + 14.39 + 0.90 + 3.00 + 0.45 = 101.11
+    assert_eq!(report.body["monthly_usd"], 101.11, "{}", report.body);
     assert_eq!(
         report.created_at.to_rfc3339(),
         "2015-10-08T16:53:06+00:00",

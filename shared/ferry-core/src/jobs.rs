@@ -142,7 +142,17 @@ pub async fn cost_reports(
     let mut summaries = Vec::new();
     for env in store.list_environments(None).await? {
         let generated = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
-        let estimate = cost::estimate(&generated, catalog);
+        let profile = env.spec.profile_name;
+        let context = cost::advice::AdviceContext {
+            profile: Some(profile),
+            ..Default::default()
+        };
+        let estimate = cost::analyse(
+            &generated,
+            catalog,
+            &cost::Usage::profile_defaults(profile),
+            &context,
+        );
         summaries
             .push(json!({"app": env.app, "env": env.name, "monthly_usd": estimate.monthly_usd}));
         store

@@ -1,0 +1,163 @@
+//! `ferry cost` and `ferry cost diff`: price a spec's environment or any CloudFormation
+//! template offline, with a usage file, and compare two of them.
+
+use crate::output;
+use anyhow::{bail, Result};
+use ferry_core::cost::advice::AdviceContext;
+use ferry_core::cost::{self, diff, Catalog, CostEstimate, Usage};
+use ferry_core::profile::ProfileName;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum CostOutput {
+    Table,
+    Json,
+}
+
+/// How to price: region, catalog file, usage file. Shared by `cost`, `cost diff`, `plan`.
+#[derive(clap::Args, Clone)]
+pub struct Pricing {
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// A usage file (YAML) for traffic, log and transfer volumes; without one, the
+    /// environment profile's documented defaults.
+    #[arg(long)]
+    pub usage: Option<PathBuf>,
+    /// A catalog written by `ferry pricing refresh` instead of the bundled one.
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+}
+
+impl Pricing {
+    fn catalog(&self) -> Result<Catalog> {
+        let result = match &self.catalog {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("--catalog: {}: {e}", path.display()))?;
+                Catalog::from_json(&text, &self.region)
+                    .map_err(|e| anyhow::anyhow!("--catalog: {}: {e}", path.display()))
+            }
+            None => Catalog::bundled(&self.region).map_err(anyhow::Error::from),
+        };
+        result.map_err(|e| anyhow::anyhow!("--region: {e}"))
+    }
+
+    fn usage(&self, profile: ProfileName) -> Result<Usage> {
+        let Some(path) = &self.usage else {
+            return Ok(Usage::profile_defaults(profile));
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--usage: {}: cannot read: {e}", path.display()))?;
+        Usage::parse(&text, &path.display().to_string(), profile).map_err(anyhow::Error::from)
+    }
+
+    /// Prices a template, with advice for its profile.
+    pub fn analyse(&self, template: &Value) -> Result<CostEstimate> {
+        let profile = cost::template_profile(template);
+        let catalog = self.catalog()?;
+        let usage = self.usage(profile.unwrap_or(ProfileName::Prod))?;
+        let context = AdviceContext {
+            profile,
+            ..AdviceContext::default()
+        };
+        Ok(cost::analyse(template, &catalog, &usage, &context))
+    }
+}
+
+/// A spec's environment (with `env`) or a plain template, ready to price.
+pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
+    let document = crate::read_document(&input.to_path_buf())?;
+    let is_template = document.get("Resources").is_some();
+    match (is_template, env) {
+        (true, None) => {
+            cost::check_template(&document).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+            Ok(document)
+        }
+        (true, Some(_)) => bail!(
+            "--env: {} is a CloudFormation template, not a Ferry spec; drop --env",
+            input.display()
+        ),
+        (false, Some(env)) => crate::rendered(&crate::read_spec(&input.to_path_buf())?, env),
+        (false, None) if document.get("app").is_some() => bail!(
+            "--env: is required to price a Ferry spec ({}); name one of its environments",
+            input.display()
+        ),
+        (false, None) => bail!(
+            "{}: not a CloudFormation template (no Resources) nor a Ferry spec (no app)",
+            input.display()
+        ),
+    }
+}
+
+pub fn cost(input: &Path, env: Option<&str>, pricing: &Pricing, format: CostOutput) -> Result<()> {
+    let estimate = pricing.analyse(&template_of(input, env)?)?;
+    match format {
+        CostOutput::Table => output::print_estimate(&estimate),
+        CostOutput::Json => output::print_json(&serde_json::to_value(&estimate)?),
+    }
+    Ok(())
+}
+
+/// `ferry cost diff`: two templates or specs, or one spec's two environments.
+pub fn cost_diff(
+    before: &Path,
+    after: Option<&Path>,
+    env: Option<&str>,
+    against: Option<&str>,
+    pricing: &Pricing,
+    format: CostOutput,
+) -> Result<()> {
+    let (before_label, before_template, after_label, after_template) = match (after, against) {
+        (Some(after), None) => (
+            before.display().to_string(),
+            template_of(before, env.filter(|_| !is_template(before)))?,
+            after.display().to_string(),
+            template_of(after, env.filter(|_| !is_template(after)))?,
+        ),
+        (None, Some(against)) => {
+            let Some(env) = env else {
+                bail!("--env: is required with --against (the environment to compare with {against})");
+            };
+            (
+                against.to_owned(),
+                template_of(before, Some(against))?,
+                env.to_owned(),
+                template_of(before, Some(env))?,
+            )
+        }
+        (Some(_), Some(_)) => bail!("--against: compares two environments of one spec; give one input with it"),
+        (None, None) => bail!("cost diff: give two inputs (BEFORE AFTER), or one spec with --env and --against"),
+    };
+    let changes = diff::diff(
+        &pricing.analyse(&before_template)?,
+        &before_label,
+        &pricing.analyse(&after_template)?,
+        &after_label,
+    );
+    match format {
+        CostOutput::Table => output::print_cost_diff(&changes),
+        CostOutput::Json => output::print_json(&serde_json::to_value(&changes)?),
+    }
+    Ok(())
+}
+
+fn is_template(path: &Path) -> bool {
+    crate::read_document(&path.to_path_buf()).is_ok_and(|d| d.get("Resources").is_some())
+}
+
+/// `ferry plan`: the environment's estimate, and with `--deployed` what the change adds.
+pub fn plan(spec: &Path, env: &str, deployed: Option<&Path>, pricing: &Pricing) -> Result<()> {
+    let template = template_of(spec, Some(env))?;
+    let estimate = pricing.analyse(&template)?;
+    output::print_estimate(&estimate);
+    if let Some(deployed) = deployed {
+        let before = pricing.analyse(&template_of(deployed, None)?)?;
+        let changes = diff::diff(&before, &deployed.display().to_string(), &estimate, env);
+        println!("{}", changes.summary());
+        for change in &changes.changes {
+            println!("  {} ({}): {:+.2}", change.logical_id, change.resource_type, change.delta_usd);
+        }
+    }
+    Ok(())
+}

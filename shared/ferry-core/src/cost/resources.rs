@@ -1,0 +1,404 @@
+//! One pricer per billable resource type: each turns a resource's properties (and the
+//! usage file) into cost components priced from the catalog.
+
+use super::usage::{Kind, ResourceUsage, Usage};
+use super::{number, round_cents, Catalog, Component, Price, HOURS_PER_MONTH};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Data transfer out is a charge of the environment, not of one resource: it appears as
+/// this pseudo-resource when something in the template talks to the internet.
+pub const DATA_TRANSFER_ID: &str = "DataTransferOut";
+pub const DATA_TRANSFER_TYPE: &str = "Ferry::DataTransfer::Out";
+
+pub enum Outcome {
+    Free,
+    Priced(Vec<Component>, BTreeMap<String, Price>),
+    Unpriced(String),
+}
+
+pub struct Context<'a> {
+    pub resources: &'a Map<String, Value>,
+    pub catalog: &'a Catalog,
+    pub usage: &'a Usage,
+}
+
+/// Collects one resource's components; the first price the catalog lacks makes the whole
+/// resource unpriced, so a partial figure never passes for the full one.
+struct Bill<'a> {
+    catalog: &'a Catalog,
+    components: Vec<Component>,
+    used: BTreeMap<String, Price>,
+    missing: Vec<String>,
+}
+
+impl<'a> Bill<'a> {
+    fn new(catalog: &'a Catalog) -> Bill<'a> {
+        Bill {
+            catalog,
+            components: Vec::new(),
+            used: BTreeMap::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, name: &str, quantity: f64, key: &str, usage_based: bool) {
+        self.add_scaled(name, quantity, key, 1.0, usage_based);
+    }
+
+    /// `factor` scales the catalog price (Valkey's discount on the Redis OSS price).
+    fn add_scaled(&mut self, name: &str, quantity: f64, key: &str, factor: f64, usage_based: bool) {
+        let Some(price) = self.catalog.get(key) else {
+            self.missing.push(key.to_owned());
+            return;
+        };
+        let unit_usd = price.usd * factor;
+        self.components.push(Component {
+            name: name.to_owned(),
+            quantity,
+            unit: price.unit.clone(),
+            unit_usd,
+            monthly_usd: round_cents(quantity * unit_usd),
+            price: key.to_owned(),
+            usage_based,
+        });
+        self.used.insert(key.to_owned(), price.clone());
+    }
+
+    fn finish(self) -> Outcome {
+        if self.missing.is_empty() {
+            Outcome::Priced(self.components, self.used)
+        } else {
+            Outcome::Unpriced(format!(
+                "the catalog has no {} price for {}",
+                self.catalog.region,
+                self.missing.join(", ")
+            ))
+        }
+    }
+}
+
+/// Whether a resource sends traffic to the internet (and so data transfer out applies).
+pub fn sends_to_internet(resource: &Value) -> bool {
+    match resource["Type"].as_str() {
+        Some("AWS::ElasticLoadBalancingV2::LoadBalancer") => {
+            resource["Properties"]["Scheme"].as_str() != Some("internal")
+        }
+        Some("AWS::EC2::NatGateway") => true,
+        _ => false,
+    }
+}
+
+/// The instance class's vCPUs, for Performance Insights; sizes are the same across the
+/// families Ferry prices.
+pub fn vcpus_of_size(class: &str) -> Option<f64> {
+    let size = class.rsplit('.').next()?;
+    Some(match size {
+        "micro" | "small" | "medium" | "large" => 2.0,
+        "xlarge" => 4.0,
+        "2xlarge" => 8.0,
+        "4xlarge" => 16.0,
+        "8xlarge" => 32.0,
+        "12xlarge" => 48.0,
+        "16xlarge" => 64.0,
+        _ => return None,
+    })
+}
+
+impl Context<'_> {
+    fn usage(&self, id: &str, kind: Kind, field: fn(&ResourceUsage) -> Option<f64>) -> f64 {
+        self.usage.value(id, kind, field)
+    }
+
+    pub fn price(&self, id: &str, kind: &str, props: &Value) -> Outcome {
+        match kind {
+            "AWS::ECS::Service" => self.fargate_service(id, props),
+            "AWS::RDS::DBInstance" => self.rds(id, props),
+            "AWS::ElastiCache::ReplicationGroup" | "AWS::ElastiCache::CacheCluster" => {
+                self.cache(id, kind, props)
+            }
+            "AWS::ElasticLoadBalancingV2::LoadBalancer" => self.load_balancer(id, props),
+            "AWS::EC2::NatGateway" => {
+                let mut bill = Bill::new(self.catalog);
+                bill.add("NAT gateway hours", HOURS_PER_MONTH, "nat.hour", false);
+                let gb = self.usage(id, Kind::NatGateway, |u| u.gb_processed);
+                bill.add("data processed", gb, "nat.gb", true);
+                bill.finish()
+            }
+            "AWS::EC2::EIP" => {
+                let mut bill = Bill::new(self.catalog);
+                bill.add("public IPv4 address hours", HOURS_PER_MONTH, "ipv4.hour", false);
+                bill.finish()
+            }
+            "AWS::EC2::VPCEndpoint" => self.endpoint(id, props),
+            "AWS::Logs::LogGroup" => self.log_group(id, props),
+            "AWS::CloudWatch::Alarm" => {
+                // CloudWatch bills each metric a standard-resolution alarm references.
+                let metrics = props["Metrics"].as_array().map_or(1, |m| {
+                    m.iter().filter(|q| q.get("MetricStat").is_some()).count().max(1)
+                });
+                let mut bill = Bill::new(self.catalog);
+                bill.add("alarm metrics", metrics as f64, "cloudwatch.alarm_metric_month", false);
+                bill.finish()
+            }
+            "AWS::CloudWatch::Dashboard" => {
+                let mut bill = Bill::new(self.catalog);
+                bill.add("dashboard", 1.0, "cloudwatch.dashboard_month", false);
+                bill.finish()
+            }
+            "AWS::SecretsManager::Secret" => {
+                let mut bill = Bill::new(self.catalog);
+                self.secret(id, &mut bill);
+                bill.finish()
+            }
+            DATA_TRANSFER_TYPE => {
+                let mut bill = Bill::new(self.catalog);
+                let gb = self.usage(id, Kind::DataTransfer, |u| u.gb_out);
+                bill.add("data transfer out to the internet", gb, "transfer.out_gb", true);
+                bill.finish()
+            }
+            "AWS::EC2::FlowLog" => Outcome::Unpriced(
+                "vended log delivery (per GB) is not in the catalog".into(),
+            ),
+            "AWS::S3::Bucket" => Outcome::Unpriced(
+                "S3 storage and requests are not in the catalog".into(),
+            ),
+            _ => Outcome::Unpriced("Ferry does not price this resource type".into()),
+        }
+    }
+
+    fn secret(&self, id: &str, bill: &mut Bill) {
+        bill.add("secret", 1.0, "secretsmanager.secret_month", false);
+        let calls = self.usage(id, Kind::Secret, |u| u.api_calls);
+        bill.add("API calls (per 10,000)", calls / 10_000.0, "secretsmanager.api_10k", true);
+    }
+
+    fn fargate_service(&self, id: &str, props: &Value) -> Outcome {
+        if props["LaunchType"].as_str() == Some("EC2") {
+            return Outcome::Unpriced("EC2 launch type: its instances are billed separately".into());
+        }
+        let Some(task) = props["TaskDefinition"]["Ref"]
+            .as_str()
+            .and_then(|t| self.resources.get(t))
+            .map(|t| &t["Properties"])
+        else {
+            return Outcome::Unpriced("its task definition is not in the template".into());
+        };
+        let (Some(cpu), Some(memory)) = (number(&task["Cpu"]), number(&task["Memory"])) else {
+            return Outcome::Unpriced("its task definition has no Cpu and Memory".into());
+        };
+        let (vcpu, gb) = (cpu / 1024.0, memory / 1024.0);
+        let arch = match task["RuntimePlatform"]["CpuArchitecture"].as_str() {
+            Some("ARM64") => "arm64",
+            _ => "x86_64",
+        };
+        let desired = number(&props["DesiredCount"]).unwrap_or(1.0);
+        let hours = self.usage(id, Kind::Fargate, |u| u.hours_per_month);
+        let spot = self.spot_share(props);
+        let mut bill = Bill::new(self.catalog);
+        for (share, label, prefix) in [(1.0 - spot, "", arch), (spot, " (Spot)", "spot")] {
+            if share <= 0.0 {
+                continue;
+            }
+            let task_hours = desired * share * hours;
+            bill.add(
+                &format!("vCPU{label}"),
+                task_hours * vcpu,
+                &format!("fargate.{prefix}.vcpu_hour"),
+                false,
+            );
+            bill.add(
+                &format!("memory{label}"),
+                task_hours * gb,
+                &format!("fargate.{prefix}.gb_hour"),
+                false,
+            );
+        }
+        bill.finish()
+    }
+
+    /// The share of tasks on FARGATE_SPOT: the service's own strategy, else the cluster's
+    /// default strategy. Weights only (a `Base` is a handful of tasks at most).
+    fn spot_share(&self, props: &Value) -> f64 {
+        let strategy = props["CapacityProviderStrategy"].as_array().or_else(|| {
+            self.resources
+                .values()
+                .find(|r| r["Type"] == "AWS::ECS::ClusterCapacityProviderAssociations")
+                .and_then(|r| r["Properties"]["DefaultCapacityProviderStrategy"].as_array())
+        });
+        let Some(strategy) = strategy else { return 0.0 };
+        let weight = |entry: &Value| number(&entry["Weight"]).unwrap_or(0.0);
+        let total: f64 = strategy.iter().map(weight).sum();
+        let spot: f64 = strategy
+            .iter()
+            .filter(|e| e["CapacityProvider"] == "FARGATE_SPOT")
+            .map(weight)
+            .sum();
+        if total > 0.0 {
+            spot / total
+        } else {
+            0.0
+        }
+    }
+
+    fn rds(&self, id: &str, props: &Value) -> Outcome {
+        let engine = match props["Engine"].as_str() {
+            Some("postgres") => "postgres",
+            Some("mysql") => "mysql",
+            Some(other) => {
+                return Outcome::Unpriced(format!("engine '{other}' is not in the catalog"))
+            }
+            None => return Outcome::Unpriced("it names no Engine".into()),
+        };
+        let Some(class) = props["DBInstanceClass"].as_str() else {
+            return Outcome::Unpriced("it names no DBInstanceClass".into());
+        };
+        let multi_az = props["MultiAZ"] == Value::Bool(true) || props["MultiAZ"] == "true";
+        // A Multi-AZ instance deployment bills the standby like the primary.
+        let instances = if multi_az { 2.0 } else { 1.0 };
+        let storage_gb = number(&props["AllocatedStorage"]).unwrap_or(20.0);
+        let storage_type = props["StorageType"].as_str().unwrap_or("gp2");
+        let hours = self.usage(id, Kind::Rds, |u| u.hours_per_month);
+        let mut bill = Bill::new(self.catalog);
+        let az = if multi_az { " (Multi-AZ: primary and standby)" } else { "" };
+        // Multi-AZ has its own price (not always exactly twice single-AZ); without one in
+        // the catalog, the standby is billed like the primary, and the name says so.
+        let multi_az_key = format!("rds.{engine}.{class}.multi_az_hour");
+        if multi_az && self.catalog.get(&multi_az_key).is_some() {
+            bill.add(&format!("{class} Multi-AZ instance hours"), hours, &multi_az_key, false);
+        } else {
+            bill.add(
+                &format!("{class} instance hours{az}"),
+                instances * hours,
+                &format!("rds.{engine}.{class}.hour"),
+                false,
+            );
+        }
+        match storage_type {
+            "gp2" | "gp3" => bill.add(
+                &format!("{storage_type} storage"),
+                instances * storage_gb,
+                &format!("rds.{storage_type}.gb_month"),
+                false,
+            ),
+            other => {
+                return Outcome::Unpriced(format!("storage type '{other}' is not in the catalog"))
+            }
+        }
+        if storage_type == "gp3" {
+            // gp3 includes 3,000 IOPS and 125 MB/s below 400 GB, 12,000 and 500 above.
+            let (base_iops, base_mbps) = if storage_gb < 400.0 { (3000.0, 125.0) } else { (12000.0, 500.0) };
+            let extra_iops = number(&props["Iops"]).map_or(0.0, |i| (i - base_iops).max(0.0));
+            if extra_iops > 0.0 {
+                bill.add("gp3 IOPS above the baseline", instances * extra_iops, "rds.gp3.iops_month", false);
+            }
+            let extra_mbps =
+                number(&props["StorageThroughput"]).map_or(0.0, |t| (t - base_mbps).max(0.0));
+            if extra_mbps > 0.0 {
+                bill.add("gp3 throughput above the baseline", instances * extra_mbps, "rds.gp3.mbps_month", false);
+            }
+        }
+        let backup = self.usage(id, Kind::Rds, |u| u.backup_gb);
+        if backup > 0.0 {
+            bill.add("backup storage beyond the free amount", backup, "rds.backup.gb_month", true);
+        }
+        let insights = props["EnablePerformanceInsights"] == Value::Bool(true)
+            || props["EnablePerformanceInsights"] == "true";
+        let retention = number(&props["PerformanceInsightsRetentionPeriod"]).unwrap_or(7.0);
+        if insights && retention > 7.0 {
+            match vcpus_of_size(class) {
+                Some(vcpus) => bill.add(
+                    "Performance Insights retention beyond the free 7 days",
+                    vcpus,
+                    "rds.performance_insights.vcpu_month",
+                    false,
+                ),
+                None => return Outcome::Unpriced(format!("the vCPUs of {class} are not known")),
+            }
+        }
+        if props["ManageMasterUserPassword"] == Value::Bool(true)
+            || props["ManageMasterUserPassword"] == "true"
+        {
+            // RDS keeps the managed master password in a Secrets Manager secret.
+            self.secret(id, &mut bill);
+        }
+        bill.finish()
+    }
+
+    fn cache(&self, id: &str, kind: &str, props: &Value) -> Outcome {
+        let Some(node) = props["CacheNodeType"].as_str() else {
+            return Outcome::Unpriced("it names no CacheNodeType".into());
+        };
+        let nodes = if kind == "AWS::ElastiCache::CacheCluster" {
+            number(&props["NumCacheNodes"]).unwrap_or(1.0)
+        } else if let Some(groups) = number(&props["NumNodeGroups"]) {
+            groups * (1.0 + number(&props["ReplicasPerNodeGroup"]).unwrap_or(0.0))
+        } else {
+            number(&props["NumCacheClusters"]).unwrap_or(1.0)
+        };
+        let engine = props["Engine"].as_str().unwrap_or("redis");
+        let hours = self.usage(id, Kind::ElastiCache, |u| u.hours_per_month);
+        let mut bill = Bill::new(self.catalog);
+        let key = format!("elasticache.{node}.hour");
+        match engine {
+            "valkey" => match self.catalog.get("elasticache.valkey_factor") {
+                Some(factor) => {
+                    bill.used.insert("elasticache.valkey_factor".into(), factor.clone());
+                    bill.add_scaled(&format!("{node} node hours (Valkey)"), nodes * hours, &key, factor.usd, false);
+                }
+                None => bill.missing.push("elasticache.valkey_factor".into()),
+            },
+            "redis" => bill.add(&format!("{node} node hours"), nodes * hours, &key, false),
+            other => return Outcome::Unpriced(format!("engine '{other}' is not in the catalog")),
+        }
+        bill.finish()
+    }
+
+    fn load_balancer(&self, id: &str, props: &Value) -> Outcome {
+        if props["Type"].as_str().is_some_and(|t| t != "application") {
+            return Outcome::Unpriced("only Application Load Balancers are in the catalog".into());
+        }
+        let mut bill = Bill::new(self.catalog);
+        bill.add("load balancer hours", HOURS_PER_MONTH, "alb.hour", false);
+        if props["Scheme"].as_str() != Some("internal") {
+            // An internet-facing ALB holds a public IPv4 address in each of its subnets.
+            let subnets = props["Subnets"].as_array().map_or(2, Vec::len) as f64;
+            bill.add("public IPv4 address hours", subnets * HOURS_PER_MONTH, "ipv4.hour", false);
+        }
+        let lcus = self.usage(id, Kind::Alb, |u| u.lcu_per_hour);
+        bill.add("LCU hours", lcus * HOURS_PER_MONTH, "alb.lcu_hour", true);
+        bill.finish()
+    }
+
+    fn endpoint(&self, id: &str, props: &Value) -> Outcome {
+        match props["VpcEndpointType"].as_str().unwrap_or("Gateway") {
+            // Gateway endpoints (S3, DynamoDB) are free.
+            "Gateway" => Outcome::Free,
+            "Interface" => {
+                let azs = props["SubnetIds"].as_array().map_or(1, Vec::len) as f64;
+                let mut bill = Bill::new(self.catalog);
+                bill.add("endpoint hours, one per AZ", azs * HOURS_PER_MONTH, "vpce.interface.hour", false);
+                let gb = self.usage(id, Kind::VpcEndpoint, |u| u.gb_processed);
+                bill.add("data processed", gb, "vpce.interface.gb", true);
+                bill.finish()
+            }
+            other => Outcome::Unpriced(format!("{other} endpoints are not in the catalog")),
+        }
+    }
+
+    fn log_group(&self, id: &str, props: &Value) -> Outcome {
+        let ingested = self.usage(id, Kind::LogGroup, |u| u.gb_ingested);
+        // Steady state: what stays within the retention; without one, logs never expire,
+        // so a year's worth is assumed (the usage file's gb_stored overrides either).
+        let stored = if self.usage.is_set(id, Kind::LogGroup, |u| u.gb_stored) {
+            self.usage(id, Kind::LogGroup, |u| u.gb_stored)
+        } else {
+            let days = number(&props["RetentionInDays"]).unwrap_or(365.0);
+            round_cents(ingested * days / 30.0)
+        };
+        let mut bill = Bill::new(self.catalog);
+        bill.add("log data ingested", ingested, "logs.ingest_gb", true);
+        bill.add("log data stored", stored, "logs.storage_gb_month", true);
+        bill.finish()
+    }
+}

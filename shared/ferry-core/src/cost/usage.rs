@@ -1,0 +1,292 @@
+//! Usage files: how much traffic, log data and transfer an environment has, for the
+//! charges that depend on it. Modelled on Infracost's usage file: per-kind defaults,
+//! per-resource overrides by logical id, and documented defaults per profile.
+//!
+//! ```yaml
+//! version: 1
+//! defaults:
+//!   alb: {lcu_per_hour: 2}
+//!   log_group: {gb_ingested: 5}
+//! resources:
+//!   WebLogGroup: {gb_ingested: 20}
+//!   Database: {backup_gb: 50}
+//! ```
+
+use crate::profile::ProfileName;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum UsageError {
+    #[error("{file}: {message}")]
+    Malformed { file: String, message: String },
+    #[error("{file}: {key}: {problem}")]
+    BadValue {
+        file: String,
+        key: String,
+        problem: String,
+    },
+}
+
+/// One resource's usage; every field is optional and falls back to the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceUsage {
+    /// Average Load Balancer Capacity Units per hour.
+    pub lcu_per_hour: Option<f64>,
+    /// GB a month through a NAT gateway or an interface endpoint.
+    pub gb_processed: Option<f64>,
+    /// GB a month written to a log group.
+    pub gb_ingested: Option<f64>,
+    /// GB held in a log group (default: a month's ingestion times retention / 30).
+    pub gb_stored: Option<f64>,
+    /// RDS backup GB beyond the free amount (100% of the provisioned storage).
+    pub backup_gb: Option<f64>,
+    /// Secrets Manager API calls a month.
+    pub api_calls: Option<f64>,
+    /// GB a month sent to the internet.
+    pub gb_out: Option<f64>,
+    /// Hours a month the resource runs (730 = always; a schedule lowers it).
+    pub hours_per_month: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KindDefaults {
+    pub alb: ResourceUsage,
+    pub nat_gateway: ResourceUsage,
+    pub vpc_endpoint: ResourceUsage,
+    pub log_group: ResourceUsage,
+    pub rds: ResourceUsage,
+    pub secret: ResourceUsage,
+    pub data_transfer: ResourceUsage,
+    pub fargate: ResourceUsage,
+    pub elasticache: ResourceUsage,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageDocument {
+    version: u8,
+    profile: Option<ProfileName>,
+    #[serde(default)]
+    defaults: KindDefaults,
+    #[serde(default)]
+    resources: BTreeMap<String, ResourceUsage>,
+}
+
+/// The kinds of resource a usage value can apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Alb,
+    NatGateway,
+    VpcEndpoint,
+    LogGroup,
+    Rds,
+    Secret,
+    DataTransfer,
+    Fargate,
+    ElastiCache,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Whose documented defaults fill the gaps.
+    pub profile: ProfileName,
+    /// Where the values came from: "profile defaults" or the usage file's path.
+    pub origin: String,
+    defaults: KindDefaults,
+    resources: BTreeMap<String, ResourceUsage>,
+}
+
+impl Usage {
+    /// Nothing but the profile's documented defaults.
+    pub fn profile_defaults(profile: ProfileName) -> Usage {
+        Usage {
+            profile,
+            origin: format!("{profile} profile defaults"),
+            defaults: KindDefaults::default(),
+            resources: BTreeMap::new(),
+        }
+    }
+
+    /// Parses a usage file; `file` names it in every error. A `profile:` in the file wins
+    /// over `profile`.
+    pub fn parse(text: &str, file: &str, profile: ProfileName) -> Result<Usage, UsageError> {
+        let document: UsageDocument =
+            serde_saphyr::from_str(text).map_err(|e| UsageError::Malformed {
+                file: file.to_owned(),
+                message: e.to_string().lines().next().unwrap_or_default().to_owned(),
+            })?;
+        if document.version != 1 {
+            return Err(UsageError::BadValue {
+                file: file.to_owned(),
+                key: "version".into(),
+                problem: format!("must be 1, got {}", document.version),
+            });
+        }
+        let kinds = [
+            ("alb", &document.defaults.alb),
+            ("nat_gateway", &document.defaults.nat_gateway),
+            ("vpc_endpoint", &document.defaults.vpc_endpoint),
+            ("log_group", &document.defaults.log_group),
+            ("rds", &document.defaults.rds),
+            ("secret", &document.defaults.secret),
+            ("data_transfer", &document.defaults.data_transfer),
+            ("fargate", &document.defaults.fargate),
+            ("elasticache", &document.defaults.elasticache),
+        ];
+        for (kind, usage) in kinds {
+            check_values(file, &format!("defaults.{kind}"), usage)?;
+        }
+        for (id, usage) in &document.resources {
+            check_values(file, &format!("resources.{id}"), usage)?;
+        }
+        Ok(Usage {
+            profile: document.profile.unwrap_or(profile),
+            origin: file.to_owned(),
+            defaults: document.defaults,
+            resources: document.resources,
+        })
+    }
+
+    /// A value for one resource: its own entry, then its kind's defaults, then the
+    /// profile's documented default.
+    pub fn value(
+        &self,
+        logical_id: &str,
+        kind: Kind,
+        field: fn(&ResourceUsage) -> Option<f64>,
+    ) -> f64 {
+        self.resources
+            .get(logical_id)
+            .and_then(field)
+            .or_else(|| field(self.defaults_for(kind)))
+            .or_else(|| field(&profile_defaults(self.profile, kind)))
+            .unwrap_or(0.0)
+    }
+
+    /// Whether a resource has a value of its own or from the kind's defaults in the file.
+    pub fn is_set(&self, logical_id: &str, kind: Kind, field: fn(&ResourceUsage) -> Option<f64>) -> bool {
+        self.resources.get(logical_id).and_then(field).is_some()
+            || field(self.defaults_for(kind)).is_some()
+    }
+
+    fn defaults_for(&self, kind: Kind) -> &ResourceUsage {
+        let d = &self.defaults;
+        match kind {
+            Kind::Alb => &d.alb,
+            Kind::NatGateway => &d.nat_gateway,
+            Kind::VpcEndpoint => &d.vpc_endpoint,
+            Kind::LogGroup => &d.log_group,
+            Kind::Rds => &d.rds,
+            Kind::Secret => &d.secret,
+            Kind::DataTransfer => &d.data_transfer,
+            Kind::Fargate => &d.fargate,
+            Kind::ElastiCache => &d.elasticache,
+        }
+    }
+}
+
+fn check_values(file: &str, path: &str, usage: &ResourceUsage) -> Result<(), UsageError> {
+    let fields = [
+        ("lcu_per_hour", usage.lcu_per_hour),
+        ("gb_processed", usage.gb_processed),
+        ("gb_ingested", usage.gb_ingested),
+        ("gb_stored", usage.gb_stored),
+        ("backup_gb", usage.backup_gb),
+        ("api_calls", usage.api_calls),
+        ("gb_out", usage.gb_out),
+        ("hours_per_month", usage.hours_per_month),
+    ];
+    for (name, value) in fields {
+        let Some(value) = value else { continue };
+        let problem = if !value.is_finite() {
+            Some(format!("must be a number, got {value}"))
+        } else if value < 0.0 {
+            Some(format!("must be zero or more, got {value}"))
+        } else if name == "hours_per_month" && value > 744.0 {
+            Some(format!("a month has at most 744 hours, got {value}"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(UsageError::BadValue {
+                file: file.to_owned(),
+                key: format!("{path}.{name}"),
+                problem,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The documented defaults per profile (README, "Usage defaults"). Deliberately modest:
+/// a dev environment idles, prod carries real traffic.
+pub fn profile_defaults(profile: ProfileName, kind: Kind) -> ResourceUsage {
+    let pick = |dev: f64, staging: f64, prod: f64| {
+        Some(match profile {
+            ProfileName::Dev => dev,
+            ProfileName::Staging => staging,
+            ProfileName::Prod => prod,
+        })
+    };
+    let mut usage = ResourceUsage {
+        hours_per_month: Some(crate::cost::HOURS_PER_MONTH),
+        ..ResourceUsage::default()
+    };
+    match kind {
+        Kind::Alb => usage.lcu_per_hour = pick(0.5, 1.0, 5.0),
+        Kind::NatGateway => usage.gb_processed = pick(10.0, 20.0, 100.0),
+        Kind::VpcEndpoint => usage.gb_processed = pick(5.0, 10.0, 50.0),
+        Kind::LogGroup => usage.gb_ingested = pick(1.0, 2.0, 10.0),
+        Kind::Rds => usage.backup_gb = pick(0.0, 0.0, 0.0),
+        Kind::Secret => usage.api_calls = pick(1_000.0, 10_000.0, 100_000.0),
+        Kind::DataTransfer => usage.gb_out = pick(5.0, 20.0, 200.0),
+        Kind::Fargate | Kind::ElastiCache => {}
+    }
+    usage
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Usage, UsageError> {
+        Usage::parse(text, "usage.yml", ProfileName::Dev)
+    }
+
+    #[test]
+    fn resource_values_win_over_kind_defaults_which_win_over_the_profile() {
+        let usage = parse(
+            "version: 1\ndefaults:\n  log_group: {gb_ingested: 5}\nresources:\n  WebLogGroup: {gb_ingested: 20}\n",
+        )
+        .unwrap();
+        let ingested = |id| usage.value(id, Kind::LogGroup, |u| u.gb_ingested);
+        assert_eq!((ingested("WebLogGroup"), ingested("ApiLogGroup")), (20.0, 5.0));
+        // Not in the file: the dev profile's documented 0.5 LCU.
+        assert_eq!(usage.value("Alb", Kind::Alb, |u| u.lcu_per_hour), 0.5);
+        assert_eq!(usage.value("Alb", Kind::Alb, |u| u.hours_per_month), 730.0);
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_the_key_or_line() {
+        let negative = parse("version: 1\nresources:\n  Nat: {gb_processed: -3}\n").unwrap_err();
+        assert_eq!(
+            negative.to_string(),
+            "usage.yml: resources.Nat.gb_processed: must be zero or more, got -3"
+        );
+        let text = parse("version: 1\ndefaults:\n  alb: {lcu_per_hour: lots}\n").unwrap_err();
+        let message = text.to_string();
+        assert!(message.starts_with("usage.yml: "), "{message}");
+        assert!(message.contains("line 3"), "{message}");
+        let unknown = parse("version: 1\ndefaults:\n  alb: {lcus: 2}\n").unwrap_err().to_string();
+        assert!(unknown.contains("lcus") && unknown.contains("line 3"), "{unknown}");
+        let malformed = parse("version: 1\nresources: [\n").unwrap_err().to_string();
+        assert!(malformed.starts_with("usage.yml: "), "{malformed}");
+        assert_eq!(
+            parse("version: 2\n").unwrap_err().to_string(),
+            "usage.yml: version: must be 1, got 2"
+        );
+    }
+}
