@@ -53,6 +53,10 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
             may(Role::Viewer).await?;
             routes::list_promotions(deps, app).await
         }
+        ("GET", ["apps", app, "cost"]) => {
+            may(Role::Viewer).await?;
+            routes::app_cost(deps, app).await
+        }
         ("PUT", ["apps", app]) => {
             may(Role::Admin).await?;
             routes::put_app(deps, app).await

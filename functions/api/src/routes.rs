@@ -4,7 +4,9 @@
 use crate::handler::Deps;
 use crate::problem::Problem;
 use chrono::Utc;
-use ferry_core::model::{App, Environment, PromotionStatus, Release, StepOutcome, StepRecord};
+use ferry_core::model::{
+    App, Environment, PromotionStatus, Release, ReportKind, StepOutcome, StepRecord,
+};
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId};
 use ferry_core::ports::{Completion, StoreError};
 use ferry_core::promotion::{self, CreateError, PromotionRequest};
@@ -487,6 +489,38 @@ pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
     promotions.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let promotions: Vec<_> = promotions.into_iter().map(public).collect();
     respond(200, &json!({"app": app, "promotions": promotions}), None)
+}
+
+/// `GET /apps/{app}/cost`: each environment's latest cost report (written weekly by
+/// cost-analyzer) and the app's total. An environment not yet priced is listed as such.
+pub async fn app_cost(deps: &Deps, app: &str) -> RouteResult {
+    let (app, _) = path_names(app, None)?;
+    if deps.store.get_app(&app).await.map_err(store_problem)?.is_none() {
+        return Err(Problem::not_found(format!("app {app} was not found")));
+    }
+    let mut environments = Vec::new();
+    let mut total = 0.0;
+    for env in deps.store.list_environments(Some(&app)).await.map_err(store_problem)? {
+        let report = deps
+            .store
+            .latest_report(&app, &env.name, ReportKind::Cost)
+            .await
+            .map_err(store_problem)?;
+        match report {
+            Some(report) => {
+                total += report.body["monthly_usd"].as_f64().unwrap_or(0.0);
+                environments.push(json!({
+                    "env": env.name, "priced_at": report.created_at,
+                    "monthly_usd": report.body["monthly_usd"],
+                    "budget_usd_month": env.spec.budget_usd_month,
+                    "estimate": report.body,
+                }));
+            }
+            None => environments.push(json!({"env": env.name, "priced_at": null, "monthly_usd": null})),
+        }
+    }
+    let total = ferry_core::cost::round_cents(total);
+    respond(200, &json!({"app": app, "monthly_usd": total, "environments": environments}), None)
 }
 
 /// `GET /access`: who has which role.

@@ -840,3 +840,38 @@ async fn the_promotion_history_of_an_app_is_listed_newest_first() {
         404
     );
 }
+
+/// `GET /apps/{app}/cost`: the latest weekly report per environment and the app's total;
+/// an environment the cost-analyzer has not priced yet says so instead of counting zero.
+#[tokio::test]
+async fn the_cost_of_an_app_is_its_environments_latest_reports() {
+    let h = Harness::new().await;
+    ferry_core::memory::seed_shop(h.store.as_ref()).await.unwrap();
+    let (status, body, _) = h.send("GET", "/apps/shop/cost", None, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["monthly_usd"], 0.0);
+    assert!(body["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["priced_at"].is_null()));
+
+    let catalog = ferry_core::cost::Catalog::bundled("us-east-1").unwrap();
+    let figures = ferry_core::jobs::cost_reports(h.store.as_ref(), &catalog, chrono::Utc::now())
+        .await
+        .unwrap();
+    let (status, body, _) = h.send("GET", "/apps/shop/cost", None, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let sum: f64 = figures.iter().map(|f| f.monthly_usd).sum();
+    assert_eq!(body["monthly_usd"], ferry_core::cost::round_cents(sum));
+    let dev = body["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["env"] == "dev")
+        .unwrap();
+    // The arithmetic is in functions/cost-analyzer/tests/handler.rs.
+    assert_eq!(dev["monthly_usd"], 101.11);
+    assert!(dev["estimate"]["resources"].as_array().unwrap().len() > 10);
+    assert_eq!(h.send("GET", "/apps/nope/cost", None, &[]).await.0, 404);
+}

@@ -3,8 +3,10 @@ use ferry_core::cost::Catalog;
 use ferry_core::jobs;
 use ferry_core::ports::Store;
 use ferry_lambda::FunctionError;
-use serde_json::Value;
+use serde_json::{json, Value};
 
+/// Prices every environment, and returns the summary with one EMF document per
+/// environment (`EstimatedMonthlyCost{app,env}` in namespace `Ferry`); `main` prints them.
 pub async fn handle(
     store: &dyn Store,
     catalog: &Catalog,
@@ -13,8 +15,16 @@ pub async fn handle(
     let event: EventBridgeEvent =
         serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
     ferry_lambda::expect_schedule(&event)?;
-    let summary =
-        jobs::cost_reports(store, catalog, event.time.unwrap_or_else(chrono::Utc::now)).await?;
-    tracing::info!(summary = %summary, "cost reports written");
-    Ok(summary)
+    let now = event.time.unwrap_or_else(chrono::Utc::now);
+    let figures = jobs::cost_reports(store, catalog, now).await?;
+    let metrics: Vec<Value> = figures
+        .iter()
+        .map(|f| {
+            let dimensions = [("app", f.app.as_str()), ("env", f.env.as_str())];
+            ferry_lambda::emf("Ferry", "EstimatedMonthlyCost", "None", f.monthly_usd, &dimensions, now)
+        })
+        .collect();
+    let over_budget = figures.iter().filter(|f| f.over_budget).count();
+    tracing::info!(environments = figures.len(), over_budget, "cost reports written");
+    Ok(json!({"environments": figures, "over_budget": over_budget, "metrics": metrics}))
 }

@@ -13,8 +13,13 @@ async fn main() -> Result<(), Error> {
     let sdk = ferry_aws::sdk_config().await;
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
     let catalog = config.catalog;
-    run(service_fn(|event: LambdaEvent<Value>| {
-        handle(&store, &catalog, event.payload)
+    run(service_fn(|event: LambdaEvent<Value>| async {
+        let summary = handle(&store, &catalog, event.payload).await?;
+        // EMF documents must be log lines of their own, not fields of a tracing event.
+        for metric in summary["metrics"].as_array().into_iter().flatten() {
+            println!("{metric}");
+        }
+        Ok::<Value, ferry_lambda::FunctionError>(summary)
     }))
     .await
 }

@@ -43,6 +43,57 @@ async fn a_scheduled_event_writes_one_priced_report_per_environment() {
         "2015-10-08T16:53:06+00:00",
         "the schedule's time, not the clock's"
     );
+    // Each environment's estimate leaves as an EMF document: EstimatedMonthlyCost{app,env}.
+    let dev_metric = summary["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["env"] == "dev")
+        .unwrap();
+    assert_eq!(dev_metric["EstimatedMonthlyCost"], 101.11);
+    assert_eq!(dev_metric["app"], "shop");
+    let directive = &dev_metric["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "Ferry");
+    assert_eq!(directive["Dimensions"], serde_json::json!([["app", "env"]]));
+    assert_eq!(directive["Metrics"][0]["Name"], "EstimatedMonthlyCost");
+    assert_eq!(dev_metric["_aws"]["Timestamp"], 1444323186000_i64);
+}
+
+/// A budget below the estimate raises `ferry/shop/dev/budget`; raising the budget clears it.
+#[tokio::test]
+async fn an_estimate_over_the_budget_raises_an_alert_that_clears_when_it_fits() {
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    let (app, dev) = (
+        AppName::parse("a", "shop").unwrap(),
+        EnvName::parse("e", "dev").unwrap(),
+    );
+    let set_budget = |usd: f64| {
+        let store = &store;
+        let (app, dev) = (&app, &dev);
+        async move {
+            let mut env = store.get_environment(app, dev).await.unwrap().unwrap();
+            env.spec.budget_usd_month = Some(usd);
+            store.put_environment(&env, Some(env.version)).await.unwrap();
+        }
+    };
+    let catalog = Catalog::bundled("us-east-1").unwrap();
+    let mut event: Value = serde_json::from_str(SCHEDULE).unwrap();
+
+    set_budget(100.0).await;
+    let summary = handle(&store, &catalog, event.clone()).await.unwrap();
+    assert_eq!(summary["over_budget"], 1);
+    let open = store.open_alerts(&app, &dev).await.unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].alarm_name, "ferry/shop/dev/budget");
+    let state = store.get_alert_state("ferry/shop/dev/budget").await.unwrap().unwrap();
+    assert_eq!(state.state, "ALARM");
+
+    set_budget(150.0).await;
+    event["time"] = "2015-10-15T16:53:06Z".into();
+    let summary = handle(&store, &catalog, event).await.unwrap();
+    assert_eq!(summary["over_budget"], 0);
+    assert!(store.open_alerts(&app, &dev).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -133,13 +133,25 @@ pub async fn generate_template(
     })
 }
 
-/// Prices every environment's current template and stores one cost report each.
+/// One environment's figure from a cost run: what the EMF metric and the summary carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostFigure {
+    pub app: String,
+    pub env: String,
+    pub monthly_usd: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_usd_month: Option<f64>,
+    pub over_budget: bool,
+}
+
+/// Prices every environment's current template, stores one cost report each, and
+/// raises (or clears) the budget alert `ferry/<app>/<env>/budget`.
 pub async fn cost_reports(
     store: &dyn Store,
     catalog: &Catalog,
     now: DateTime<Utc>,
-) -> Result<Value, JobError> {
-    let mut summaries = Vec::new();
+) -> Result<Vec<CostFigure>, JobError> {
+    let mut figures = Vec::new();
     for env in store.list_environments(None).await? {
         let generated = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
         let profile = env.spec.profile_name;
@@ -153,8 +165,6 @@ pub async fn cost_reports(
             &cost::Usage::profile_defaults(profile),
             &context,
         );
-        summaries
-            .push(json!({"app": env.app, "env": env.name, "monthly_usd": estimate.monthly_usd}));
         store
             .put_report(&Report {
                 app: env.app.clone(),
@@ -164,8 +174,58 @@ pub async fn cost_reports(
                 body: serde_json::to_value(&estimate).unwrap_or(Value::Null),
             })
             .await?;
+        let budget = env.spec.budget_usd_month;
+        let over_budget = budget.is_some_and(|b| estimate.monthly_usd > b);
+        budget_alert(store, &env, estimate.monthly_usd, budget, over_budget, now).await?;
+        figures.push(CostFigure {
+            app: env.app.to_string(),
+            env: env.name.to_string(),
+            monthly_usd: estimate.monthly_usd,
+            budget_usd_month: budget,
+            over_budget,
+        });
     }
-    Ok(json!({"environments": summaries}))
+    Ok(figures)
+}
+
+/// The budget alarm goes into ALARM when the estimate exceeds the budget, and back to OK
+/// (only if it was in ALARM) when it no longer does.
+async fn budget_alert(
+    store: &dyn Store,
+    env: &Environment,
+    monthly_usd: f64,
+    budget: Option<f64>,
+    over_budget: bool,
+    now: DateTime<Utc>,
+) -> Result<(), JobError> {
+    let Some(budget) = budget else { return Ok(()) };
+    let alarm_name = format!("ferry/{}/{}/budget", env.app, env.name);
+    let was_alarm = store
+        .get_alert_state(&alarm_name)
+        .await?
+        .is_some_and(|s| s.state == "ALARM");
+    if !over_budget && !was_alarm {
+        return Ok(());
+    }
+    let (state, reason) = if over_budget {
+        ("ALARM", format!("the estimated ${monthly_usd:.2}/month exceeds the budget ${budget:.2}/month"))
+    } else {
+        ("OK", format!("the estimated ${monthly_usd:.2}/month is within the budget ${budget:.2}/month"))
+    };
+    store
+        .record_alert(&AlertEvent {
+            event_id: format!("{alarm_name}@{}", now.to_rfc3339()),
+            alarm_name,
+            app: Some(env.app.clone()),
+            env: Some(env.name.clone()),
+            state: state.into(),
+            previous_state: Some(if was_alarm { "ALARM" } else { "OK" }.into()),
+            reason,
+            metric: Some("EstimatedMonthlyCost".into()),
+            changed_at: now,
+        })
+        .await?;
+    Ok(())
 }
 
 /// Compares every environment's expected template with its deployed stack.

@@ -122,6 +122,9 @@ pub struct EnvironmentSpec {
     /// How promotions into this environment move traffic and judge the new release.
     #[serde(default)]
     pub promotion: crate::rollout::PromotionSettings,
+    /// The weekly cost report raises an alert when the estimate exceeds this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_usd_month: Option<f64>,
 }
 
 impl Default for EnvironmentSpec {
@@ -134,6 +137,7 @@ impl Default for EnvironmentSpec {
             cache: None,
             waivers: vec![],
             promotion: Default::default(),
+            budget_usd_month: None,
         }
     }
 }
@@ -358,6 +362,9 @@ impl AppSpec {
             ),
         ]);
         resolved.extend(sections);
+        if let Some(budget) = overrides.get("budget_usd_month") {
+            resolved.insert("budget_usd_month".to_owned(), budget.clone());
+        }
         let spec: EnvironmentSpec = serde_path_to_error::deserialize(Value::Object(resolved))
             .map_err(|e| {
                 ValidationErrors::from(FieldError::new(
