@@ -77,15 +77,18 @@ pub fn advise(
         match cost.resource_type.as_str() {
             "AWS::ECS::Service" => {
                 advice.extend(graviton_task(cost, resources, props, catalog));
-                if !context.prod() {
+                // Fargate Spot runs x86 tasks only; and never in prod.
+                let x86 = task_of(resources, props)
+                    .is_some_and(|t| t["RuntimePlatform"]["CpuArchitecture"].as_str() != Some("ARM64"));
+                if !context.prod() && x86 {
                     advice.extend(fargate_spot(cost, catalog));
                 }
                 advice.extend(rightsize_task(cost, resources, props, catalog, context));
             }
             "AWS::RDS::DBInstance" => {
                 advice.extend(rds_class(cost, props, catalog, context));
-                if !context.prod() && props["MultiAZ"] == Value::Bool(true) {
-                    advice.push(single_az(cost, "MultiAZ to false", "a failover takes minutes instead of about one; acceptable outside prod"));
+                if !context.prod() && super::truthy(&props["MultiAZ"]) {
+                    advice.extend(single_az(cost, catalog));
                 }
                 if props["StorageType"].as_str().unwrap_or("gp2") == "gp2" {
                     advice.extend(gp3(cost, props, catalog));
@@ -344,21 +347,23 @@ fn cache_class(cost: &ResourceCost, props: &Value, catalog: &Catalog, context: &
     advice
 }
 
-fn single_az(cost: &ResourceCost, setting: &str, risk: &str) -> Advice {
-    // The standby doubles every instance and storage component.
-    let doubled: f64 = cost
-        .components
-        .iter()
-        .filter(|c| !c.usage_based && !c.price.starts_with("secretsmanager"))
-        .map(|c| c.monthly_usd)
-        .sum();
-    Advice {
+/// Outside prod, a single-AZ database: the instance at its single-AZ price (or half, when
+/// the standby was billed like the primary), and half the storage.
+fn single_az(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
+    let mut saving = 0.0;
+    for c in cost.components.iter().filter(|c| !c.usage_based && !c.price.starts_with("secretsmanager")) {
+        saving += match c.price.strip_suffix(".multi_az_hour") {
+            Some(class) => c.monthly_usd - round_cents(c.quantity * catalog.usd(&format!("{class}.hour"))?),
+            None => c.monthly_usd / 2.0,
+        };
+    }
+    Some(Advice {
         logical_id: cost.logical_id.clone(),
         kind: "single-az".into(),
-        action: format!("Outside prod, one AZ is enough: set {setting}"),
-        monthly_saving_usd: round_cents(doubled / 2.0),
-        risk: risk.into(),
-    }
+        action: "Outside prod, one AZ is enough: set MultiAZ to false".into(),
+        monthly_saving_usd: round_cents(saving),
+        risk: "an AZ failure or maintenance means minutes of downtime instead of a failover".into(),
+    })
 }
 
 fn gp3(cost: &ResourceCost, props: &Value, catalog: &Catalog) -> Option<Advice> {

@@ -96,6 +96,11 @@ pub fn round_cents(usd: f64) -> f64 {
     (usd * 100.0).round() / 100.0
 }
 
+/// A CloudFormation boolean: `true` or the string `"true"`.
+fn truthy(value: &Value) -> bool {
+    value == &Value::Bool(true) || value == "true"
+}
+
 fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),

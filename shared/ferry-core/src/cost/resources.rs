@@ -2,7 +2,7 @@
 //! usage file) into cost components priced from the catalog.
 
 use super::usage::{Kind, ResourceUsage, Usage};
-use super::{number, round_cents, Catalog, Component, Price, HOURS_PER_MONTH};
+use super::{number, round_cents, truthy, Catalog, Component, Price, HOURS_PER_MONTH};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -253,7 +253,7 @@ impl Context<'_> {
         let Some(class) = props["DBInstanceClass"].as_str() else {
             return Outcome::Unpriced("it names no DBInstanceClass".into());
         };
-        let multi_az = props["MultiAZ"] == Value::Bool(true) || props["MultiAZ"] == "true";
+        let multi_az = truthy(&props["MultiAZ"]);
         // A Multi-AZ instance deployment bills the standby like the primary.
         let instances = if multi_az { 2.0 } else { 1.0 };
         let storage_gb = number(&props["AllocatedStorage"]).unwrap_or(20.0);
@@ -302,8 +302,7 @@ impl Context<'_> {
         if backup > 0.0 {
             bill.add("backup storage beyond the free amount", backup, "rds.backup.gb_month", true);
         }
-        let insights = props["EnablePerformanceInsights"] == Value::Bool(true)
-            || props["EnablePerformanceInsights"] == "true";
+        let insights = truthy(&props["EnablePerformanceInsights"]);
         let retention = number(&props["PerformanceInsightsRetentionPeriod"]).unwrap_or(7.0);
         if insights && retention > 7.0 {
             match vcpus_of_size(class) {
@@ -316,9 +315,7 @@ impl Context<'_> {
                 None => return Outcome::Unpriced(format!("the vCPUs of {class} are not known")),
             }
         }
-        if props["ManageMasterUserPassword"] == Value::Bool(true)
-            || props["ManageMasterUserPassword"] == "true"
-        {
+        if truthy(&props["ManageMasterUserPassword"]) {
             // RDS keeps the managed master password in a Secrets Manager secret.
             self.secret(id, &mut bill);
         }
