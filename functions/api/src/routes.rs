@@ -387,7 +387,7 @@ pub async fn generate_template(deps: &Deps, app: &str, env: &str) -> RouteResult
         env: env.expect("env was given"),
         promotion_id: None,
     };
-    match ferry_core::jobs::generate_template(deps.store.as_ref(), &task, Utc::now()).await {
+    match ferry_core::jobs::generate_template(deps.store.as_ref(), &task, None, Utc::now()).await {
         Ok(generated) => respond(
             200,
             &json!({"summary": generated.summary, "template": generated.template}),

@@ -1,14 +1,26 @@
+use ferry_core::cost::Catalog;
 use ferry_lambda::{ConfigError, Env};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub table_name: String,
+    /// Prices each template against the last one, so a promotion says what it adds a
+    /// month. Loaded at cold start: a region without prices fails the deploy.
+    pub catalog: Catalog,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            table_name: Env::process().required("FERRY_TABLE_NAME")?,
-        })
+        Self::load(&Env::process())
+    }
+
+    pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let table_name = env.required("FERRY_TABLE_NAME")?;
+        let region = env.required("FERRY_PRICING_REGION")?;
+        let catalog = Catalog::bundled(&region).map_err(|e| ConfigError {
+            variable: "FERRY_PRICING_REGION".into(),
+            problem: e.to_string(),
+        })?;
+        Ok(Self { table_name, catalog })
     }
 }

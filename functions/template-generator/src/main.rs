@@ -12,8 +12,9 @@ async fn main() -> Result<(), Error> {
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = ferry_aws::sdk_config().await;
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
+    let catalog = config.catalog;
     run(service_fn(|event: LambdaEvent<Value>| {
-        handle(&store, event.payload)
+        handle(&store, &catalog, event.payload)
     }))
     .await
 }

@@ -74,6 +74,7 @@ pub struct GeneratedTemplate {
 pub async fn generate_template(
     store: &dyn Store,
     task: &TemplateTask,
+    pricing: Option<&Catalog>,
     now: DateTime<Utc>,
 ) -> Result<GeneratedTemplate, JobError> {
     let env = environment(store, &task.app, &task.env).await?;
@@ -99,13 +100,16 @@ pub async fn generate_template(
         .iter()
         .map(|(v, reason)| json!({"rule": v.rule, "reason": reason}))
         .collect();
-    let summary = json!({
+    let mut summary = json!({
         "stack_name": env.stack_name,
         "resource_count": resource_count,
         "colour": colour,
         "image": release.map(|r| r.image.as_str()),
         "policy": {"rules_checked": crate::policy::RULES.len(), "waived": waived},
     });
+    if let Some(catalog) = pricing {
+        summary["cost"] = cost_change(store, &env, &generated, catalog).await?;
+    }
     store
         .put_report(&Report {
             app: env.app.clone(),
@@ -131,6 +135,34 @@ pub async fn generate_template(
         summary,
         template: generated,
     })
+}
+
+/// What the new template does to the environment's monthly cost, against the template
+/// last generated for it (what was last deployed through Ferry), or, the first time,
+/// against its current release regenerated.
+async fn cost_change(
+    store: &dyn Store,
+    env: &Environment,
+    generated: &Value,
+    catalog: &Catalog,
+) -> Result<Value, JobError> {
+    let previous = store
+        .latest_report(&env.app, &env.name, ReportKind::Template)
+        .await?
+        .map(|report| report.body["template"].clone())
+        .filter(|t| t.get("Resources").is_some())
+        .unwrap_or_else(|| template::generate(env, env.deployed_release.as_ref(), env.live_colour));
+    let usage = cost::Usage::profile_defaults(env.spec.profile_name);
+    let before = cost::estimate(&previous, catalog, &usage);
+    let after = cost::estimate(generated, catalog, &usage);
+    let change = cost::diff::diff(&before, "before", &after, "after");
+    Ok(json!({
+        "summary": change.summary(),
+        "monthly_usd_before": change.before_usd,
+        "monthly_usd_after": change.after_usd,
+        "delta_usd": change.delta_usd,
+        "changes": change.changes.iter().take(5).collect::<Vec<_>>(),
+    }))
 }
 
 /// One environment's figure from a cost run: what the EMF metric and the summary carry.
