@@ -161,3 +161,29 @@ pub fn plan(spec: &Path, env: &str, deployed: Option<&Path>, pricing: &Pricing) 
     }
     Ok(())
 }
+
+/// `ferry pricing refresh`: the catalog rebuilt from the AWS Price List API.
+pub async fn refresh(regions: &[String], catalog: Option<&Path>, out: &Path) -> Result<()> {
+    let current = match catalog {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--catalog: {}: {e}", path.display()))?,
+        None => Catalog::bundled_text().to_owned(),
+    };
+    let regions = if regions.is_empty() {
+        Catalog::bundled_regions()
+    } else {
+        regions.to_vec()
+    };
+    let sdk = ferry_aws::sdk_config().await;
+    let api = ferry_aws::PricingApi::from_sdk(&sdk);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let (text, counts) = cost::refresh::refresh_catalog(&api, &current, &regions, &today)
+        .await
+        .map_err(|e| anyhow::anyhow!("pricing refresh: {e}"))?;
+    std::fs::write(out, text).map_err(|e| anyhow::anyhow!("--out: {}: {e}", out.display()))?;
+    for (region, count) in counts {
+        println!("{region}: {count} prices from the Price List API");
+    }
+    println!("wrote {}; use it with `ferry cost --catalog {}`", out.display(), out.display());
+    Ok(())
+}

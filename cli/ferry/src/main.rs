@@ -169,6 +169,28 @@ enum Command {
         #[arg(long)]
         set: Option<PathBuf>,
     },
+    /// The pricing catalog.
+    Pricing {
+        #[command(subcommand)]
+        command: PricingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PricingCommand {
+    /// Rebuild the catalog from the AWS Price List API (needs AWS credentials allowed
+    /// pricing:GetProducts). Prices the API does not list (Spot, commitment rates) keep
+    /// their current entries. Use the result with `ferry cost --catalog FILE`.
+    Refresh {
+        /// Regions to refresh (default: every region the catalog has).
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+        /// The catalog to start from (default: the bundled one).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long, default_value = "pricing.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -286,6 +308,16 @@ async fn run(cli: Cli) -> Result<()> {
     if let Some(result) = offline(&cli.command) {
         return result;
     }
+    if let Command::Pricing {
+        command: PricingCommand::Refresh {
+            regions,
+            catalog,
+            out,
+        },
+    } = &cli.command
+    {
+        return cost::refresh(regions, catalog.as_deref(), out).await;
+    }
     if let Command::Deploy {
         spec,
         env,
@@ -311,7 +343,7 @@ async fn run(cli: Cli) -> Result<()> {
     )
     .await;
     match cli.command {
-        Command::Deploy { .. } => unreachable!("handled above"),
+        Command::Deploy { .. } | Command::Pricing { .. } => unreachable!("handled above"),
         Command::Schema
         | Command::Validate { .. }
         | Command::Template { .. }

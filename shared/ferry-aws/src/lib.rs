@@ -4,11 +4,13 @@
 
 pub mod dynamo;
 pub mod metrics;
+pub mod pricing;
 pub mod stacks;
 pub mod workflow;
 
 pub use dynamo::DynamoStore;
 pub use metrics::CloudWatchMetrics;
+pub use pricing::PricingApi;
 pub use stacks::CloudFormationStacks;
 pub use workflow::StepFunctionsWorkflow;
 

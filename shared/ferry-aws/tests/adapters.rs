@@ -363,3 +363,53 @@ mod cloudwatch {
         );
     }
 }
+
+/// GetProducts is paged: every page's price list documents come back, the query's
+/// filters go out as TERM_MATCH filters, and throttling is "unavailable".
+#[tokio::test]
+async fn price_list_pages_are_followed_and_filters_sent_as_term_matches() {
+    use aws_sdk_pricing::operation::get_products::{GetProductsError, GetProductsOutput};
+    use ferry_core::ports::{PriceList, PriceListError, ProductQuery};
+    let item = |sku: &str| json!({"product": {"sku": sku}}).to_string();
+    let first = mock!(aws_sdk_pricing::Client::get_products)
+        .match_requests(|r| {
+            r.service_code() == Some("AmazonEC2")
+                && r.next_token().is_none()
+                && r.filters().iter().any(|f| {
+                    f.field() == "regionCode"
+                        && f.value() == "eu-central-1"
+                        && f.r#type() == &aws_sdk_pricing::types::FilterType::TermMatch
+                })
+        })
+        .then_output(move || {
+            GetProductsOutput::builder()
+                .price_list(item("A"))
+                .price_list(item("B"))
+                .next_token("page-2")
+                .build()
+        });
+    let second = mock!(aws_sdk_pricing::Client::get_products)
+        .match_requests(|r| r.next_token() == Some("page-2"))
+        .then_output(move || GetProductsOutput::builder().price_list(item("C")).build());
+    let client = mock_client!(aws_sdk_pricing, RuleMode::MatchAny, [&first, &second]);
+    let api = ferry_aws::PricingApi::new(client);
+    let query = ProductQuery {
+        service_code: "AmazonEC2".into(),
+        filters: vec![
+            ("regionCode".into(), "eu-central-1".into()),
+            ("productFamily".into(), "NAT Gateway".into()),
+        ],
+    };
+    let documents = api.products(&query).await.unwrap();
+    assert_eq!(documents.len(), 3);
+    assert!(documents[2].contains("\"C\""));
+
+    let throttled = mock!(aws_sdk_pricing::Client::get_products).then_error(|| {
+        GetProductsError::generic(code("ThrottlingException", "Rate exceeded"))
+    });
+    let api = ferry_aws::PricingApi::new(mock_client!(aws_sdk_pricing, [&throttled]));
+    assert!(matches!(
+        api.products(&query).await.unwrap_err(),
+        PriceListError::Unavailable(_)
+    ));
+}

@@ -208,3 +208,27 @@ pub trait Metrics: Send + Sync {
     /// The alarms whose names start with `prefix` and are in ALARM now.
     async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError>;
 }
+
+/// One product query to the AWS Price List: a service code and attribute filters that
+/// must match exactly (`TERM_MATCH`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductQuery {
+    pub service_code: String,
+    pub filters: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PriceListError {
+    #[error("the Price List API is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the Price List API refused the query: {0}")]
+    Refused(String),
+}
+
+/// The AWS Price List API (`pricing:GetProducts`). moto has no Pricing API: the adapter
+/// is tested with aws-smithy-mocks, the engine with recorded price list items.
+#[async_trait]
+pub trait PriceList: Send + Sync {
+    /// Every product matching the query, as the API's price list JSON documents.
+    async fn products(&self, query: &ProductQuery) -> Result<Vec<String>, PriceListError>;
+}

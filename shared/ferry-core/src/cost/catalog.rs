@@ -57,6 +57,11 @@ impl Catalog {
         })
     }
 
+    /// The bundled catalog file, as shipped.
+    pub fn bundled_text() -> &'static str {
+        BUNDLED
+    }
+
     /// Regions the bundled catalog prices.
     pub fn bundled_regions() -> Vec<String> {
         regions_of(BUNDLED)

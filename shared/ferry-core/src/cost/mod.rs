@@ -6,6 +6,7 @@
 pub mod advice;
 pub mod catalog;
 pub mod diff;
+pub mod refresh;
 mod resources;
 pub mod usage;
 
