@@ -71,7 +71,8 @@ pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
     let is_template = document.get("Resources").is_some();
     match (is_template, env) {
         (true, None) => {
-            cost::check_template(&document).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+            cost::check_template(&document)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
             Ok(document)
         }
         (true, Some(_)) => bail!(
@@ -117,7 +118,9 @@ pub fn cost_diff(
         ),
         (None, Some(against)) => {
             let Some(env) = env else {
-                bail!("--env: is required with --against (the environment to compare with {against})");
+                bail!(
+                    "--env: is required with --against (the environment to compare with {against})"
+                );
             };
             (
                 against.to_owned(),
@@ -126,8 +129,12 @@ pub fn cost_diff(
                 template_of(before, Some(env))?,
             )
         }
-        (Some(_), Some(_)) => bail!("--against: compares two environments of one spec; give one input with it"),
-        (None, None) => bail!("cost diff: give two inputs (BEFORE AFTER), or one spec with --env and --against"),
+        (Some(_), Some(_)) => {
+            bail!("--against: compares two environments of one spec; give one input with it")
+        }
+        (None, None) => {
+            bail!("cost diff: give two inputs (BEFORE AFTER), or one spec with --env and --against")
+        }
     };
     let changes = diff::diff(
         &pricing.analyse(&before_template)?,
@@ -156,7 +163,10 @@ pub fn plan(spec: &Path, env: &str, deployed: Option<&Path>, pricing: &Pricing) 
         let changes = diff::diff(&before, &deployed.display().to_string(), &estimate, env);
         println!("{}", changes.summary());
         for change in &changes.changes {
-            println!("  {} ({}): {:+.2}", change.logical_id, change.resource_type, change.delta_usd);
+            println!(
+                "  {} ({}): {:+.2}",
+                change.logical_id, change.resource_type, change.delta_usd
+            );
         }
     }
     Ok(())
@@ -184,6 +194,10 @@ pub async fn refresh(regions: &[String], catalog: Option<&Path>, out: &Path) -> 
     for (region, count) in counts {
         println!("{region}: {count} prices from the Price List API");
     }
-    println!("wrote {}; use it with `ferry cost --catalog {}`", out.display(), out.display());
+    println!(
+        "wrote {}; use it with `ferry cost --catalog {}`",
+        out.display(),
+        out.display()
+    );
     Ok(())
 }

@@ -280,16 +280,24 @@ fn offline(command: &Command) -> Option<Result<()>> {
             pricing,
         } => cost::plan(spec, env, deployed.as_deref(), pricing),
         Command::Cost {
-            diff: Some(CostCommand::Diff {
-                before,
-                after,
-                env,
-                against,
-                pricing,
-                output,
-            }),
+            diff:
+                Some(CostCommand::Diff {
+                    before,
+                    after,
+                    env,
+                    against,
+                    pricing,
+                    output,
+                }),
             ..
-        } => cost::cost_diff(before, after.as_deref(), env.as_deref(), against.as_deref(), pricing, *output),
+        } => cost::cost_diff(
+            before,
+            after.as_deref(),
+            env.as_deref(),
+            against.as_deref(),
+            pricing,
+            *output,
+        ),
         Command::Cost {
             input: Some(input),
             env,
@@ -309,11 +317,12 @@ async fn run(cli: Cli) -> Result<()> {
         return result;
     }
     if let Command::Pricing {
-        command: PricingCommand::Refresh {
-            regions,
-            catalog,
-            out,
-        },
+        command:
+            PricingCommand::Refresh {
+                regions,
+                catalog,
+                out,
+            },
     } = &cli.command
     {
         return cost::refresh(regions, catalog.as_deref(), out).await;

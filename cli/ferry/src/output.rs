@@ -153,7 +153,10 @@ pub fn print_estimate(estimate: &CostEstimate) {
     ]);
     for resource in &estimate.resources {
         table.add_row([
-            Cell::new(format!("{} ({})", resource.logical_id, resource.resource_type)),
+            Cell::new(format!(
+                "{} ({})",
+                resource.logical_id, resource.resource_type
+            )),
             Cell::new(""),
             Cell::new(""),
             Cell::new(""),
@@ -197,9 +200,13 @@ fn trim_number(value: f64) -> String {
 
 pub fn print_cost_diff(diff: &ferry_core::cost::diff::CostDiff) {
     let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(["resource", "type", &diff.before_label, &diff.after_label, "change"]);
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "resource",
+        "type",
+        &diff.before_label,
+        &diff.after_label,
+        "change",
+    ]);
     for change in &diff.changes {
         table.add_row([
             Cell::new(&change.logical_id),

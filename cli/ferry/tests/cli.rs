@@ -271,7 +271,10 @@ fn cost_prices_specs_and_plain_templates() {
     let estimate: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(estimate["monthly_usd"], 111.93);
     assert_eq!(estimate["unpriced"][0]["logical_id"], "Queue");
-    assert_eq!(estimate["resources"][0]["components"][2]["name"], "LCU hours");
+    assert_eq!(
+        estimate["resources"][0]["components"][2]["name"],
+        "LCU hours"
+    );
 
     // A usage file replaces the defaults: 1 LCU, 20 GB through the NAT, 50 GB out.
     // 16.43 + 7.30 + 730 x 0.008 (5.84) + 32.85 + 20 x 0.045 (0.90) + 3.65 + 50 x 0.09 (4.50)
@@ -281,18 +284,44 @@ fn cost_prices_specs_and_plain_templates() {
         "version: 1\ndefaults:\n  alb: {lcu_per_hour: 1}\n  data_transfer: {gb_out: 50}\nresources:\n  Nat: {gb_processed: 20}\n",
     );
     let output = ferry()
-        .args(["cost", template.to_str().unwrap(), "--usage", usage.to_str().unwrap(), "--output", "json"])
+        .args([
+            "cost",
+            template.to_str().unwrap(),
+            "--usage",
+            usage.to_str().unwrap(),
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
     let estimate: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(estimate["monthly_usd"], 71.47, "{estimate}");
 
-    let negative = spec_file("negative-usage", "version: 1\nresources:\n  Nat: {gb_processed: -5}\n");
-    assert!(one_line_error(&["cost", template.to_str().unwrap(), "--usage", negative.to_str().unwrap()])
-        .contains("resources.Nat.gb_processed: must be zero or more, got -5"));
-    let words = spec_file("word-usage", "version: 1\ndefaults:\n  nat_gateway: {gb_processed: lots}\n");
-    let error = one_line_error(&["cost", template.to_str().unwrap(), "--usage", words.to_str().unwrap()]);
-    assert!(error.contains("word-usage") && error.contains("line 3"), "{error}");
+    let negative = spec_file(
+        "negative-usage",
+        "version: 1\nresources:\n  Nat: {gb_processed: -5}\n",
+    );
+    assert!(one_line_error(&[
+        "cost",
+        template.to_str().unwrap(),
+        "--usage",
+        negative.to_str().unwrap()
+    ])
+    .contains("resources.Nat.gb_processed: must be zero or more, got -5"));
+    let words = spec_file(
+        "word-usage",
+        "version: 1\ndefaults:\n  nat_gateway: {gb_processed: lots}\n",
+    );
+    let error = one_line_error(&[
+        "cost",
+        template.to_str().unwrap(),
+        "--usage",
+        words.to_str().unwrap(),
+    ]);
+    assert!(
+        error.contains("word-usage") && error.contains("line 3"),
+        "{error}"
+    );
     assert!(one_line_error(&["cost", template.to_str().unwrap(), "--region", "mars-1"])
         .contains("--region: the pricing catalog has no prices for 'mars-1'; it has eu-central-1, eu-west-1, us-east-1, us-west-2"));
 
@@ -306,15 +335,32 @@ fn cost_prices_specs_and_plain_templates() {
 
     // Two environments of one spec, and two files.
     ferry()
-        .args(["cost", "diff", &format!("{EXAMPLES}/small-web.yaml"), "--env", "prod", "--against", "dev"])
+        .args([
+            "cost",
+            "diff",
+            &format!("{EXAMPLES}/small-web.yaml"),
+            "--env",
+            "prod",
+            "--against",
+            "dev",
+        ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("this change adds $149.42/month: $77.98 -> $227.40 / month"));
+        .stdout(predicate::str::contains(
+            "this change adds $149.42/month: $77.98 -> $227.40 / month",
+        ));
     ferry()
-        .args(["cost", "diff", template.to_str().unwrap(), template.to_str().unwrap()])
+        .args([
+            "cost",
+            "diff",
+            template.to_str().unwrap(),
+            template.to_str().unwrap(),
+        ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("this change leaves the monthly cost unchanged"));
+        .stdout(predicate::str::contains(
+            "this change leaves the monthly cost unchanged",
+        ));
 
     let spec = format!("{EXAMPLES}/shop.json");
     assert!(one_line_error(&["cost", &spec]).contains("--env: is required to price a Ferry spec"));

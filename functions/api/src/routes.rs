@@ -495,12 +495,23 @@ pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
 /// cost-analyzer) and the app's total. An environment not yet priced is listed as such.
 pub async fn app_cost(deps: &Deps, app: &str) -> RouteResult {
     let (app, _) = path_names(app, None)?;
-    if deps.store.get_app(&app).await.map_err(store_problem)?.is_none() {
+    if deps
+        .store
+        .get_app(&app)
+        .await
+        .map_err(store_problem)?
+        .is_none()
+    {
         return Err(Problem::not_found(format!("app {app} was not found")));
     }
     let mut environments = Vec::new();
     let mut total = 0.0;
-    for env in deps.store.list_environments(Some(&app)).await.map_err(store_problem)? {
+    for env in deps
+        .store
+        .list_environments(Some(&app))
+        .await
+        .map_err(store_problem)?
+    {
         let report = deps
             .store
             .latest_report(&app, &env.name, ReportKind::Cost)
@@ -516,11 +527,17 @@ pub async fn app_cost(deps: &Deps, app: &str) -> RouteResult {
                     "estimate": report.body,
                 }));
             }
-            None => environments.push(json!({"env": env.name, "priced_at": null, "monthly_usd": null})),
+            None => {
+                environments.push(json!({"env": env.name, "priced_at": null, "monthly_usd": null}))
+            }
         }
     }
     let total = ferry_core::cost::round_cents(total);
-    respond(200, &json!({"app": app, "monthly_usd": total, "environments": environments}), None)
+    respond(
+        200,
+        &json!({"app": app, "monthly_usd": total, "environments": environments}),
+        None,
+    )
 }
 
 /// `GET /access`: who has which role.

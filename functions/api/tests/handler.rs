@@ -846,7 +846,9 @@ async fn the_promotion_history_of_an_app_is_listed_newest_first() {
 #[tokio::test]
 async fn the_cost_of_an_app_is_its_environments_latest_reports() {
     let h = Harness::new().await;
-    ferry_core::memory::seed_shop(h.store.as_ref()).await.unwrap();
+    ferry_core::memory::seed_shop(h.store.as_ref())
+        .await
+        .unwrap();
     let (status, body, _) = h.send("GET", "/apps/shop/cost", None, &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["monthly_usd"], 0.0);
@@ -857,9 +859,10 @@ async fn the_cost_of_an_app_is_its_environments_latest_reports() {
         .all(|e| e["priced_at"].is_null()));
 
     let catalog = ferry_core::cost::Catalog::bundled("us-east-1").unwrap();
-    let figures = ferry_core::jobs::cost_reports(h.store.as_ref(), &catalog, chrono::Utc::now())
-        .await
-        .unwrap();
+    let figures =
+        ferry_core::jobs::cost_reports(h.store.as_ref(), &catalog, None, chrono::Utc::now())
+            .await
+            .unwrap();
     let (status, body, _) = h.send("GET", "/apps/shop/cost", None, &[]).await;
     assert_eq!(status, 200, "{body}");
     let sum: f64 = figures.iter().map(|f| f.monthly_usd).sum();

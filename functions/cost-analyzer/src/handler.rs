@@ -1,6 +1,6 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use ferry_core::cost::Catalog;
-use ferry_core::jobs;
+use ferry_core::jobs::{self, Rightsizing};
 use ferry_core::ports::Store;
 use ferry_lambda::FunctionError;
 use serde_json::{json, Value};
@@ -10,21 +10,33 @@ use serde_json::{json, Value};
 pub async fn handle(
     store: &dyn Store,
     catalog: &Catalog,
+    rightsizing: Option<Rightsizing<'_>>,
     payload: Value,
 ) -> Result<Value, FunctionError> {
     let event: EventBridgeEvent =
         serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
     ferry_lambda::expect_schedule(&event)?;
     let now = event.time.unwrap_or_else(chrono::Utc::now);
-    let figures = jobs::cost_reports(store, catalog, now).await?;
+    let figures = jobs::cost_reports(store, catalog, rightsizing, now).await?;
     let metrics: Vec<Value> = figures
         .iter()
         .map(|f| {
             let dimensions = [("app", f.app.as_str()), ("env", f.env.as_str())];
-            ferry_lambda::emf("Ferry", "EstimatedMonthlyCost", "None", f.monthly_usd, &dimensions, now)
+            ferry_lambda::emf(
+                "Ferry",
+                "EstimatedMonthlyCost",
+                "None",
+                f.monthly_usd,
+                &dimensions,
+                now,
+            )
         })
         .collect();
     let over_budget = figures.iter().filter(|f| f.over_budget).count();
-    tracing::info!(environments = figures.len(), over_budget, "cost reports written");
+    tracing::info!(
+        environments = figures.len(),
+        over_budget,
+        "cost reports written"
+    );
     Ok(json!({"environments": figures, "over_budget": over_budget, "metrics": metrics}))
 }

@@ -1,7 +1,8 @@
 //! Prices every environment on a schedule (EventBridge) and stores a cost report each.
 
 use cost_analyzer::{config::Config, handler::handle};
-use ferry_aws::DynamoStore;
+use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore};
+use ferry_core::jobs::Rightsizing;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -13,8 +14,14 @@ async fn main() -> Result<(), Error> {
     let sdk = ferry_aws::sdk_config().await;
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
     let catalog = config.catalog;
+    let stacks = CloudFormationStacks::from_sdk(&sdk);
+    let metrics = CloudWatchMetrics::from_sdk(&sdk);
     run(service_fn(|event: LambdaEvent<Value>| async {
-        let summary = handle(&store, &catalog, event.payload).await?;
+        let rightsizing = Rightsizing {
+            stacks: &stacks,
+            metrics: &metrics,
+        };
+        let summary = handle(&store, &catalog, Some(rightsizing), event.payload).await?;
         // EMF documents must be log lines of their own, not fields of a tracing event.
         for metric in summary["metrics"].as_array().into_iter().flatten() {
             println!("{metric}");

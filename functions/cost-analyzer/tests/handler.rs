@@ -13,9 +13,14 @@ async fn a_scheduled_event_writes_one_priced_report_per_environment() {
     let store = InMemoryStore::new();
     seed_shop(&store).await.unwrap();
     let catalog = Catalog::bundled("us-east-1").unwrap();
-    let summary = handle(&store, &catalog, serde_json::from_str(SCHEDULE).unwrap())
-        .await
-        .unwrap();
+    let summary = handle(
+        &store,
+        &catalog,
+        None,
+        serde_json::from_str(SCHEDULE).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(summary["environments"].as_array().unwrap().len(), 2);
     let report = store
         .latest_report(
@@ -74,24 +79,31 @@ async fn an_estimate_over_the_budget_raises_an_alert_that_clears_when_it_fits() 
         async move {
             let mut env = store.get_environment(app, dev).await.unwrap().unwrap();
             env.spec.budget_usd_month = Some(usd);
-            store.put_environment(&env, Some(env.version)).await.unwrap();
+            store
+                .put_environment(&env, Some(env.version))
+                .await
+                .unwrap();
         }
     };
     let catalog = Catalog::bundled("us-east-1").unwrap();
     let mut event: Value = serde_json::from_str(SCHEDULE).unwrap();
 
     set_budget(100.0).await;
-    let summary = handle(&store, &catalog, event.clone()).await.unwrap();
+    let summary = handle(&store, &catalog, None, event.clone()).await.unwrap();
     assert_eq!(summary["over_budget"], 1);
     let open = store.open_alerts(&app, &dev).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0].alarm_name, "ferry/shop/dev/budget");
-    let state = store.get_alert_state("ferry/shop/dev/budget").await.unwrap().unwrap();
+    let state = store
+        .get_alert_state("ferry/shop/dev/budget")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state.state, "ALARM");
 
     set_budget(150.0).await;
     event["time"] = "2015-10-15T16:53:06Z".into();
-    let summary = handle(&store, &catalog, event).await.unwrap();
+    let summary = handle(&store, &catalog, None, event).await.unwrap();
     assert_eq!(summary["over_budget"], 0);
     assert!(store.open_alerts(&app, &dev).await.unwrap().is_empty());
 }
@@ -101,7 +113,7 @@ async fn events_other_than_schedules_are_refused_by_name() {
     let store = InMemoryStore::new();
     let mut event: Value = serde_json::from_str(SCHEDULE).unwrap();
     event["detail-type"] = "Object Created".into();
-    let err = handle(&store, &Catalog::bundled("us-east-1").unwrap(), event)
+    let err = handle(&store, &Catalog::bundled("us-east-1").unwrap(), None, event)
         .await
         .unwrap_err();
     assert_eq!(err.name, "InvalidEvent");
@@ -117,4 +129,82 @@ fn config_names_a_region_without_prices() {
     });
     let err = cost_analyzer::config::Config::load(&env).unwrap_err();
     assert_eq!(err.variable, "FERRY_PRICING_REGION");
+}
+
+/// Rightsizing from 14 days of utilisation: the deployed stack's physical names lead to
+/// the service's CloudWatch series; P99.5 with 20% headroom picks the new task size.
+#[tokio::test]
+async fn utilisation_from_the_deployed_stack_rightsizes_tasks() {
+    use ferry_core::memory::{InMemoryMetrics, InMemoryStacks};
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    let (app, dev) = (
+        AppName::parse("a", "shop").unwrap(),
+        EnvName::parse("e", "dev").unwrap(),
+    );
+    let env = store.get_environment(&app, &dev).await.unwrap().unwrap();
+    let stacks = InMemoryStacks::new();
+    stacks.deploy(
+        &env.stack_name,
+        ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
+    );
+    let metrics = InMemoryMetrics::new();
+    let now = chrono::DateTime::parse_from_rfc3339("2015-10-08T16:53:06Z")
+        .unwrap()
+        .to_utc();
+    // The web service (512 CPU units, 1024 MiB) peaks at 15% CPU and 25% memory.
+    let dims = [
+        ("ClusterName", "ferry-shop-dev-Cluster"),
+        ("ServiceName", "ferry-shop-dev-WebBlueService"),
+    ];
+    for i in 0..4032_i64 {
+        let at = now - chrono::Duration::minutes(5 * (4032 - i));
+        metrics.put("CPUUtilization", &dims, at, 5.0 + (i % 11) as f64);
+        metrics.put("MemoryUtilization", &dims, at, 20.0 + (i % 6) as f64);
+    }
+    let rightsizing = cost_analyzer_rightsizing(&stacks, &metrics);
+    let catalog = Catalog::bundled("us-east-1").unwrap();
+    handle(
+        &store,
+        &catalog,
+        Some(rightsizing),
+        serde_json::from_str(SCHEDULE).unwrap(),
+    )
+    .await
+    .unwrap();
+    let report = store
+        .latest_report(&app, &dev, ReportKind::Cost)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.body["rightsizing"]["resources_measured"], 1,
+        "{}",
+        report.body["rightsizing"]
+    );
+    let advice = report.body["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "rightsize")
+        .expect("rightsizing advice");
+    assert_eq!(advice["logical_id"], "WebBlueService");
+    // Needs 512 x 15% x 1.2 = 92 CPU units and 1024 x 25% x 1.2 = 307 MiB: 256 / 512.
+    assert!(
+        advice["action"]
+            .as_str()
+            .unwrap()
+            .contains("to 256 CPU / 512 MiB"),
+        "{advice}"
+    );
+    // Spot now: 730 vCPU-h x $0.01264355 = 9.23, 1460 GB-h x $0.00138835 = 2.03 (11.26);
+    // halved: 365 x $0.01264355 = 4.61, 730 x $0.00138835 = 1.01 (5.62). Saves 5.64.
+    assert_eq!(advice["monthly_saving_usd"], 5.64);
+}
+
+fn cost_analyzer_rightsizing<'a>(
+    stacks: &'a ferry_core::memory::InMemoryStacks,
+    metrics: &'a ferry_core::memory::InMemoryMetrics,
+) -> ferry_core::jobs::Rightsizing<'a> {
+    ferry_core::jobs::Rightsizing { stacks, metrics }
 }

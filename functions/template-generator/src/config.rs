@@ -21,6 +21,9 @@ impl Config {
             variable: "FERRY_PRICING_REGION".into(),
             problem: e.to_string(),
         })?;
-        Ok(Self { table_name, catalog })
+        Ok(Self {
+            table_name,
+            catalog,
+        })
     }
 }

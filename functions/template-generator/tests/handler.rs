@@ -1,13 +1,16 @@
+use ferry_core::cost::Catalog;
 use ferry_core::memory::{seed_shop, InMemoryStore};
 use ferry_core::model::ReportKind;
 use ferry_core::names::{AppName, EnvName};
 use ferry_core::ports::Store;
-use ferry_core::cost::Catalog;
 use serde_json::{json, Value};
 
 const TASK: &str = include_str!("fixtures/generate-task.json");
 
-async fn handle(store: &InMemoryStore, payload: Value) -> Result<Value, ferry_lambda::FunctionError> {
+async fn handle(
+    store: &InMemoryStore,
+    payload: Value,
+) -> Result<Value, ferry_lambda::FunctionError> {
     let catalog = Catalog::bundled("us-east-1").unwrap();
     template_generator::handler::handle(store, &catalog, payload).await
 }
@@ -56,14 +59,23 @@ async fn the_summary_says_what_the_change_adds_a_month() {
     seed_shop(&store).await.unwrap();
     let task = json!({"app": "shop", "env": "dev"});
     let first = handle(&store, task.clone()).await.unwrap();
-    assert_eq!(first["cost"]["summary"], "this change leaves the monthly cost unchanged");
+    assert_eq!(
+        first["cost"]["summary"],
+        "this change leaves the monthly cost unchanged"
+    );
     assert_eq!(first["cost"]["monthly_usd_after"], 101.11);
 
     // One more web task on Spot (0.5 vCPU, 1 GB): 2 -> 3 tasks.
-    let (app, dev) = (AppName::parse("a", "shop").unwrap(), EnvName::parse("e", "dev").unwrap());
+    let (app, dev) = (
+        AppName::parse("a", "shop").unwrap(),
+        EnvName::parse("e", "dev").unwrap(),
+    );
     let mut env = store.get_environment(&app, &dev).await.unwrap().unwrap();
     env.spec.services[0].desired_count = 3;
-    store.put_environment(&env, Some(env.version)).await.unwrap();
+    store
+        .put_environment(&env, Some(env.version))
+        .await
+        .unwrap();
     let second = handle(&store, task).await.unwrap();
     // Before: 730 vCPU-h x $0.01264355 = 9.23, 1460 GB-h x $0.00138835 = 2.03 (11.26).
     // After: 1095 vCPU-h x $0.01264355 = 13.8447 -> 13.84, 2190 GB-h x $0.00138835 = 3.0405

@@ -54,6 +54,39 @@ impl DeployedStacks for CloudFormationStacks {
                 reason: format!("template is not JSON: {e}"),
             })
     }
+
+    async fn physical_ids(
+        &self,
+        stack_name: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, StacksError> {
+        let result = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack_name)
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(e) if missing_stack(&e) => return Ok(Default::default()),
+            Err(e) if is_transient(&e) => return Err(StacksError::Unavailable(describe(&e))),
+            Err(e) => {
+                return Err(StacksError::Unreadable {
+                    stack: stack_name.into(),
+                    reason: describe(&e),
+                })
+            }
+        };
+        Ok(output
+            .stack_resources()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.logical_resource_id()?.to_owned(),
+                    r.physical_resource_id()?.to_owned(),
+                ))
+            })
+            .collect())
+    }
 }
 
 fn api_error<E, R>(error: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> StackApiError

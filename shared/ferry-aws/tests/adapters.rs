@@ -404,9 +404,8 @@ async fn price_list_pages_are_followed_and_filters_sent_as_term_matches() {
     assert_eq!(documents.len(), 3);
     assert!(documents[2].contains("\"C\""));
 
-    let throttled = mock!(aws_sdk_pricing::Client::get_products).then_error(|| {
-        GetProductsError::generic(code("ThrottlingException", "Rate exceeded"))
-    });
+    let throttled = mock!(aws_sdk_pricing::Client::get_products)
+        .then_error(|| GetProductsError::generic(code("ThrottlingException", "Rate exceeded")));
     let api = ferry_aws::PricingApi::new(mock_client!(aws_sdk_pricing, [&throttled]));
     assert!(matches!(
         api.products(&query).await.unwrap_err(),

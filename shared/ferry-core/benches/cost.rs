@@ -25,7 +25,9 @@ pub fn many_services_template(apps: usize) -> Value {
         }
         spec.push_str("database: {engine: postgres, version: \"17.6\", instance_class: db.r6g.large, storage_gb: 100}\ncache: {engine: valkey, version: \"8.0\", node_type: cache.r7g.large}\n");
         let env = AppSpec::parse(&spec)
-            .unwrap_or_else(|e| panic!("spec {app}: {}", e.to_string().lines().next().unwrap_or("")))
+            .unwrap_or_else(|e| {
+                panic!("spec {app}: {}", e.to_string().lines().next().unwrap_or(""))
+            })
             .new_environment("prod")
             .expect("resolves");
         let template = ferry_core::template::generate(&env, None, Colour::Blue);

@@ -165,6 +165,42 @@ async fn cost_change(
     }))
 }
 
+/// Where rightsizing reads utilisation: the deployed stack's physical names and
+/// CloudWatch.
+pub struct Rightsizing<'a> {
+    pub stacks: &'a dyn DeployedStacks,
+    pub metrics: &'a dyn crate::ports::Metrics,
+}
+
+impl Rightsizing<'_> {
+    /// Utilisation per logical id, or none and why: a report is still worth writing when
+    /// CloudWatch or CloudFormation cannot be read.
+    async fn utilisation(
+        &self,
+        stack: &str,
+        template: &Value,
+        now: DateTime<Utc>,
+    ) -> (
+        std::collections::BTreeMap<String, cost::advice::Utilisation>,
+        Option<String>,
+    ) {
+        let physical = match self.stacks.physical_ids(stack).await {
+            Ok(ids) if ids.is_empty() => {
+                return (
+                    Default::default(),
+                    Some(format!("stack {stack} is not deployed")),
+                )
+            }
+            Ok(ids) => ids,
+            Err(e) => return (Default::default(), Some(e.to_string())),
+        };
+        match cost::utilisation::collect(self.metrics, template, &physical, now).await {
+            Ok(seen) => (seen, None),
+            Err(e) => (Default::default(), Some(e.to_string())),
+        }
+    }
+}
+
 /// One environment's figure from a cost run: what the EMF metric and the summary carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostFigure {
@@ -181,14 +217,20 @@ pub struct CostFigure {
 pub async fn cost_reports(
     store: &dyn Store,
     catalog: &Catalog,
+    rightsizing: Option<Rightsizing<'_>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<CostFigure>, JobError> {
     let mut figures = Vec::new();
     for env in store.list_environments(None).await? {
         let generated = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
         let profile = env.spec.profile_name;
+        let (utilisation, rightsizing_note) = match &rightsizing {
+            Some(sources) => sources.utilisation(&env.stack_name, &generated, now).await,
+            None => (Default::default(), Some("rightsizing is off".to_owned())),
+        };
         let context = cost::advice::AdviceContext {
             profile: Some(profile),
+            utilisation,
             ..Default::default()
         };
         let estimate = cost::analyse(
@@ -197,13 +239,19 @@ pub async fn cost_reports(
             &cost::Usage::profile_defaults(profile),
             &context,
         );
+        let mut body = serde_json::to_value(&estimate).unwrap_or(Value::Null);
+        body["rightsizing"] = json!({
+            "look_back_days": cost::utilisation::LOOK_BACK_DAYS,
+            "resources_measured": context.utilisation.len(),
+            "note": rightsizing_note,
+        });
         store
             .put_report(&Report {
                 app: env.app.clone(),
                 env: env.name.clone(),
                 kind: ReportKind::Cost,
                 created_at: now,
-                body: serde_json::to_value(&estimate).unwrap_or(Value::Null),
+                body,
             })
             .await?;
         let budget = env.spec.budget_usd_month;
@@ -240,9 +288,17 @@ async fn budget_alert(
         return Ok(());
     }
     let (state, reason) = if over_budget {
-        ("ALARM", format!("the estimated ${monthly_usd:.2}/month exceeds the budget ${budget:.2}/month"))
+        (
+            "ALARM",
+            format!("the estimated ${monthly_usd:.2}/month exceeds the budget ${budget:.2}/month"),
+        )
     } else {
-        ("OK", format!("the estimated ${monthly_usd:.2}/month is within the budget ${budget:.2}/month"))
+        (
+            "OK",
+            format!(
+                "the estimated ${monthly_usd:.2}/month is within the budget ${budget:.2}/month"
+            ),
+        )
     };
     store
         .record_alert(&AlertEvent {

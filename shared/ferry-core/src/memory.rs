@@ -491,6 +491,20 @@ impl crate::ports::DeployedStacks for InMemoryStacks {
     ) -> Result<Option<serde_json::Value>, crate::ports::StacksError> {
         Ok(self.template(stack_name))
     }
+
+    /// CloudFormation's naming, `<stack>-<LogicalId>`, for every resource deployed.
+    async fn physical_ids(
+        &self,
+        stack_name: &str,
+    ) -> Result<BTreeMap<String, String>, crate::ports::StacksError> {
+        Ok(self
+            .template(stack_name)
+            .and_then(|t| t["Resources"].as_object().cloned())
+            .into_iter()
+            .flatten()
+            .map(|(id, _)| (id.clone(), format!("{stack_name}-{id}")))
+            .collect())
+    }
 }
 
 #[async_trait]

@@ -174,6 +174,12 @@ pub enum StacksError {
 pub trait DeployedStacks: Send + Sync {
     /// The template the stack was last deployed with, or `None` if there is no such stack.
     async fn deployed_template(&self, stack_name: &str) -> Result<Option<Value>, StacksError>;
+    /// Each resource's physical id by logical id (empty when there is no such stack): the
+    /// names CloudWatch dimensions carry, for rightsizing.
+    async fn physical_ids(
+        &self,
+        stack_name: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, StacksError>;
 }
 
 /// One CloudWatch series: a metric with its dimensions, a statistic, a period.

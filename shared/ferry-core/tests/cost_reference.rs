@@ -9,7 +9,11 @@ use ferry_core::spec::AppSpec;
 use serde_json::{json, Value};
 
 fn example_template(file: &str, env: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/../../examples/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let environment = AppSpec::parse(&text).unwrap().new_environment(env).unwrap();
     ferry_core::template::generate(&environment, None, Colour::Blue)
 }
@@ -32,7 +36,16 @@ fn assert_priced(estimate: &CostEstimate, expected: &[(&str, &[f64])], total: f6
         let got: Vec<f64> = resource.components.iter().map(|c| c.monthly_usd).collect();
         assert_eq!(got, *components, "{id}: {:?}", resource.components);
     }
-    assert_eq!(estimate.resources.len(), expected.len(), "{:#?}", estimate.resources.iter().map(|r| &r.logical_id).collect::<Vec<_>>());
+    assert_eq!(
+        estimate.resources.len(),
+        expected.len(),
+        "{:#?}",
+        estimate
+            .resources
+            .iter()
+            .map(|r| &r.logical_id)
+            .collect::<Vec<_>>()
+    );
     assert_eq!(estimate.monthly_usd, total);
 }
 
@@ -42,7 +55,11 @@ const RATE_ALARM: &[f64] = &[0.30];
 /// 1. examples/small-web.yaml, dev, us-east-1, dev usage defaults.
 #[test]
 fn small_web_dev_in_us_east_1() {
-    let estimate = priced(&example_template("small-web.yaml", "dev"), "us-east-1", &Usage::profile_defaults(ProfileName::Dev));
+    let estimate = priced(
+        &example_template("small-web.yaml", "dev"),
+        "us-east-1",
+        &Usage::profile_defaults(ProfileName::Dev),
+    );
     // Interface endpoint in 2 AZs: 1460 h x $0.01 = 14.60; 5 GB x $0.01 = 0.05.
     let endpoint: &[f64] = &[14.60, 0.05];
     assert_priced(
@@ -75,7 +92,11 @@ fn small_web_dev_in_us_east_1() {
 /// 2. examples/small-web.yaml, prod, us-east-1: a NAT gateway per AZ, flow logs.
 #[test]
 fn small_web_prod_in_us_east_1() {
-    let estimate = priced(&example_template("small-web.yaml", "prod"), "us-east-1", &Usage::profile_defaults(ProfileName::Prod));
+    let estimate = priced(
+        &example_template("small-web.yaml", "prod"),
+        "us-east-1",
+        &Usage::profile_defaults(ProfileName::Prod),
+    );
     // 730 h x $0.045 = 32.85; 100 GB x $0.045 = 4.50. Its EIP: 730 h x $0.005 = 3.65.
     let nat: &[f64] = &[32.85, 4.50];
     // 10 GB x $0.50 = 5.00; 10 GB x 90 / 30 days = 30 GB x $0.03 = 0.90
@@ -83,8 +104,12 @@ fn small_web_prod_in_us_east_1() {
     assert_priced(
         &estimate,
         &[
-            ("NatGatewayA", nat), ("NatGatewayB", nat), ("NatGatewayC", nat),
-            ("NatEipA", &[3.65]), ("NatEipB", &[3.65]), ("NatEipC", &[3.65]),
+            ("NatGatewayA", nat),
+            ("NatGatewayB", nat),
+            ("NatGatewayC", nat),
+            ("NatEipA", &[3.65]),
+            ("NatEipB", &[3.65]),
+            ("NatEipC", &[3.65]),
             ("FlowLogGroup", logs),
             ("WebLogGroup", logs),
             // 16.425; 3 x 730 IPv4-h x $0.005 = 10.95; 5 LCU x 730 h x $0.008 = 29.20
@@ -93,7 +118,9 @@ fn small_web_prod_in_us_east_1() {
             ("WebBlueService", &[11.82, 2.60]),
             ("WebGreenService", &[0.0, 0.0]),
             ("Alb5xxRateAlarm", RATE_ALARM),
-            ("WebLatencyP99Alarm", ALARM), ("WebCpuAlarm", ALARM), ("WebMemoryAlarm", ALARM),
+            ("WebLatencyP99Alarm", ALARM),
+            ("WebCpuAlarm", ALARM),
+            ("WebMemoryAlarm", ALARM),
             ("Dashboard", &[3.00]),
             // 200 GB x $0.09
             ("DataTransferOut", &[18.00]),
@@ -101,23 +128,40 @@ fn small_web_prod_in_us_east_1() {
         // 3 x 37.35 + 3 x 3.65 + 2 x 5.90 + 56.58 + 14.42 + 0.60 + 3.00 + 18.00
         227.40,
     );
-    let unpriced: Vec<&str> = estimate.unpriced.iter().map(|u| u.logical_id.as_str()).collect();
-    assert_eq!(unpriced, ["FlowLog", "AccessLogBucket"], "named, never counted as zero");
+    let unpriced: Vec<&str> = estimate
+        .unpriced
+        .iter()
+        .map(|u| u.logical_id.as_str())
+        .collect();
+    assert_eq!(
+        unpriced,
+        ["FlowLog", "AccessLogBucket"],
+        "named, never counted as zero"
+    );
 }
 
 /// 3. examples/web-postgres-valkey.yaml, prod, us-east-1: Multi-AZ Postgres, Valkey.
 #[test]
 fn web_postgres_valkey_prod_in_us_east_1() {
-    let estimate = priced(&example_template("web-postgres-valkey.yaml", "prod"), "us-east-1", &Usage::profile_defaults(ProfileName::Prod));
+    let estimate = priced(
+        &example_template("web-postgres-valkey.yaml", "prod"),
+        "us-east-1",
+        &Usage::profile_defaults(ProfileName::Prod),
+    );
     let nat: &[f64] = &[32.85, 4.50];
     // 10 GB x $0.50 = 5.00; 10 GB x 365 / 30 days = 121.67 GB x $0.03 = 3.6501
     let logs: &[f64] = &[5.00, 3.65];
     assert_priced(
         &estimate,
         &[
-            ("NatGatewayA", nat), ("NatGatewayB", nat), ("NatGatewayC", nat),
-            ("NatEipA", &[3.65]), ("NatEipB", &[3.65]), ("NatEipC", &[3.65]),
-            ("FlowLogGroup", logs), ("WebLogGroup", logs),
+            ("NatGatewayA", nat),
+            ("NatGatewayB", nat),
+            ("NatGatewayC", nat),
+            ("NatEipA", &[3.65]),
+            ("NatEipB", &[3.65]),
+            ("NatEipC", &[3.65]),
+            ("FlowLogGroup", logs),
+            ("WebLogGroup", logs),
             ("LoadBalancer", &[16.43, 10.95, 29.20]),
             // 4 ARM tasks of 1 vCPU / 2 GB: 2920 vCPU-h x $0.03238 = 94.5496;
             // 5840 GB-h x $0.00356 = 20.7904
@@ -130,10 +174,15 @@ fn web_postgres_valkey_prod_in_us_east_1() {
             // Valkey: 2 nodes x 730 h x ($0.158 x 0.8 = $0.1264) = 184.544
             ("Cache", &[184.54]),
             ("Alb5xxRateAlarm", RATE_ALARM),
-            ("WebLatencyP99Alarm", ALARM), ("WebCpuAlarm", ALARM), ("WebMemoryAlarm", ALARM),
-            ("DatabaseCpuAlarm", ALARM), ("DatabaseFreeStorageAlarm", ALARM),
-            ("DatabaseConnectionsAlarm", ALARM), ("CacheCpuAlarm", ALARM),
-            ("CacheMemoryAlarm", ALARM), ("CacheEvictionsAlarm", ALARM),
+            ("WebLatencyP99Alarm", ALARM),
+            ("WebCpuAlarm", ALARM),
+            ("WebMemoryAlarm", ALARM),
+            ("DatabaseCpuAlarm", ALARM),
+            ("DatabaseFreeStorageAlarm", ALARM),
+            ("DatabaseConnectionsAlarm", ALARM),
+            ("CacheCpuAlarm", ALARM),
+            ("CacheMemoryAlarm", ALARM),
+            ("CacheEvictionsAlarm", ALARM),
             ("Dashboard", &[3.00]),
             ("DataTransferOut", &[18.00]),
         ],
@@ -163,7 +212,11 @@ fn a_plain_template_in_eu_central_1() {
         "NatIp": {"Type": "AWS::EC2::EIP", "Properties": {}},
         "CpuAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "CPUUtilization"}},
     }});
-    let estimate = priced(&template, "eu-central-1", &Usage::profile_defaults(ProfileName::Prod));
+    let estimate = priced(
+        &template,
+        "eu-central-1",
+        &Usage::profile_defaults(ProfileName::Prod),
+    );
     assert_priced(
         &estimate,
         &[
@@ -247,7 +300,11 @@ fn a_dev_template_in_us_west_2_with_spot_and_multi_az() {
         "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
         "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
     }});
-    let estimate = priced(&template, "us-west-2", &Usage::profile_defaults(ProfileName::Dev));
+    let estimate = priced(
+        &template,
+        "us-west-2",
+        &Usage::profile_defaults(ProfileName::Dev),
+    );
     assert_priced(
         &estimate,
         &[

@@ -182,6 +182,34 @@ pub fn expect_schedule<T: serde::Serialize + serde::de::DeserializeOwned>(
     }
 }
 
+/// One CloudWatch Embedded Metric Format document: printed as its own log line, Lambda's
+/// log pipeline turns it into a metric, with no PutMetricData call and no extra IAM.
+pub fn emf(
+    namespace: &str,
+    metric: &str,
+    unit: &str,
+    value: f64,
+    dimensions: &[(&str, &str)],
+    timestamp: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
+    let mut document = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [names],
+                "Metrics": [{"Name": metric, "Unit": unit}],
+            }],
+        },
+        metric: value,
+    });
+    for (name, value) in dimensions {
+        document[*name] = serde_json::Value::String((*value).to_owned());
+    }
+    document
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,32 +289,4 @@ mod tests {
             ("TransientError", "throttled")
         );
     }
-}
-
-/// One CloudWatch Embedded Metric Format document: printed as its own log line, Lambda's
-/// log pipeline turns it into a metric, with no PutMetricData call and no extra IAM.
-pub fn emf(
-    namespace: &str,
-    metric: &str,
-    unit: &str,
-    value: f64,
-    dimensions: &[(&str, &str)],
-    timestamp: chrono::DateTime<chrono::Utc>,
-) -> serde_json::Value {
-    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
-    let mut document = serde_json::json!({
-        "_aws": {
-            "Timestamp": timestamp.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [names],
-                "Metrics": [{"Name": metric, "Unit": unit}],
-            }],
-        },
-        metric: value,
-    });
-    for (name, value) in dimensions {
-        document[*name] = serde_json::Value::String((*value).to_owned());
-    }
-    document
 }

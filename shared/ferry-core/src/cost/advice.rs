@@ -78,12 +78,13 @@ pub fn advise(
             "AWS::ECS::Service" => {
                 advice.extend(graviton_task(cost, resources, props, catalog));
                 // Fargate Spot runs x86 tasks only; and never in prod.
-                let x86 = task_of(resources, props)
-                    .is_some_and(|t| t["RuntimePlatform"]["CpuArchitecture"].as_str() != Some("ARM64"));
+                let x86 = task_of(resources, props).is_some_and(|t| {
+                    t["RuntimePlatform"]["CpuArchitecture"].as_str() != Some("ARM64")
+                });
                 if !context.prod() && x86 {
                     advice.extend(fargate_spot(cost, catalog));
                 }
-                advice.extend(rightsize_task(cost, resources, props, catalog, context));
+                advice.extend(rightsize_task(cost, resources, props, context));
             }
             "AWS::RDS::DBInstance" => {
                 advice.extend(rds_class(cost, props, catalog, context));
@@ -91,7 +92,7 @@ pub fn advise(
                     advice.extend(single_az(cost, catalog));
                 }
                 if props["StorageType"].as_str().unwrap_or("gp2") == "gp2" {
-                    advice.extend(gp3(cost, props, catalog));
+                    advice.extend(gp3(cost, catalog));
                 }
             }
             "AWS::ElastiCache::ReplicationGroup" | "AWS::ElastiCache::CacheCluster" => {
@@ -137,7 +138,11 @@ fn on_demand_hours(cost: &ResourceCost) -> (f64, f64, f64) {
     let cpu = pick("vCPU");
     let memory = pick("memory");
     let usd = cpu.map_or(0.0, |c| c.monthly_usd) + memory.map_or(0.0, |c| c.monthly_usd);
-    (cpu.map_or(0.0, |c| c.quantity), memory.map_or(0.0, |c| c.quantity), usd)
+    (
+        cpu.map_or(0.0, |c| c.quantity),
+        memory.map_or(0.0, |c| c.quantity),
+        usd,
+    )
 }
 
 fn fargate_cost(catalog: &Catalog, prefix: &str, vcpu_hours: f64, gb_hours: f64) -> Option<f64> {
@@ -147,7 +152,12 @@ fn fargate_cost(catalog: &Catalog, prefix: &str, vcpu_hours: f64, gb_hours: f64)
     )
 }
 
-fn graviton_task(cost: &ResourceCost, resources: &Map<String, Value>, props: &Value, catalog: &Catalog) -> Option<Advice> {
+fn graviton_task(
+    cost: &ResourceCost,
+    resources: &Map<String, Value>,
+    props: &Value,
+    catalog: &Catalog,
+) -> Option<Advice> {
     let task = task_of(resources, props)?;
     if task["RuntimePlatform"]["CpuArchitecture"].as_str() == Some("ARM64") {
         return None;
@@ -204,7 +214,6 @@ fn rightsize_task(
     cost: &ResourceCost,
     resources: &Map<String, Value>,
     props: &Value,
-    catalog: &Catalog,
     context: &AdviceContext,
 ) -> Option<Advice> {
     let seen = context.utilisation.get(&cost.logical_id)?;
@@ -220,10 +229,21 @@ fn rightsize_task(
     if new_cpu >= cpu && new_memory >= memory {
         return None;
     }
-    let (cpu_hours, gb_hours, _) = on_demand_hours(cost);
-    let arch = if task["RuntimePlatform"]["CpuArchitecture"].as_str() == Some("ARM64") { "arm64" } else { "x86_64" };
-    let now = fargate_cost(catalog, arch, cpu_hours, gb_hours)?;
-    let after = fargate_cost(catalog, arch, cpu_hours * new_cpu / cpu, gb_hours * new_memory / memory)?;
+    // Every vCPU and memory component (on demand and Spot) scales with the task size.
+    let (cpu_ratio, memory_ratio) = (new_cpu / cpu, new_memory / memory);
+    let now: f64 = cost.components.iter().map(|c| c.monthly_usd).sum();
+    let after: f64 = cost
+        .components
+        .iter()
+        .map(|c| {
+            let ratio = if c.name.starts_with("vCPU") {
+                cpu_ratio
+            } else {
+                memory_ratio
+            };
+            round_cents(c.quantity * ratio * c.unit_usd)
+        })
+        .sum();
     Some(Advice {
         logical_id: cost.logical_id.clone(),
         kind: "rightsize".into(),
@@ -238,7 +258,9 @@ fn rightsize_task(
 
 /// Size ladder shared by RDS and ElastiCache classes; memory doubles at each step, and
 /// vCPUs double from `large` up (burstable t-classes stay at 2 vCPUs).
-const SIZES: [&str; 7] = ["micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge"];
+const SIZES: [&str; 7] = [
+    "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge",
+];
 
 /// Current-generation Graviton replacement for a class family, as `(from, to)` prefixes.
 const FAMILY_MOVES: [(&str, &str, &str); 14] = [
@@ -263,22 +285,38 @@ fn instance_component(cost: &ResourceCost) -> Option<&super::Component> {
     cost.components.iter().find(|c| c.price.ends_with(".hour"))
 }
 
-fn class_move(cost: &ResourceCost, class: &str, target: &str, prefix: &str, catalog: &Catalog) -> Option<f64> {
+/// What moving the instance component from `class` to `target` saves, at the target's
+/// price (scaled like the current one, e.g. by Valkey's factor).
+fn class_move(cost: &ResourceCost, class: &str, target: &str, catalog: &Catalog) -> Option<f64> {
     let component = instance_component(cost)?;
     let key = component.price.replace(class, target);
     let target_price = catalog.usd(&key)? * (component.unit_usd / catalog.usd(&component.price)?);
-    let _ = prefix;
-    Some(round_cents(component.monthly_usd - round_cents(component.quantity * target_price)))
+    Some(round_cents(
+        component.monthly_usd - round_cents(component.quantity * target_price),
+    ))
 }
 
-fn family_advice(cost: &ResourceCost, class: &str, catalog: &Catalog, what: &str) -> Option<Advice> {
-    let (from, to, kind) = FAMILY_MOVES.iter().find(|(from, _, _)| class.starts_with(from))?;
+fn family_advice(
+    cost: &ResourceCost,
+    class: &str,
+    catalog: &Catalog,
+    what: &str,
+) -> Option<Advice> {
+    let (from, to, kind) = FAMILY_MOVES
+        .iter()
+        .find(|(from, _, _)| class.starts_with(from))?;
     let target = class.replacen(from, to, 1);
-    let saving = class_move(cost, class, &target, from, catalog)?;
+    let saving = class_move(cost, class, &target, catalog)?;
     let (action, risk) = if *kind == "graviton" {
-        (format!("Move {what} from {class} to Graviton {target}"), "a short outage while the instance class changes; test the engine version on arm64")
+        (
+            format!("Move {what} from {class} to Graviton {target}"),
+            "a short outage while the instance class changes; test the engine version on arm64",
+        )
     } else {
-        (format!("Move {what} off the previous-generation {class} to {target}"), "a short outage while the instance class changes")
+        (
+            format!("Move {what} off the previous-generation {class} to {target}"),
+            "a short outage while the instance class changes",
+        )
     };
     Some(Advice {
         logical_id: cost.logical_id.clone(),
@@ -290,7 +328,13 @@ fn family_advice(cost: &ResourceCost, class: &str, catalog: &Catalog, what: &str
 }
 
 /// A smaller class in the same family when P99.5 CPU and memory, with headroom, fit.
-fn downsize(cost: &ResourceCost, class: &str, seen: &Utilisation, catalog: &Catalog, what: &str) -> Option<Advice> {
+fn downsize(
+    cost: &ResourceCost,
+    class: &str,
+    seen: &Utilisation,
+    catalog: &Catalog,
+    what: &str,
+) -> Option<Advice> {
     if seen.days < MIN_DAYS {
         return None;
     }
@@ -314,7 +358,7 @@ fn downsize(cost: &ResourceCost, class: &str, seen: &Utilisation, catalog: &Cata
         best = Some(format!("{family}.{}", SIZES[smaller]));
     }
     let target = best?;
-    let saving = class_move(cost, class, &target, family, catalog)?;
+    let saving = class_move(cost, class, &target, catalog)?;
     Some(Advice {
         logical_id: cost.logical_id.clone(),
         kind: "rightsize".into(),
@@ -329,18 +373,36 @@ fn downsize(cost: &ResourceCost, class: &str, seen: &Utilisation, catalog: &Cata
     })
 }
 
-fn rds_class(cost: &ResourceCost, props: &Value, catalog: &Catalog, context: &AdviceContext) -> Vec<Advice> {
-    let Some(class) = props["DBInstanceClass"].as_str() else { return Vec::new() };
-    let mut advice: Vec<Advice> = family_advice(cost, class, catalog, "the database").into_iter().collect();
+fn rds_class(
+    cost: &ResourceCost,
+    props: &Value,
+    catalog: &Catalog,
+    context: &AdviceContext,
+) -> Vec<Advice> {
+    let Some(class) = props["DBInstanceClass"].as_str() else {
+        return Vec::new();
+    };
+    let mut advice: Vec<Advice> = family_advice(cost, class, catalog, "the database")
+        .into_iter()
+        .collect();
     if let Some(seen) = context.utilisation.get(&cost.logical_id) {
         advice.extend(downsize(cost, class, seen, catalog, "the database"));
     }
     advice
 }
 
-fn cache_class(cost: &ResourceCost, props: &Value, catalog: &Catalog, context: &AdviceContext) -> Vec<Advice> {
-    let Some(class) = props["CacheNodeType"].as_str() else { return Vec::new() };
-    let mut advice: Vec<Advice> = family_advice(cost, class, catalog, "the cache").into_iter().collect();
+fn cache_class(
+    cost: &ResourceCost,
+    props: &Value,
+    catalog: &Catalog,
+    context: &AdviceContext,
+) -> Vec<Advice> {
+    let Some(class) = props["CacheNodeType"].as_str() else {
+        return Vec::new();
+    };
+    let mut advice: Vec<Advice> = family_advice(cost, class, catalog, "the cache")
+        .into_iter()
+        .collect();
     if let Some(seen) = context.utilisation.get(&cost.logical_id) {
         advice.extend(downsize(cost, class, seen, catalog, "the cache"));
     }
@@ -351,9 +413,15 @@ fn cache_class(cost: &ResourceCost, props: &Value, catalog: &Catalog, context: &
 /// the standby was billed like the primary), and half the storage.
 fn single_az(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
     let mut saving = 0.0;
-    for c in cost.components.iter().filter(|c| !c.usage_based && !c.price.starts_with("secretsmanager")) {
+    for c in cost
+        .components
+        .iter()
+        .filter(|c| !c.usage_based && !c.price.starts_with("secretsmanager"))
+    {
         saving += match c.price.strip_suffix(".multi_az_hour") {
-            Some(class) => c.monthly_usd - round_cents(c.quantity * catalog.usd(&format!("{class}.hour"))?),
+            Some(class) => {
+                c.monthly_usd - round_cents(c.quantity * catalog.usd(&format!("{class}.hour"))?)
+            }
             None => c.monthly_usd / 2.0,
         };
     }
@@ -366,10 +434,12 @@ fn single_az(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
     })
 }
 
-fn gp3(cost: &ResourceCost, props: &Value, catalog: &Catalog) -> Option<Advice> {
-    let storage = cost.components.iter().find(|c| c.price == "rds.gp2.gb_month")?;
+fn gp3(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
+    let storage = cost
+        .components
+        .iter()
+        .find(|c| c.price == "rds.gp2.gb_month")?;
     let gp3 = catalog.usd("rds.gp3.gb_month")?;
-    let _ = props;
     Some(Advice {
         logical_id: cost.logical_id.clone(),
         kind: "gp3".into(),
@@ -409,8 +479,14 @@ fn schedule(cost: &ResourceCost, context: &AdviceContext) -> Option<Advice> {
 /// 1-year, no-upfront commitments for steady prod usage, with the break-even point.
 fn commitment(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
     let (key, what) = match cost.resource_type.as_str() {
-        "AWS::ECS::Service" => ("savingsplan.compute.fargate.1yr_no_upfront", "a 1-year, no-upfront Compute Savings Plan"),
-        "AWS::RDS::DBInstance" => ("rds.reserved.1yr_no_upfront", "a 1-year, no-upfront Reserved Instance"),
+        "AWS::ECS::Service" => (
+            "savingsplan.compute.fargate.1yr_no_upfront",
+            "a 1-year, no-upfront Compute Savings Plan",
+        ),
+        "AWS::RDS::DBInstance" => (
+            "rds.reserved.1yr_no_upfront",
+            "a 1-year, no-upfront Reserved Instance",
+        ),
         _ => return None,
     };
     let rate = catalog.usd(key)?;
@@ -435,13 +511,22 @@ fn commitment(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
 }
 
 fn single_nat(estimate: &CostEstimate, resources: &Map<String, Value>) -> Option<Advice> {
-    let nats: Vec<&ResourceCost> = estimate.resources.iter().filter(|r| r.resource_type == "AWS::EC2::NatGateway").collect();
+    let nats: Vec<&ResourceCost> = estimate
+        .resources
+        .iter()
+        .filter(|r| r.resource_type == "AWS::EC2::NatGateway")
+        .collect();
     if nats.len() < 2 {
         return None;
     }
     // Each NAT gateway beyond the first also frees its Elastic IP.
     let per_nat = |nat: &ResourceCost| {
-        let hours: f64 = nat.components.iter().filter(|c| !c.usage_based).map(|c| c.monthly_usd).sum();
+        let hours: f64 = nat
+            .components
+            .iter()
+            .filter(|c| !c.usage_based)
+            .map(|c| c.monthly_usd)
+            .sum();
         let eip = resources[&nat.logical_id]["Properties"]["AllocationId"]["Fn::GetAtt"][0]
             .as_str()
             .and_then(|eip| estimate.resource(eip))
@@ -461,7 +546,10 @@ fn single_nat(estimate: &CostEstimate, resources: &Map<String, Value>) -> Option
 fn s3_gateway(estimate: &CostEstimate, resources: &Map<String, Value>) -> Option<Advice> {
     let has_gateway = resources.values().any(|r| {
         r["Type"] == "AWS::EC2::VPCEndpoint"
-            && r["Properties"]["VpcEndpointType"].as_str().unwrap_or("Gateway") == "Gateway"
+            && r["Properties"]["VpcEndpointType"]
+                .as_str()
+                .unwrap_or("Gateway")
+                == "Gateway"
             && r["Properties"]["ServiceName"].to_string().contains("s3")
     });
     if has_gateway {

@@ -97,7 +97,9 @@ fn regions_of(text: &str) -> Result<BTreeMap<String, BTreeMap<String, Price>>, C
         .filter(|(region, _)| !region.starts_with('_'))
         .map(|(region, prices)| {
             let prices: BTreeMap<String, Price> = serde_path_to_error::deserialize(prices)
-                .map_err(|e| CatalogError::Invalid(format!("{region}.{}: {}", e.path(), e.inner())))?;
+                .map_err(|e| {
+                    CatalogError::Invalid(format!("{region}.{}: {}", e.path(), e.inner()))
+                })?;
             Ok((region, prices))
         })
         .collect()

@@ -39,7 +39,12 @@ impl CostDiff {
     }
 }
 
-pub fn diff(before: &CostEstimate, before_label: &str, after: &CostEstimate, after_label: &str) -> CostDiff {
+pub fn diff(
+    before: &CostEstimate,
+    before_label: &str,
+    after: &CostEstimate,
+    after_label: &str,
+) -> CostDiff {
     let ids: BTreeSet<&str> = before
         .resources
         .iter()
@@ -55,14 +60,22 @@ pub fn diff(before: &CostEstimate, before_label: &str, after: &CostEstimate, aft
             let delta = round_cents(after_usd - before_usd);
             (delta != 0.0).then(|| ResourceDelta {
                 logical_id: id.to_owned(),
-                resource_type: new.or(old).map(|r| r.resource_type.clone()).unwrap_or_default(),
+                resource_type: new
+                    .or(old)
+                    .map(|r| r.resource_type.clone())
+                    .unwrap_or_default(),
                 before_usd,
                 after_usd,
                 delta_usd: delta,
             })
         })
         .collect();
-    changes.sort_by(|a, b| b.delta_usd.abs().total_cmp(&a.delta_usd.abs()).then(a.logical_id.cmp(&b.logical_id)));
+    changes.sort_by(|a, b| {
+        b.delta_usd
+            .abs()
+            .total_cmp(&a.delta_usd.abs())
+            .then(a.logical_id.cmp(&b.logical_id))
+    });
     CostDiff {
         before_label: before_label.to_owned(),
         after_label: after_label.to_owned(),

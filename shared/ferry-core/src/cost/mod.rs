@@ -9,6 +9,7 @@ pub mod diff;
 pub mod refresh;
 mod resources;
 pub mod usage;
+pub mod utilisation;
 
 pub use catalog::{Catalog, CatalogError, Price};
 pub use usage::{Usage, UsageError};
@@ -245,7 +246,11 @@ mod tests {
 
     fn price(template: &Value) -> CostEstimate {
         let catalog = Catalog::bundled("us-east-1").unwrap();
-        estimate(template, &catalog, &Usage::profile_defaults(ProfileName::Dev))
+        estimate(
+            template,
+            &catalog,
+            &Usage::profile_defaults(ProfileName::Dev),
+        )
     }
 
     fn service_template(arch: &str, desired: u32) -> Value {
@@ -270,14 +275,21 @@ mod tests {
         assert_eq!(estimate.monthly_usd, 28.84);
         assert_eq!(estimate.unpriced.len(), 1);
         assert_eq!(estimate.unpriced[0].logical_id, "Queue");
-        assert_eq!(estimate.unpriced[0].reason, "Ferry does not price this resource type");
+        assert_eq!(
+            estimate.unpriced[0].reason,
+            "Ferry does not price this resource type"
+        );
         assert_eq!(estimate.prices["fargate.arm64.vcpu_hour"].usd, 0.03238);
     }
 
     #[test]
     fn a_missing_price_makes_the_resource_unpriced_not_free() {
         let catalog = Catalog::from_prices("test-1", BTreeMap::new());
-        let estimate = estimate(&service_template("ARM64", 2), &catalog, &Usage::profile_defaults(ProfileName::Dev));
+        let estimate = estimate(
+            &service_template("ARM64", 2),
+            &catalog,
+            &Usage::profile_defaults(ProfileName::Dev),
+        );
         assert_eq!(estimate.monthly_usd, 0.0);
         assert!(estimate.resources.is_empty());
         assert_eq!(
@@ -336,9 +348,11 @@ mod tests {
             check_template(&json!({"Resources": {"A": {"Properties": {}}}})).unwrap_err(),
             "Resources.A: has no Type"
         );
-        assert!(check_template(&json!({"Resources": {"A": {"Type": "Bucket"}}}))
-            .unwrap_err()
-            .starts_with("Resources.A.Type: 'Bucket' is not a resource type"));
+        assert!(
+            check_template(&json!({"Resources": {"A": {"Type": "Bucket"}}}))
+                .unwrap_err()
+                .starts_with("Resources.A.Type: 'Bucket' is not a resource type")
+        );
     }
 
     #[test]

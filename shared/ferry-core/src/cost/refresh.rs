@@ -10,7 +10,13 @@ use std::collections::BTreeMap;
 /// The RDS and ElastiCache classes the catalog carries.
 const RDS_CLASSES: [&str; 4] = ["db.t4g.", "db.t3.", "db.m6g.", "db.m7g."];
 const RDS_MEMORY_CLASSES: [&str; 2] = ["db.r6g.", "db.r7g."];
-const CACHE_FAMILIES: [&str; 5] = ["cache.t4g.", "cache.m6g.", "cache.m7g.", "cache.r6g.", "cache.r7g."];
+const CACHE_FAMILIES: [&str; 5] = [
+    "cache.t4g.",
+    "cache.m6g.",
+    "cache.m7g.",
+    "cache.r6g.",
+    "cache.r7g.",
+];
 
 /// What one refresh of one region found.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -33,14 +39,47 @@ fn query(service: &str, region: &str, more: &[(&str, &str)]) -> ProductQuery {
 pub fn queries(region: &str) -> Vec<ProductQuery> {
     vec![
         query("AmazonECS", region, &[]),
-        query("AWSELB", region, &[("productFamily", "Load Balancer-Application")]),
+        query(
+            "AWSELB",
+            region,
+            &[("productFamily", "Load Balancer-Application")],
+        ),
         query("AmazonEC2", region, &[("productFamily", "NAT Gateway")]),
         query("AmazonVPC", region, &[("group", "VpcEndpoint")]),
-        query("AmazonVPC", region, &[("productFamily", "VPC Public IPv4 Address")]),
-        query("AmazonRDS", region, &[("productFamily", "Database Instance"), ("databaseEngine", "PostgreSQL")]),
-        query("AmazonRDS", region, &[("productFamily", "Database Instance"), ("databaseEngine", "MySQL")]),
-        query("AmazonRDS", region, &[("productFamily", "Database Storage")]),
-        query("AmazonElastiCache", region, &[("productFamily", "Cache Instance"), ("cacheEngine", "Redis")]),
+        query(
+            "AmazonVPC",
+            region,
+            &[("productFamily", "VPC Public IPv4 Address")],
+        ),
+        query(
+            "AmazonRDS",
+            region,
+            &[
+                ("productFamily", "Database Instance"),
+                ("databaseEngine", "PostgreSQL"),
+            ],
+        ),
+        query(
+            "AmazonRDS",
+            region,
+            &[
+                ("productFamily", "Database Instance"),
+                ("databaseEngine", "MySQL"),
+            ],
+        ),
+        query(
+            "AmazonRDS",
+            region,
+            &[("productFamily", "Database Storage")],
+        ),
+        query(
+            "AmazonElastiCache",
+            region,
+            &[
+                ("productFamily", "Cache Instance"),
+                ("cacheEngine", "Redis"),
+            ],
+        ),
         query("AmazonCloudWatch", region, &[]),
         query("AWSSecretsManager", region, &[]),
     ]
@@ -53,7 +92,9 @@ fn usage_type(attributes: &Value) -> &str {
     match usage.split_once('-') {
         Some((prefix, rest))
             if prefix.len() <= 4
-                && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && prefix
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
                 && prefix.chars().any(|c| c.is_ascii_uppercase()) =>
         {
             rest
@@ -84,7 +125,10 @@ fn key_for(service: &str, attributes: &Value) -> Option<(String, f64)> {
         "AmazonVPC" if usage == "PublicIPv4:InUseAddress" => key("ipv4.hour"),
         "AmazonRDS" if attr("productFamily") == "Database Instance" => {
             let class = attr("instanceType");
-            let known = RDS_CLASSES.iter().chain(&RDS_MEMORY_CLASSES).any(|f| class.starts_with(f));
+            let known = RDS_CLASSES
+                .iter()
+                .chain(&RDS_MEMORY_CLASSES)
+                .any(|f| class.starts_with(f));
             let engine = match attr("databaseEngine") {
                 "PostgreSQL" => "postgres",
                 "MySQL" => "mysql",
@@ -113,7 +157,9 @@ fn key_for(service: &str, attributes: &Value) -> Option<(String, f64)> {
         "AmazonCloudWatch" => match usage {
             "CW:AlarmMonitorUsage" => key("cloudwatch.alarm_metric_month"),
             "CW:MetricMonitorUsage" => key("cloudwatch.metric_month"),
-            "DashboardsUsageHour-Basic" | "DashboardsUsageHour" => key("cloudwatch.dashboard_month"),
+            "DashboardsUsageHour-Basic" | "DashboardsUsageHour" => {
+                key("cloudwatch.dashboard_month")
+            }
             "DataProcessing-Bytes" => key("logs.ingest_gb"),
             "TimedStorage-ByteHrs" => key("logs.storage_gb_month"),
             _ => None,
@@ -141,7 +187,10 @@ fn on_demand(item: &Value) -> Option<(f64, String, String)> {
     Some((
         usd,
         first["unit"].as_str().unwrap_or_default().to_owned(),
-        term["effectiveDate"].as_str().unwrap_or_default().to_owned(),
+        term["effectiveDate"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     ))
 }
 
@@ -174,7 +223,11 @@ pub async fn refresh_region(
                 key,
                 Price {
                     usd: usd * multiplier,
-                    unit: if multiplier == 1.0 { unit } else { format!("{multiplier} x {unit}") },
+                    unit: if multiplier == 1.0 {
+                        unit
+                    } else {
+                        format!("{multiplier} x {unit}")
+                    },
                     source: format!("AWS Price List API: {} in {region}", q.service_code),
                     read_on: read_on.to_owned(),
                     via: format!(
@@ -243,8 +296,10 @@ mod tests {
                 .iter()
                 .filter(|(service, _)| *service == query.service_code)
                 .filter(|(_, item)| {
-                    query.filters.iter().all(|(k, v)| item["product"]["attributes"][k] == *v
-                        || (k == "productFamily" && item["product"]["productFamily"] == *v))
+                    query.filters.iter().all(|(k, v)| {
+                        item["product"]["attributes"][k] == *v
+                            || (k == "productFamily" && item["product"]["productFamily"] == *v)
+                    })
                 })
                 .map(|(_, item)| item.to_string())
                 .collect())
@@ -268,16 +323,72 @@ mod tests {
     #[tokio::test]
     async fn price_list_items_become_catalog_entries_with_their_sku() {
         let list = RecordedPriceList(vec![
-            ("AmazonEC2", item("FY5BA3Q38RMNEMJS", "NAT Gateway", json!({"usagetype": "EUC1-NatGateway-Hours"}), "Hrs", "0.0520000000")),
-            ("AmazonRDS", item("D9MTDU3BJYGWPKRU", "Database Instance", json!({"databaseEngine": "PostgreSQL", "deploymentOption": "Multi-AZ", "instanceType": "db.r6g.large", "licenseModel": "License included", "usagetype": "EUC1-Multi-AZUsage:db.r6g.large"}), "Hrs", "0.5490000000")),
-            ("AmazonRDS", item("DZZDATY6NC5ZPFQE", "Database Instance", json!({"databaseEngine": "PostgreSQL", "deploymentOption": "Single-AZ", "instanceType": "db.r6g.large", "usagetype": "EUC1-InstanceUsage:db.r6g.large"}), "Hrs", "0.2740000000")),
+            (
+                "AmazonEC2",
+                item(
+                    "FY5BA3Q38RMNEMJS",
+                    "NAT Gateway",
+                    json!({"usagetype": "EUC1-NatGateway-Hours"}),
+                    "Hrs",
+                    "0.0520000000",
+                ),
+            ),
+            (
+                "AmazonRDS",
+                item(
+                    "D9MTDU3BJYGWPKRU",
+                    "Database Instance",
+                    json!({"databaseEngine": "PostgreSQL", "deploymentOption": "Multi-AZ", "instanceType": "db.r6g.large", "licenseModel": "License included", "usagetype": "EUC1-Multi-AZUsage:db.r6g.large"}),
+                    "Hrs",
+                    "0.5490000000",
+                ),
+            ),
+            (
+                "AmazonRDS",
+                item(
+                    "DZZDATY6NC5ZPFQE",
+                    "Database Instance",
+                    json!({"databaseEngine": "PostgreSQL", "deploymentOption": "Single-AZ", "instanceType": "db.r6g.large", "usagetype": "EUC1-InstanceUsage:db.r6g.large"}),
+                    "Hrs",
+                    "0.2740000000",
+                ),
+            ),
             // An instance family the catalog does not carry: skipped.
-            ("AmazonRDS", item("X1", "Database Instance", json!({"databaseEngine": "PostgreSQL", "deploymentOption": "Single-AZ", "instanceType": "db.x2g.large"}), "Hrs", "0.9")),
-            ("AWSSecretsManager", item("S1", "Secret", json!({"usagetype": "EUC1-AWSSecretsManager-APIRequest"}), "API Requests", "0.0000050000")),
+            (
+                "AmazonRDS",
+                item(
+                    "X1",
+                    "Database Instance",
+                    json!({"databaseEngine": "PostgreSQL", "deploymentOption": "Single-AZ", "instanceType": "db.x2g.large"}),
+                    "Hrs",
+                    "0.9",
+                ),
+            ),
+            (
+                "AWSSecretsManager",
+                item(
+                    "S1",
+                    "Secret",
+                    json!({"usagetype": "EUC1-AWSSecretsManager-APIRequest"}),
+                    "API Requests",
+                    "0.0000050000",
+                ),
+            ),
             // A free tier priced at zero is not the price.
-            ("AmazonCloudWatch", item("C0", "Alarm", json!({"usagetype": "EUC1-CW:AlarmMonitorUsage"}), "Alarms", "0.0000000000")),
+            (
+                "AmazonCloudWatch",
+                item(
+                    "C0",
+                    "Alarm",
+                    json!({"usagetype": "EUC1-CW:AlarmMonitorUsage"}),
+                    "Alarms",
+                    "0.0000000000",
+                ),
+            ),
         ]);
-        let refreshed = refresh_region(&list, "eu-central-1", "2026-11-26").await.unwrap();
+        let refreshed = refresh_region(&list, "eu-central-1", "2026-11-26")
+            .await
+            .unwrap();
         let usd = |key: &str| refreshed.prices.get(key).map(|p| p.usd);
         assert_eq!(usd("nat.hour"), Some(0.052));
         assert_eq!(usd("rds.postgres.db.r6g.large.multi_az_hour"), Some(0.549));
@@ -294,17 +405,29 @@ mod tests {
     async fn a_refresh_replaces_what_it_finds_and_keeps_the_rest() {
         let list = RecordedPriceList(vec![(
             "AmazonEC2",
-            item("FY5BA3Q38RMNEMJS", "NAT Gateway", json!({"usagetype": "EUC1-NatGateway-Hours"}), "Hrs", "0.0530000000"),
+            item(
+                "FY5BA3Q38RMNEMJS",
+                "NAT Gateway",
+                json!({"usagetype": "EUC1-NatGateway-Hours"}),
+                "Hrs",
+                "0.0530000000",
+            ),
         )]);
         let current = r#"{"_schema": "doc", "eu-central-1": {
             "nat.hour": {"usd": 0.052, "unit": "h", "source": "s", "read_on": "2026-01-01", "via": "v"},
             "fargate.spot.vcpu_hour": {"usd": 0.014, "unit": "h", "source": "s", "read_on": "2026-01-01", "via": "v"}}}"#;
         let (text, counts) =
-            refresh_catalog(&list, current, &["eu-central-1".into()], "2026-11-26").await.unwrap();
+            refresh_catalog(&list, current, &["eu-central-1".into()], "2026-11-26")
+                .await
+                .unwrap();
         assert_eq!(counts["eu-central-1"], 1);
         let catalog = crate::cost::Catalog::from_json(&text, "eu-central-1").unwrap();
         assert_eq!(catalog.usd("nat.hour"), Some(0.053));
-        assert_eq!(catalog.usd("fargate.spot.vcpu_hour"), Some(0.014), "Spot is not in the Price List: kept");
+        assert_eq!(
+            catalog.usd("fargate.spot.vcpu_hour"),
+            Some(0.014),
+            "Spot is not in the Price List: kept"
+        );
         assert!(text.contains("\"_schema\": \"doc\""));
     }
 }

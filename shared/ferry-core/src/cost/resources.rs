@@ -127,7 +127,12 @@ impl Context<'_> {
             }
             "AWS::EC2::EIP" => {
                 let mut bill = Bill::new(self.catalog);
-                bill.add("public IPv4 address hours", HOURS_PER_MONTH, "ipv4.hour", false);
+                bill.add(
+                    "public IPv4 address hours",
+                    HOURS_PER_MONTH,
+                    "ipv4.hour",
+                    false,
+                );
                 bill.finish()
             }
             "AWS::EC2::VPCEndpoint" => self.endpoint(id, props),
@@ -135,10 +140,18 @@ impl Context<'_> {
             "AWS::CloudWatch::Alarm" => {
                 // CloudWatch bills each metric a standard-resolution alarm references.
                 let metrics = props["Metrics"].as_array().map_or(1, |m| {
-                    m.iter().filter(|q| q.get("MetricStat").is_some()).count().max(1)
+                    m.iter()
+                        .filter(|q| q.get("MetricStat").is_some())
+                        .count()
+                        .max(1)
                 });
                 let mut bill = Bill::new(self.catalog);
-                bill.add("alarm metrics", metrics as f64, "cloudwatch.alarm_metric_month", false);
+                bill.add(
+                    "alarm metrics",
+                    metrics as f64,
+                    "cloudwatch.alarm_metric_month",
+                    false,
+                );
                 bill.finish()
             }
             "AWS::CloudWatch::Dashboard" => {
@@ -154,15 +167,20 @@ impl Context<'_> {
             DATA_TRANSFER_TYPE => {
                 let mut bill = Bill::new(self.catalog);
                 let gb = self.usage(id, Kind::DataTransfer, |u| u.gb_out);
-                bill.add("data transfer out to the internet", gb, "transfer.out_gb", true);
+                bill.add(
+                    "data transfer out to the internet",
+                    gb,
+                    "transfer.out_gb",
+                    true,
+                );
                 bill.finish()
             }
-            "AWS::EC2::FlowLog" => Outcome::Unpriced(
-                "vended log delivery (per GB) is not in the catalog".into(),
-            ),
-            "AWS::S3::Bucket" => Outcome::Unpriced(
-                "S3 storage and requests are not in the catalog".into(),
-            ),
+            "AWS::EC2::FlowLog" => {
+                Outcome::Unpriced("vended log delivery (per GB) is not in the catalog".into())
+            }
+            "AWS::S3::Bucket" => {
+                Outcome::Unpriced("S3 storage and requests are not in the catalog".into())
+            }
             _ => Outcome::Unpriced("Ferry does not price this resource type".into()),
         }
     }
@@ -170,12 +188,19 @@ impl Context<'_> {
     fn secret(&self, id: &str, bill: &mut Bill) {
         bill.add("secret", 1.0, "secretsmanager.secret_month", false);
         let calls = self.usage(id, Kind::Secret, |u| u.api_calls);
-        bill.add("API calls (per 10,000)", calls / 10_000.0, "secretsmanager.api_10k", true);
+        bill.add(
+            "API calls (per 10,000)",
+            calls / 10_000.0,
+            "secretsmanager.api_10k",
+            true,
+        );
     }
 
     fn fargate_service(&self, id: &str, props: &Value) -> Outcome {
         if props["LaunchType"].as_str() == Some("EC2") {
-            return Outcome::Unpriced("EC2 launch type: its instances are billed separately".into());
+            return Outcome::Unpriced(
+                "EC2 launch type: its instances are billed separately".into(),
+            );
         }
         let Some(task) = props["TaskDefinition"]["Ref"]
             .as_str()
@@ -260,12 +285,21 @@ impl Context<'_> {
         let storage_type = props["StorageType"].as_str().unwrap_or("gp2");
         let hours = self.usage(id, Kind::Rds, |u| u.hours_per_month);
         let mut bill = Bill::new(self.catalog);
-        let az = if multi_az { " (Multi-AZ: primary and standby)" } else { "" };
+        let az = if multi_az {
+            " (Multi-AZ: primary and standby)"
+        } else {
+            ""
+        };
         // Multi-AZ has its own price (not always exactly twice single-AZ); without one in
         // the catalog, the standby is billed like the primary, and the name says so.
         let multi_az_key = format!("rds.{engine}.{class}.multi_az_hour");
         if multi_az && self.catalog.get(&multi_az_key).is_some() {
-            bill.add(&format!("{class} Multi-AZ instance hours"), hours, &multi_az_key, false);
+            bill.add(
+                &format!("{class} Multi-AZ instance hours"),
+                hours,
+                &multi_az_key,
+                false,
+            );
         } else {
             bill.add(
                 &format!("{class} instance hours{az}"),
@@ -287,20 +321,39 @@ impl Context<'_> {
         }
         if storage_type == "gp3" {
             // gp3 includes 3,000 IOPS and 125 MB/s below 400 GB, 12,000 and 500 above.
-            let (base_iops, base_mbps) = if storage_gb < 400.0 { (3000.0, 125.0) } else { (12000.0, 500.0) };
+            let (base_iops, base_mbps) = if storage_gb < 400.0 {
+                (3000.0, 125.0)
+            } else {
+                (12000.0, 500.0)
+            };
             let extra_iops = number(&props["Iops"]).map_or(0.0, |i| (i - base_iops).max(0.0));
             if extra_iops > 0.0 {
-                bill.add("gp3 IOPS above the baseline", instances * extra_iops, "rds.gp3.iops_month", false);
+                bill.add(
+                    "gp3 IOPS above the baseline",
+                    instances * extra_iops,
+                    "rds.gp3.iops_month",
+                    false,
+                );
             }
             let extra_mbps =
                 number(&props["StorageThroughput"]).map_or(0.0, |t| (t - base_mbps).max(0.0));
             if extra_mbps > 0.0 {
-                bill.add("gp3 throughput above the baseline", instances * extra_mbps, "rds.gp3.mbps_month", false);
+                bill.add(
+                    "gp3 throughput above the baseline",
+                    instances * extra_mbps,
+                    "rds.gp3.mbps_month",
+                    false,
+                );
             }
         }
         let backup = self.usage(id, Kind::Rds, |u| u.backup_gb);
         if backup > 0.0 {
-            bill.add("backup storage beyond the free amount", backup, "rds.backup.gb_month", true);
+            bill.add(
+                "backup storage beyond the free amount",
+                backup,
+                "rds.backup.gb_month",
+                true,
+            );
         }
         let insights = truthy(&props["EnablePerformanceInsights"]);
         let retention = number(&props["PerformanceInsightsRetentionPeriod"]).unwrap_or(7.0);
@@ -340,8 +393,15 @@ impl Context<'_> {
         match engine {
             "valkey" => match self.catalog.get("elasticache.valkey_factor") {
                 Some(factor) => {
-                    bill.used.insert("elasticache.valkey_factor".into(), factor.clone());
-                    bill.add_scaled(&format!("{node} node hours (Valkey)"), nodes * hours, &key, factor.usd, false);
+                    bill.used
+                        .insert("elasticache.valkey_factor".into(), factor.clone());
+                    bill.add_scaled(
+                        &format!("{node} node hours (Valkey)"),
+                        nodes * hours,
+                        &key,
+                        factor.usd,
+                        false,
+                    );
                 }
                 None => bill.missing.push("elasticache.valkey_factor".into()),
             },
@@ -360,7 +420,12 @@ impl Context<'_> {
         if props["Scheme"].as_str() != Some("internal") {
             // An internet-facing ALB holds a public IPv4 address in each of its subnets.
             let subnets = props["Subnets"].as_array().map_or(2, Vec::len) as f64;
-            bill.add("public IPv4 address hours", subnets * HOURS_PER_MONTH, "ipv4.hour", false);
+            bill.add(
+                "public IPv4 address hours",
+                subnets * HOURS_PER_MONTH,
+                "ipv4.hour",
+                false,
+            );
         }
         let lcus = self.usage(id, Kind::Alb, |u| u.lcu_per_hour);
         bill.add("LCU hours", lcus * HOURS_PER_MONTH, "alb.lcu_hour", true);
@@ -374,7 +439,12 @@ impl Context<'_> {
             "Interface" => {
                 let azs = props["SubnetIds"].as_array().map_or(1, Vec::len) as f64;
                 let mut bill = Bill::new(self.catalog);
-                bill.add("endpoint hours, one per AZ", azs * HOURS_PER_MONTH, "vpce.interface.hour", false);
+                bill.add(
+                    "endpoint hours, one per AZ",
+                    azs * HOURS_PER_MONTH,
+                    "vpce.interface.hour",
+                    false,
+                );
                 let gb = self.usage(id, Kind::VpcEndpoint, |u| u.gb_processed);
                 bill.add("data processed", gb, "vpce.interface.gb", true);
                 bill.finish()

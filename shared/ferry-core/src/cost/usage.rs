@@ -167,7 +167,12 @@ impl Usage {
     }
 
     /// Whether a resource has a value of its own or from the kind's defaults in the file.
-    pub fn is_set(&self, logical_id: &str, kind: Kind, field: fn(&ResourceUsage) -> Option<f64>) -> bool {
+    pub fn is_set(
+        &self,
+        logical_id: &str,
+        kind: Kind,
+        field: fn(&ResourceUsage) -> Option<f64>,
+    ) -> bool {
         self.resources.get(logical_id).and_then(field).is_some()
             || field(self.defaults_for(kind)).is_some()
     }
@@ -263,7 +268,10 @@ mod tests {
         )
         .unwrap();
         let ingested = |id| usage.value(id, Kind::LogGroup, |u| u.gb_ingested);
-        assert_eq!((ingested("WebLogGroup"), ingested("ApiLogGroup")), (20.0, 5.0));
+        assert_eq!(
+            (ingested("WebLogGroup"), ingested("ApiLogGroup")),
+            (20.0, 5.0)
+        );
         // Not in the file: the dev profile's documented 0.5 LCU.
         assert_eq!(usage.value("Alb", Kind::Alb, |u| u.lcu_per_hour), 0.5);
         assert_eq!(usage.value("Alb", Kind::Alb, |u| u.hours_per_month), 730.0);
@@ -280,8 +288,13 @@ mod tests {
         let message = text.to_string();
         assert!(message.starts_with("usage.yml: "), "{message}");
         assert!(message.contains("line 3"), "{message}");
-        let unknown = parse("version: 1\ndefaults:\n  alb: {lcus: 2}\n").unwrap_err().to_string();
-        assert!(unknown.contains("lcus") && unknown.contains("line 3"), "{unknown}");
+        let unknown = parse("version: 1\ndefaults:\n  alb: {lcus: 2}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("lcus") && unknown.contains("line 3"),
+            "{unknown}"
+        );
         let malformed = parse("version: 1\nresources: [\n").unwrap_err().to_string();
         assert!(malformed.starts_with("usage.yml: "), "{malformed}");
         assert_eq!(
