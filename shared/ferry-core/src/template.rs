@@ -545,6 +545,13 @@ fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &R
         .iter()
         .map(|(k, v)| json!({"Name": k, "ValueFrom": v}))
         .collect();
+    // Graviton is cheaper on demand, but Fargate Spot runs only X86_64 Linux tasks: an
+    // ARM64 task on FARGATE_SPOT is never placed.
+    let architecture = if b.env.spec.profile.fargate_spot {
+        "X86_64"
+    } else {
+        "ARM64"
+    };
     // A task definition per colour: during a promotion the colours run different releases.
     for colour in [Colour::Blue, Colour::Green] {
         b.add(&task(colour), "AWS::ECS::TaskDefinition", json!({
@@ -553,7 +560,7 @@ fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &R
             "Memory": service.memory.to_string(),
             "NetworkMode": "awsvpc",
             "RequiresCompatibilities": ["FARGATE"],
-            "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},
+            "RuntimePlatform": {"CpuArchitecture": architecture, "OperatingSystemFamily": "LINUX"},
             "ExecutionRoleArn": att("TaskExecutionRole", "Arn"),
             "TaskRoleArn": att(&role, "Arn"),
             "ContainerDefinitions": [{

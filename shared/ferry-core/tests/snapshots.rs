@@ -44,3 +44,30 @@ fn every_example_under_every_profile() {
         }
     }
 }
+
+/// Fargate Spot places only X86_64 Linux tasks: wherever a profile turns Spot on, the
+/// task definitions are x86; elsewhere they run on Graviton.
+#[test]
+fn spot_environments_run_x86_tasks_and_the_rest_graviton() {
+    for (example, text) in EXAMPLES {
+        let spec = AppSpec::parse(text).unwrap();
+        for env_name in spec.environment_names() {
+            let env = spec.new_environment(&env_name).unwrap();
+            let template =
+                ferry_core::template::generate(&env, None, ferry_core::names::Colour::Blue);
+            let expected = if env.spec.profile.fargate_spot {
+                "X86_64"
+            } else {
+                "ARM64"
+            };
+            for (id, resource) in template["Resources"].as_object().unwrap() {
+                if resource["Type"] == "AWS::ECS::TaskDefinition" {
+                    assert_eq!(
+                        resource["Properties"]["RuntimePlatform"]["CpuArchitecture"], expected,
+                        "{example} {env_name} {id}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -283,6 +283,25 @@ mod tests {
     }
 
     #[test]
+    fn an_arm64_service_on_spot_is_named_not_priced() {
+        let mut template = service_template("ARM64", 2);
+        template["Resources"]["Web"]["Properties"]["CapacityProviderStrategy"] =
+            json!([{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]);
+        let estimate = price(&template);
+        let web = estimate
+            .unpriced
+            .iter()
+            .find(|u| u.logical_id == "Web")
+            .unwrap();
+        assert!(
+            web.reason
+                .starts_with("Fargate Spot runs only X86_64 tasks"),
+            "{}",
+            web.reason
+        );
+    }
+
+    #[test]
     fn a_missing_price_makes_the_resource_unpriced_not_free() {
         let catalog = Catalog::from_prices("test-1", BTreeMap::new());
         let estimate = estimate(

@@ -220,6 +220,12 @@ impl Context<'_> {
         let desired = number(&props["DesiredCount"]).unwrap_or(1.0);
         let hours = self.usage(id, Kind::Fargate, |u| u.hours_per_month);
         let spot = self.spot_share(props);
+        if spot > 0.0 && arch == "arm64" {
+            return Outcome::Unpriced(
+                "Fargate Spot runs only X86_64 tasks: this ARM64 service would never be placed"
+                    .into(),
+            );
+        }
         let mut bill = Bill::new(self.catalog);
         for (share, label, prefix) in [(1.0 - spot, "", arch), (spot, " (Spot)", "spot")] {
             if share <= 0.0 {
