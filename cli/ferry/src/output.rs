@@ -83,6 +83,10 @@ fn describe_step(step: &Value) -> String {
                 w.get("blue").unwrap_or(&Value::Null),
                 w.get("green").unwrap_or(&Value::Null)
             ),
+            // "this change adds $5.62/month", as the template generator priced it.
+            ("cost", Value::Object(c)) if c.contains_key("summary") => {
+                format!("cost: {}", short(&c["summary"]))
+            }
             ("judge" | "analysis", Value::Object(j)) if j.contains_key("metrics") => {
                 let metrics: Vec<String> = j["metrics"]
                     .as_array()
