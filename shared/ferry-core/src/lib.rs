@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod alerts;
+pub mod anomaly;
 pub mod canary;
 pub mod cost;
 pub mod deploy;
@@ -11,6 +12,7 @@ pub mod drift;
 pub mod jobs;
 pub mod memory;
 pub mod model;
+pub mod monitoring;
 pub mod names;
 pub mod policy;
 pub mod ports;

@@ -8,11 +8,14 @@ use ferry_core::profile::ProfileName;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// A metric name and its value at the i-th five-minute point.
+type Series<'a> = (&'a str, fn(i64) -> f64);
+
 async fn put_series(
     local: &Local,
     namespace: &str,
     dims: &[(&str, &str)],
-    series: &[(&str, fn(i64) -> f64)],
+    series: &[Series<'_>],
     now: i64,
 ) {
     let dimensions: Vec<Dimension> = dims
