@@ -1,6 +1,7 @@
 //! `ferry`: plan an environment offline with the same engines the functions use, and
 //! drive a deployed Ferry (apps, environments, releases, promotions).
 
+mod alerts;
 mod client;
 mod cost;
 mod deploy;
@@ -169,10 +170,26 @@ enum Command {
         #[arg(long)]
         set: Option<PathBuf>,
     },
+    /// Alerts: the anomaly detector, offline.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
     /// The pricing catalog.
     Pricing {
         #[command(subcommand)]
         command: PricingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Run the streaming anomaly detector over a `timestamp,value` CSV: one score in
+    /// [0, 1] per row.
+    Backtest {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "summary")]
+        output: alerts::BacktestOutput,
     },
 }
 
@@ -305,6 +322,9 @@ fn offline(command: &Command) -> Option<Result<()>> {
             output,
             ..
         } => cost::cost(input, env.as_deref(), pricing, *output),
+        Command::Alerts {
+            command: AlertsCommand::Backtest { file, output },
+        } => alerts::backtest(file, *output),
         Command::Cost { .. } => Err(anyhow::anyhow!(
             "cost: give a spec (with --env) or a CloudFormation template, or `cost diff`"
         )),
@@ -357,6 +377,7 @@ async fn run(cli: Cli) -> Result<()> {
         | Command::Validate { .. }
         | Command::Template { .. }
         | Command::Plan { .. }
+        | Command::Alerts { .. }
         | Command::Cost { .. } => {
             unreachable!("offline commands return above")
         }

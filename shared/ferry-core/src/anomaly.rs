@@ -40,6 +40,9 @@ pub struct DetectorConfig {
     pub count_decay: f32,
     /// Deviations a never-seen shape adds.
     pub novelty_z: f64,
+    /// Deviations per e-fold of the short-run spread over the long-run spread (a change
+    /// in noise level, not only in level).
+    pub volatility_z: f64,
 }
 
 impl Default for DetectorConfig {
@@ -54,6 +57,7 @@ impl Default for DetectorConfig {
             relearn_alpha: 0.02,
             count_decay: 0.9995,
             novelty_z: 0.0,
+            volatility_z: 0.0,
         }
     }
 }
@@ -66,6 +70,7 @@ pub struct Detector {
     mean: f64,
     var: f64,
     short: f64,
+    short_spread: f64,
     low: f64,
     high: f64,
     previous: [u16; 2],
@@ -93,6 +98,7 @@ impl Detector {
             mean: 0.0,
             var: 0.0,
             short: 0.0,
+            short_spread: 0.0,
             low: f64::INFINITY,
             high: f64::NEG_INFINITY,
             previous: [0; 2],
@@ -147,7 +153,9 @@ impl Detector {
         self.mean += alpha * delta;
         self.var += alpha * (delta.abs() - self.var);
 
-        let z = point_z.max(shift_z) + c.novelty_z * novelty;
+        self.short_spread += short_alpha * ((value - self.mean).abs() - self.short_spread);
+        let volatility = (self.short_spread / spread.max(1e-12)).max(1.0).ln();
+        let z = point_z.max(shift_z) + c.novelty_z * novelty + c.volatility_z * volatility;
         if self.seen <= u64::from(c.warmup) {
             return 0.0;
         }

@@ -167,10 +167,10 @@ fn web_postgres_valkey_prod_in_us_east_1() {
             // 5840 GB-h x $0.00356 = 20.7904
             ("WebBlueService", &[94.55, 20.79]),
             ("WebGreenService", &[0.0, 0.0]),
-            // db.m7g.large has no Multi-AZ price in the catalog: 2 x 730 h x $0.168 = 245.28;
-            // gp3 2 x 200 GB x $0.115 = 46.00; managed secret $0.40;
-            // 100,000 calls x $0.05 / 10,000 = 0.50
-            ("Database", &[245.28, 46.00, 0.40, 0.50]),
+            // Multi-AZ db.m7g.large: 730 h x $0.337 = 246.01 (not exactly twice single-AZ's
+            // $0.168: AWS prices Multi-AZ on its own); gp3 2 x 200 GB x $0.115 = 46.00;
+            // managed secret $0.40; 100,000 calls x $0.05 / 10,000 = 0.50
+            ("Database", &[246.01, 46.00, 0.40, 0.50]),
             // Valkey: 2 nodes x 730 h x ($0.158 x 0.8 = $0.1264) = 184.544
             ("Cache", &[184.54]),
             ("Alb5xxRateAlarm", RATE_ALARM),
@@ -186,18 +186,18 @@ fn web_postgres_valkey_prod_in_us_east_1() {
             ("Dashboard", &[3.00]),
             ("DataTransferOut", &[18.00]),
         ],
-        // 112.05 + 10.95 + 2 x 8.65 + 56.58 + 115.34 + 292.18 + 184.54 + 0.30 + 9 x 0.10
+        // 112.05 + 10.95 + 2 x 8.65 + 56.58 + 115.34 + 292.91 + 184.54 + 0.30 + 9 x 0.10
         // + 3.00 + 18.00
-        811.14,
+        811.87,
     );
     // Prod advice: a 1-year no-upfront RI at 0.67 of on-demand on the instance hours:
-    // 245.28 x 0.33 = 80.9424. No Spot, schedule, single NAT or single-AZ in prod.
+    // 246.01 x 0.33 = 81.1833. No Spot, schedule, single NAT or single-AZ in prod.
     let kinds: Vec<(&str, &str, f64)> = estimate
         .advice
         .iter()
         .map(|a| (a.kind.as_str(), a.logical_id.as_str(), a.monthly_saving_usd))
         .collect();
-    assert_eq!(kinds, [("commitment", "Database", 80.94)]);
+    assert_eq!(kinds, [("commitment", "Database", 81.18)]);
 }
 
 /// 4. A plain template in eu-central-1 (no Ferry metadata: the prod usage defaults).
