@@ -190,14 +190,19 @@ fn web_postgres_valkey_prod_in_us_east_1() {
         // + 3.00 + 18.00
         811.87,
     );
-    // Prod advice: a 1-year no-upfront RI at 0.67 of on-demand on the instance hours:
-    // 246.01 x 0.33 = 81.1833. No Spot, schedule, single NAT or single-AZ in prod.
+    // Prod advice, commitments only (no Spot, schedule, single NAT or single-AZ in prod):
+    // a 1-year no-upfront RI at 0.5769 of on-demand on the instance hours:
+    // 246.01 x 0.4231 = 104.0868; a Compute Savings Plan at 0.8 on the tasks:
+    // (94.55 + 20.79) x 0.2 = 23.068.
     let kinds: Vec<(&str, &str, f64)> = estimate
         .advice
         .iter()
         .map(|a| (a.kind.as_str(), a.logical_id.as_str(), a.monthly_saving_usd))
         .collect();
-    assert_eq!(kinds, [("commitment", "Database", 81.18)]);
+    assert_eq!(
+        kinds,
+        [("commitment", "Database", 104.09), ("commitment", "WebBlueService", 23.07)]
+    );
 }
 
 /// 4. A plain template in eu-central-1 (no Ferry metadata: the prod usage defaults).
