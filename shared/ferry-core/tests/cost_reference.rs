@@ -201,7 +201,10 @@ fn web_postgres_valkey_prod_in_us_east_1() {
         .collect();
     assert_eq!(
         kinds,
-        [("commitment", "Database", 104.09), ("commitment", "WebBlueService", 23.07)]
+        [
+            ("commitment", "Database", 104.09),
+            ("commitment", "WebBlueService", 23.07)
+        ]
     );
 }
 
