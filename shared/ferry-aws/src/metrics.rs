@@ -43,6 +43,34 @@ fn aws_time(at: DateTime<Utc>) -> AwsTime {
     AwsTime::from_millis(at.timestamp_millis())
 }
 
+/// GetMetricData takes at most 500 queries a call.
+pub const QUERIES_PER_CALL: usize = 500;
+
+fn data_query(id: String, query: &MetricQuery) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace(&query.namespace)
+        .metric_name(&query.metric)
+        .set_dimensions(Some(
+            query
+                .dimensions
+                .iter()
+                .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+                .collect(),
+        ))
+        .build();
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric)
+                .period(query.period_seconds as i32)
+                .stat(&query.stat)
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
 #[async_trait]
 impl Metrics for CloudWatchMetrics {
     async fn series(
@@ -51,58 +79,67 @@ impl Metrics for CloudWatchMetrics {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<Vec<(DateTime<Utc>, f64)>, MetricsError> {
-        let metric = Metric::builder()
-            .namespace(&query.namespace)
-            .metric_name(&query.metric)
-            .set_dimensions(Some(
-                query
-                    .dimensions
-                    .iter()
-                    .map(|(name, value)| Dimension::builder().name(name).value(value).build())
-                    .collect(),
-            ))
-            .build();
-        let data_query = MetricDataQuery::builder()
-            .id("m")
-            .metric_stat(
-                MetricStat::builder()
-                    .metric(metric)
-                    .period(query.period_seconds as i32)
-                    .stat(&query.stat)
-                    .build(),
-            )
-            .return_data(true)
-            .build();
-        let mut series = Vec::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            let output = self
-                .client
-                .get_metric_data()
-                .metric_data_queries(data_query.clone())
-                .start_time(aws_time(start))
-                .end_time(aws_time(end))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(metrics_error)?;
-            for result in output.metric_data_results() {
-                for (at, value) in result.timestamps().iter().zip(result.values()) {
-                    let at = Utc
-                        .timestamp_millis_opt(at.to_millis().unwrap_or_default())
-                        .single()
-                        .unwrap_or(start);
-                    series.push((at, *value));
+        let mut all = self
+            .series_many(std::slice::from_ref(query), start, end)
+            .await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// ⌈n/500⌉ calls for n queries (more only when a call pages its data).
+    async fn series_many(
+        &self,
+        queries: &[MetricQuery],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<Vec<(DateTime<Utc>, f64)>>, MetricsError> {
+        let mut results = vec![Vec::new(); queries.len()];
+        for (batch, chunk) in queries.chunks(QUERIES_PER_CALL).enumerate() {
+            let offset = batch * QUERIES_PER_CALL;
+            let data_queries: Vec<MetricDataQuery> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, q)| data_query(format!("m{}", offset + i), q))
+                .collect();
+            let mut next_token: Option<String> = None;
+            loop {
+                let output = self
+                    .client
+                    .get_metric_data()
+                    .set_metric_data_queries(Some(data_queries.clone()))
+                    .start_time(aws_time(start))
+                    .end_time(aws_time(end))
+                    .scan_by(ScanBy::TimestampAscending)
+                    .set_next_token(next_token.take())
+                    .send()
+                    .await
+                    .map_err(metrics_error)?;
+                for result in output.metric_data_results() {
+                    let Some(index) = result
+                        .id()
+                        .and_then(|id| id.strip_prefix('m'))
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .filter(|i| *i < results.len())
+                    else {
+                        continue;
+                    };
+                    for (at, value) in result.timestamps().iter().zip(result.values()) {
+                        let at = Utc
+                            .timestamp_millis_opt(at.to_millis().unwrap_or_default())
+                            .single()
+                            .unwrap_or(start);
+                        results[index].push((at, *value));
+                    }
+                }
+                match output.next_token() {
+                    Some(token) => next_token = Some(token.to_owned()),
+                    None => break,
                 }
             }
-            match output.next_token() {
-                Some(token) => next_token = Some(token.to_owned()),
-                None => break,
-            }
         }
-        series.sort_by_key(|(at, _)| *at);
-        Ok(series)
+        for series in &mut results {
+            series.sort_by_key(|(at, _)| *at);
+        }
+        Ok(results)
     }
 
     async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError> {

@@ -412,3 +412,57 @@ async fn price_list_pages_are_followed_and_filters_sent_as_term_matches() {
         PriceListError::Unavailable(_)
     ));
 }
+
+/// GetMetricData takes 500 queries a call: n series cost ⌈n/500⌉ calls, and each series
+/// comes back in the order asked, whatever the batch it rode in.
+#[tokio::test]
+async fn get_metric_data_is_batched_500_queries_a_call() {
+    use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
+    use aws_sdk_cloudwatch::types::MetricDataResult;
+    use ferry_core::ports::{MetricQuery, Metrics};
+    // Echoes every query's id with one point whose value is the query's number.
+    let rule = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_compute_output(|request| {
+        assert!(
+            request.metric_data_queries().len() <= 500,
+            "a call over the limit"
+        );
+        let results = request
+            .metric_data_queries()
+            .iter()
+            .map(|q| {
+                let id = q.id().unwrap_or_default();
+                let n: f64 = id.trim_start_matches('m').parse().unwrap();
+                MetricDataResult::builder()
+                    .id(id)
+                    .timestamps(aws_smithy_types::DateTime::from_secs(1_700_000_000))
+                    .values(n)
+                    .build()
+            })
+            .collect();
+        GetMetricDataOutput::builder()
+            .set_metric_data_results(Some(results))
+            .build()
+    });
+    let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&rule]);
+    let metrics = ferry_aws::CloudWatchMetrics::new(client);
+    for (series, calls) in [(1, 1), (500, 1), (501, 2), (1201, 3)] {
+        let before = rule.num_calls();
+        let queries: Vec<MetricQuery> = (0..series)
+            .map(|i| MetricQuery {
+                namespace: "AWS/ECS".into(),
+                metric: "CPUUtilization".into(),
+                dimensions: vec![("ServiceName".into(), format!("svc{i}"))],
+                stat: "Maximum".into(),
+                period_seconds: 300,
+            })
+            .collect();
+        let now = chrono::Utc::now();
+        let results = metrics
+            .series_many(&queries, now - chrono::Duration::hours(1), now)
+            .await
+            .unwrap();
+        assert_eq!(rule.num_calls() - before, calls, "{series} series");
+        assert_eq!(results.len(), series);
+        assert_eq!(results[series - 1][0].1, (series - 1) as f64);
+    }
+}

@@ -211,6 +211,20 @@ pub trait Metrics: Send + Sync {
         start: chrono::DateTime<chrono::Utc>,
         end: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, f64)>, MetricsError>;
+    /// Many series at once, in the order of `queries`: an adapter batches them (CloudWatch
+    /// takes 500 queries per GetMetricData call). By default, one query at a time.
+    async fn series_many(
+        &self,
+        queries: &[MetricQuery],
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Vec<(chrono::DateTime<chrono::Utc>, f64)>>, MetricsError> {
+        let mut all = Vec::with_capacity(queries.len());
+        for query in queries {
+            all.push(self.series(query, start, end).await?);
+        }
+        Ok(all)
+    }
     /// The alarms whose names start with `prefix` and are in ALARM now.
     async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError>;
 }

@@ -52,52 +52,44 @@ fn name_of(physical: &str) -> &str {
     physical.rsplit('/').next().unwrap_or(physical)
 }
 
-struct Series<'a> {
-    metrics: &'a dyn Metrics,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+fn query(namespace: &str, metric: &str, stat: &str, dimensions: &[(&str, &str)]) -> MetricQuery {
+    MetricQuery {
+        namespace: namespace.into(),
+        metric: metric.into(),
+        dimensions: dimensions
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        stat: stat.into(),
+        period_seconds: PERIOD_SECONDS,
+    }
 }
 
-impl Series<'_> {
-    async fn values(
-        &self,
-        namespace: &str,
-        metric: &str,
-        stat: &str,
-        dimensions: &[(&str, &str)],
-    ) -> Result<(Vec<f64>, f64), MetricsError> {
-        let query = MetricQuery {
-            namespace: namespace.into(),
-            metric: metric.into(),
-            dimensions: dimensions
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            stat: stat.into(),
-            period_seconds: PERIOD_SECONDS,
-        };
-        let points = self.metrics.series(&query, self.start, self.end).await?;
-        let days = match (points.first(), points.last()) {
-            (Some((first, _)), Some((last, _))) => (*last - *first).num_seconds() as f64 / 86_400.0,
-            _ => 0.0,
-        };
-        Ok((points.into_iter().map(|(_, v)| v).collect(), days))
+/// What to measure for one resource: a CPU series and a memory series, and how to read
+/// the memory one (already a percentage, or free bytes out of a total).
+struct Plan {
+    logical_id: String,
+    cpu: MetricQuery,
+    memory: MetricQuery,
+    memory_total_bytes: Option<f64>,
+}
+
+fn days_covered(points: &[(DateTime<Utc>, f64)]) -> f64 {
+    match (points.first(), points.last()) {
+        (Some((first, _)), Some((last, _))) => (*last - *first).num_seconds() as f64 / 86_400.0,
+        _ => 0.0,
     }
 }
 
 /// Utilisation of every Fargate service, RDS instance and cache of a deployed template,
-/// by logical id. Resources without data are left out (no advice on no evidence).
+/// by logical id, in one batched read (GetMetricData takes 500 series a call). Resources
+/// without data are left out: no advice on no evidence.
 pub async fn collect(
     metrics: &dyn Metrics,
     template: &Value,
     physical: &BTreeMap<String, String>,
     now: DateTime<Utc>,
 ) -> Result<BTreeMap<String, Utilisation>, MetricsError> {
-    let series = Series {
-        metrics,
-        start: now - Duration::days(LOOK_BACK_DAYS),
-        end: now,
-    };
     let empty = serde_json::Map::new();
     let resources = template["Resources"].as_object().unwrap_or(&empty);
     let cluster = resources
@@ -105,76 +97,88 @@ pub async fn collect(
         .find(|(_, r)| r["Type"] == "AWS::ECS::Cluster")
         .and_then(|(id, _)| physical.get(id))
         .map(|p| name_of(p).to_owned());
-    let mut found = BTreeMap::new();
+    let mut plans = Vec::new();
     for (id, resource) in resources {
         let Some(physical_id) = physical.get(id) else {
             continue;
         };
         let props = &resource["Properties"];
-        let seen = match resource["Type"].as_str().unwrap_or_default() {
+        let plan = match resource["Type"].as_str().unwrap_or_default() {
             "AWS::ECS::Service" => {
                 let Some(cluster) = &cluster else { continue };
                 let dims = [
                     ("ClusterName", cluster.as_str()),
                     ("ServiceName", name_of(physical_id)),
                 ];
-                let (cpu, days) = series
-                    .values("AWS/ECS", "CPUUtilization", "Maximum", &dims)
-                    .await?;
-                let (memory, _) = series
-                    .values("AWS/ECS", "MemoryUtilization", "Maximum", &dims)
-                    .await?;
-                percentile(&cpu, 99.5).map(|cpu| Utilisation {
-                    cpu_percent: cpu,
-                    memory_percent: percentile(&memory, 99.5),
-                    days,
-                })
+                Plan {
+                    logical_id: id.clone(),
+                    cpu: query("AWS/ECS", "CPUUtilization", "Maximum", &dims),
+                    memory: query("AWS/ECS", "MemoryUtilization", "Maximum", &dims),
+                    memory_total_bytes: None,
+                }
             }
             "AWS::RDS::DBInstance" => {
                 let dims = [("DBInstanceIdentifier", physical_id.as_str())];
-                let (cpu, days) = series
-                    .values("AWS/RDS", "CPUUtilization", "Maximum", &dims)
-                    .await?;
-                let (free, _) = series
-                    .values("AWS/RDS", "FreeableMemory", "Minimum", &dims)
-                    .await?;
-                // The low tail of free memory is the high tail of memory used.
                 let total = props["DBInstanceClass"].as_str().and_then(rds_memory_gib);
-                let memory = percentile(&free, 0.5)
-                    .zip(total)
-                    .map(|(free, gib)| 100.0 * (1.0 - free / (gib * 1024.0 * 1024.0 * 1024.0)));
-                percentile(&cpu, 99.5).map(|cpu| Utilisation {
-                    cpu_percent: cpu,
-                    memory_percent: memory,
-                    days,
-                })
+                Plan {
+                    logical_id: id.clone(),
+                    cpu: query("AWS/RDS", "CPUUtilization", "Maximum", &dims),
+                    // The low tail of free memory is the high tail of memory used.
+                    memory: query("AWS/RDS", "FreeableMemory", "Minimum", &dims),
+                    memory_total_bytes: Some(
+                        total.map_or(0.0, |gib| gib * 1024.0 * 1024.0 * 1024.0),
+                    ),
+                }
             }
             "AWS::ElastiCache::ReplicationGroup" => {
                 // Metrics are per node; the primary is `<group>-001`.
                 let node = format!("{physical_id}-001");
                 let dims = [("CacheClusterId", node.as_str())];
-                let (cpu, days) = series
-                    .values("AWS/ElastiCache", "EngineCPUUtilization", "Maximum", &dims)
-                    .await?;
-                let (memory, _) = series
-                    .values(
+                Plan {
+                    logical_id: id.clone(),
+                    cpu: query("AWS/ElastiCache", "EngineCPUUtilization", "Maximum", &dims),
+                    memory: query(
                         "AWS/ElastiCache",
                         "DatabaseMemoryUsagePercentage",
                         "Maximum",
                         &dims,
-                    )
-                    .await?;
-                percentile(&cpu, 99.5).map(|cpu| Utilisation {
-                    cpu_percent: cpu,
-                    memory_percent: percentile(&memory, 99.5),
-                    days,
-                })
+                    ),
+                    memory_total_bytes: None,
+                }
             }
-            _ => None,
+            _ => continue,
         };
-        if let Some(seen) = seen {
-            found.insert(id.clone(), seen);
-        }
+        plans.push(plan);
+    }
+    let queries: Vec<MetricQuery> = plans
+        .iter()
+        .flat_map(|p| [p.cpu.clone(), p.memory.clone()])
+        .collect();
+    let start = now - Duration::days(LOOK_BACK_DAYS);
+    let series = metrics.series_many(&queries, start, now).await?;
+    let mut found = BTreeMap::new();
+    for (plan, pair) in plans.iter().zip(series.chunks(2)) {
+        let values =
+            |points: &[(DateTime<Utc>, f64)]| points.iter().map(|(_, v)| *v).collect::<Vec<f64>>();
+        let (cpu, memory) = (values(&pair[0]), values(&pair[1]));
+        let Some(cpu_percent) = percentile(&cpu, 99.5) else {
+            continue;
+        };
+        let memory_percent = match plan.memory_total_bytes {
+            None => percentile(&memory, 99.5),
+            Some(total) if total > 0.0 => {
+                percentile(&memory, 0.5).map(|free| 100.0 * (1.0 - free / total))
+            }
+            Some(_) => None,
+        };
+        found.insert(
+            plan.logical_id.clone(),
+            Utilisation {
+                cpu_percent,
+                memory_percent,
+                days: days_covered(&pair[0]),
+            },
+        );
     }
     Ok(found)
 }
