@@ -375,3 +375,40 @@ fn cost_prices_specs_and_plain_templates() {
     assert!(one_line_error(&["cost", typeless.to_str().unwrap()])
         .contains("Resources.Thing: has no Type"));
 }
+
+/// Alert rules in the spec: an unknown metric or statistic, a composite cycle, and an
+/// unknown key are refused with the rule's name and the field; good rules validate.
+#[test]
+fn alert_rules_are_checked_by_rule_and_field() {
+    let bad = spec_file(
+        "bad-alerts",
+        &std::fs::read_to_string(format!("{EXAMPLES}/small-web.yaml")).unwrap().replace(
+            "environments:",
+            "alerts:\n  rules:\n    - {name: slow, kind: threshold, metric: service.latency, statistic: p99, comparison: '>', threshold: 1.5}\n    - {name: hot, kind: threshold, metric: service.cpu, statistic: Median, comparison: '>', threshold: 90}\n    - {name: a, kind: composite, expression: 'b AND slow'}\n    - {name: b, kind: composite, expression: 'NOT a'}\nenvironments:",
+        ),
+    );
+    let error = one_line_error(&["validate", bad.to_str().unwrap()]);
+    assert!(
+        error.contains("alerts.rules[slow].metric: unknown metric 'service.latency'"),
+        "{error}"
+    );
+    assert!(
+        error.contains("alerts.rules[hot].statistic: unknown statistic 'Median'"),
+        "{error}"
+    );
+    assert!(
+        error.contains("alerts.rules[a].expression: a cycle: a -> b -> a"),
+        "{error}"
+    );
+    let good = spec_file(
+        "good-alerts",
+        &std::fs::read_to_string(format!("{EXAMPLES}/small-web.yaml")).unwrap().replace(
+            "environments:",
+            "alerts:\n  rules:\n    - {name: slow, kind: threshold, metric: service.latency_p99, statistic: p99, comparison: '>', threshold: 1.5, datapoints: 3, evaluation_periods: 5}\n    - {name: degraded, kind: composite, expression: 'slow AND NOT service-cpu'}\nenvironments:",
+        ),
+    );
+    ferry()
+        .args(["validate", good.to_str().unwrap()])
+        .assert()
+        .success();
+}

@@ -286,8 +286,9 @@ mod cloudwatch {
     #[tokio::test]
     async fn series_follow_pagination_and_come_back_oldest_first() {
         let page = |token: Option<&str>, secs: &[i64], values: &[f64]| {
+            // AWS echoes each query's id; the adapter numbers its queries m0, m1, ...
             let result = MetricDataResult::builder()
-                .id("m")
+                .id("m0")
                 .set_timestamps(Some(secs.iter().map(|s| AwsTime::from_secs(*s)).collect()))
                 .set_values(Some(values.to_vec()))
                 .build();

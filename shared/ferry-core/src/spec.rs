@@ -125,6 +125,37 @@ pub struct EnvironmentSpec {
     /// The weekly cost report raises an alert when the estimate exceeds this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_usd_month: Option<f64>,
+    /// Alert rules the spec adds to (or replaces among) the profile's defaults.
+    #[serde(default, skip_serializing_if = "AlertsSpec::is_empty")]
+    pub alerts: AlertsSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSpec {
+    #[serde(default)]
+    pub rules: Vec<crate::monitoring::rules::Rule>,
+}
+
+impl AlertsSpec {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+impl EnvironmentSpec {
+    /// The rules that apply: the profile's defaults (its alarm thresholds), with any rule
+    /// of the same name replaced by the spec's, and the spec's others added.
+    pub fn alert_rules(&self) -> Vec<crate::monitoring::rules::Rule> {
+        let mut rules = crate::monitoring::rules::profile_rules(&self.profile);
+        for rule in &self.alerts.rules {
+            match rules.iter_mut().find(|r| r.name == rule.name) {
+                Some(existing) => *existing = rule.clone(),
+                None => rules.push(rule.clone()),
+            }
+        }
+        rules
+    }
 }
 
 impl Default for EnvironmentSpec {
@@ -138,6 +169,7 @@ impl Default for EnvironmentSpec {
             waivers: vec![],
             promotion: Default::default(),
             budget_usd_month: None,
+            alerts: AlertsSpec::default(),
         }
     }
 }
@@ -345,6 +377,13 @@ impl AppSpec {
             merge(&mut promotion, patch);
         }
         sections.insert("promotion".to_owned(), promotion);
+        // Alert rules: the environment's list, if it has one, replaces the base list.
+        if let Some(alerts) = overrides
+            .get("alerts")
+            .or_else(|| self.document.get("alerts"))
+        {
+            sections.insert("alerts".to_owned(), alerts.clone());
+        }
         errors.clone().into_result()?;
         let mut resolved = json_object(&[
             (
@@ -501,6 +540,12 @@ impl EnvironmentSpec {
     /// The rules a schema cannot express, with resolved paths (`services[1].cpu`).
     pub fn check(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
+        if let Err(problems) = crate::monitoring::rules::validate(&self.alert_rules()) {
+            for problem in problems {
+                let (field, message) = problem.split_once(": ").unwrap_or(("alerts", &problem));
+                errors.push(FieldError::new(field.to_owned(), message.to_owned()));
+            }
+        }
         let mut push =
             |field: String, message: String| errors.push(FieldError::new(field, message));
         let mut names = std::collections::BTreeSet::new();

@@ -4,6 +4,7 @@
 
 pub mod incident;
 pub mod noise;
+pub mod rules;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use regex::Regex;
