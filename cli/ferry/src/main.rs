@@ -144,8 +144,11 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         timeout_secs: u64,
     },
-    /// Show a promotion's timeline (or its whole record as JSON).
+    /// An app's health, environment by environment (open alarms and their probable root
+    /// cause, the last promotion, drift, cost), or a promotion's timeline; `--json` for the
+    /// whole record.
     Status {
+        /// An app name, or a promotion id.
         id: String,
         #[arg(long)]
         json: bool,
@@ -510,13 +513,24 @@ async fn run(cli: Cli) -> Result<()> {
                 .await?,
         ),
         Command::Status { id, json } => {
-            let record = api
-                .call("GET", &format!("/promotions/{id}"), None, None)
-                .await?;
-            if json {
-                output::print_json(&record);
-            } else {
-                output::print_timeline(&record);
+            // An app's health when `id` names an app; a promotion's record otherwise.
+            match api
+                .call("GET", &format!("/apps/{id}/health"), None, None)
+                .await
+            {
+                Ok(health) if json => output::print_json(&health),
+                Ok(health) => output::print_health(&health),
+                Err(e) if e.to_string().contains(": 404 ") => {
+                    let record = api
+                        .call("GET", &format!("/promotions/{id}"), None, None)
+                        .await?;
+                    if json {
+                        output::print_json(&record);
+                    } else {
+                        output::print_timeline(&record);
+                    }
+                }
+                Err(e) => return Err(e),
             }
         }
     }

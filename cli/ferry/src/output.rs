@@ -228,3 +228,66 @@ pub fn print_cost_diff(diff: &ferry_core::cost::diff::CostDiff) {
         diff.after_usd
     );
 }
+
+/// `ferry status APP`: one block per environment.
+pub fn print_health(health: &Value) {
+    for env in health["environments"].as_array().into_iter().flatten() {
+        println!(
+            "{} {}: {}",
+            short(&health["app"]),
+            short(&env["env"]),
+            short(&env["status"])
+        );
+        if let Some(release) = env["release"].as_str() {
+            println!(
+                "  release    {} ({} live)",
+                short(&Value::String(release.to_owned())),
+                short(&env["live_colour"])
+            );
+        }
+        for alarm in env["alarms"].as_array().into_iter().flatten() {
+            println!(
+                "  alarm      {} ({}) since {}",
+                short(&alarm["alarm"]),
+                short(&alarm["component"]),
+                short(&alarm["since"])
+            );
+        }
+        if let Some(cause) = env["incident"]["root_cause"].as_object() {
+            let reasons: Vec<String> = cause["reasons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(short)
+                .collect();
+            println!(
+                "  root cause {}: {}",
+                short(&cause["component"]),
+                reasons.join("; ")
+            );
+        }
+        if env["last_promotion"].is_object() {
+            let p = &env["last_promotion"];
+            println!(
+                "  promotion  {} from {} ({}): {}",
+                short(&p["id"]),
+                short(&p["from"]),
+                short(&p["strategy"]),
+                short(&p["status"])
+            );
+        }
+        if env["drift"].is_object() {
+            println!(
+                "  drift      {} at {}",
+                short(&env["drift"]["status"]),
+                short(&env["drift"]["checked_at"])
+            );
+        }
+        if env["cost"].is_object() {
+            println!(
+                "  cost       ${} / month",
+                short(&env["cost"]["monthly_usd"])
+            );
+        }
+    }
+}

@@ -53,6 +53,14 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
             may(Role::Viewer).await?;
             routes::list_promotions(deps, app).await
         }
+        ("GET", ["apps", app, "environments", env, "health"]) => {
+            may(Role::Viewer).await?;
+            routes::environment_health(deps, app, env).await
+        }
+        ("GET", ["apps", app, "health"]) => {
+            may(Role::Viewer).await?;
+            routes::app_health(deps, app).await
+        }
         ("GET", ["apps", app, "cost"]) => {
             may(Role::Viewer).await?;
             routes::app_cost(deps, app).await

@@ -540,6 +540,78 @@ pub async fn app_cost(deps: &Deps, app: &str) -> RouteResult {
     )
 }
 
+async fn health_of(deps: &Deps, env: &Environment) -> Result<Value, Problem> {
+    let store = deps.store.as_ref();
+    let open = store
+        .open_alerts(&env.app, &env.name)
+        .await
+        .map_err(store_problem)?;
+    let last = store
+        .list_promotions(&env.app, &env.name, 1)
+        .await
+        .map_err(store_problem)?
+        .into_iter()
+        .next();
+    let drift = store
+        .latest_report(&env.app, &env.name, ReportKind::Drift)
+        .await
+        .map_err(store_problem)?;
+    let cost = store
+        .latest_report(&env.app, &env.name, ReportKind::Cost)
+        .await
+        .map_err(store_problem)?;
+    Ok(ferry_core::monitoring::health::summarise(
+        env,
+        &open,
+        last.as_ref(),
+        drift.as_ref(),
+        cost.as_ref(),
+        Utc::now(),
+    ))
+}
+
+/// `GET /apps/{app}/environments/{env}/health`: open alarms as an incident with its
+/// probable root cause, the last promotion, drift and cost.
+pub async fn environment_health(deps: &Deps, app: &str, env: &str) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("named");
+    let environment = deps
+        .store
+        .get_environment(&app, &env)
+        .await
+        .map_err(store_problem)?
+        .ok_or_else(|| Problem::not_found(format!("environment {app}/{env} was not found")))?;
+    respond(200, &health_of(deps, &environment).await?, None)
+}
+
+/// `GET /apps/{app}/health`: every environment's health.
+pub async fn app_health(deps: &Deps, app: &str) -> RouteResult {
+    let (app, _) = path_names(app, None)?;
+    if deps
+        .store
+        .get_app(&app)
+        .await
+        .map_err(store_problem)?
+        .is_none()
+    {
+        return Err(Problem::not_found(format!("app {app} was not found")));
+    }
+    let mut environments = Vec::new();
+    for env in deps
+        .store
+        .list_environments(Some(&app))
+        .await
+        .map_err(store_problem)?
+    {
+        environments.push(health_of(deps, &env).await?);
+    }
+    respond(
+        200,
+        &json!({"app": app, "environments": environments}),
+        None,
+    )
+}
+
 /// `GET /access`: who has which role.
 pub async fn get_access(deps: &Deps) -> RouteResult {
     let policy = deps.store.access_policy().await.map_err(store_problem)?;

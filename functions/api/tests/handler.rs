@@ -878,3 +878,69 @@ async fn the_cost_of_an_app_is_its_environments_latest_reports() {
     assert!(dev["estimate"]["resources"].as_array().unwrap().len() > 10);
     assert_eq!(h.send("GET", "/apps/nope/cost", None, &[]).await.0, 404);
 }
+
+/// `GET /apps/{app}/environments/{env}/health`: open alarms become one incident whose
+/// probable root cause is the database the services depend on; then `GET
+/// /apps/{app}/health` lists every environment.
+#[tokio::test]
+async fn health_correlates_open_alarms_into_an_incident_with_its_root_cause() {
+    use ferry_core::model::AlertEvent;
+    let h = Harness::new().await;
+    ferry_core::memory::seed_shop(h.store.as_ref())
+        .await
+        .unwrap();
+    let (status, body, _) = h
+        .send("GET", "/apps/shop/environments/dev/health", None, &[])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "healthy");
+    let at = |minute: i64| chrono::Utc::now() - chrono::Duration::minutes(30 - minute);
+    for (minute, alarm) in [(0, "rds-cpu"), (2, "web-p99-latency"), (3, "alb-5xx-rate")] {
+        let name = format!("ferry/shop/dev/{alarm}");
+        h.store
+            .record_alert(&AlertEvent {
+                event_id: format!("e-{alarm}"),
+                alarm_name: name,
+                app: Some(AppName::parse("a", "shop").unwrap()),
+                env: Some(EnvName::parse("e", "dev").unwrap()),
+                state: "ALARM".into(),
+                previous_state: Some("OK".into()),
+                reason: "threshold crossed".into(),
+                metric: None,
+                changed_at: at(minute),
+            })
+            .await
+            .unwrap();
+    }
+    let (status, body, _) = h
+        .send("GET", "/apps/shop/environments/dev/health", None, &[])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "unhealthy");
+    assert_eq!(body["alarms"].as_array().unwrap().len(), 3);
+    let cause = &body["incident"]["root_cause"];
+    assert_eq!(cause["component"], "database", "{body}");
+    assert!(
+        cause["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("service:web"),
+        "{cause}"
+    );
+    assert!(
+        cause["reasons"][1]
+            .as_str()
+            .unwrap()
+            .starts_with("it fired first"),
+        "{cause}"
+    );
+    let (status, body, _) = h.send("GET", "/apps/shop/health", None, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["environments"].as_array().unwrap().len() >= 2);
+    assert_eq!(
+        h.send("GET", "/apps/shop/environments/nope/health", None, &[])
+            .await
+            .0,
+        404
+    );
+}
