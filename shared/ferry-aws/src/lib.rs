@@ -4,12 +4,14 @@
 
 pub mod dynamo;
 pub mod metrics;
+pub mod notify;
 pub mod pricing;
 pub mod stacks;
 pub mod workflow;
 
 pub use dynamo::DynamoStore;
 pub use metrics::CloudWatchMetrics;
+pub use notify::{SlackWebhook, SnsEmail};
 pub use pricing::PricingApi;
 pub use stacks::CloudFormationStacks;
 pub use workflow::StepFunctionsWorkflow;

@@ -21,6 +21,7 @@ struct Tables {
     alert_states: BTreeMap<String, AlertState>,
     faults: BTreeMap<String, String>,
     access: crate::access::AccessPolicy,
+    deliveries: BTreeMap<(String, String), crate::model::Delivery>,
 }
 
 #[derive(Default)]
@@ -326,6 +327,45 @@ impl Store for InMemoryStore {
 
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.lock().faults.get(key).cloned())
+    }
+
+    async fn begin_delivery(
+        &self,
+        dedup_key: &str,
+        channel: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::model::Delivery, StoreError> {
+        Ok(self
+            .lock()
+            .deliveries
+            .entry((dedup_key.to_owned(), channel.to_owned()))
+            .or_insert_with(|| crate::model::Delivery {
+                dedup_key: dedup_key.to_owned(),
+                channel: channel.to_owned(),
+                sent: false,
+                attempts: 0,
+                created_at: at,
+                sent_at: None,
+            })
+            .clone())
+    }
+
+    async fn finish_delivery(
+        &self,
+        dedup_key: &str,
+        channel: &str,
+        attempts: u32,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        let delivery = tables
+            .deliveries
+            .get_mut(&(dedup_key.to_owned(), channel.to_owned()))
+            .ok_or_else(|| StoreError::NotFound(format!("delivery {dedup_key} on {channel}")))?;
+        delivery.sent = true;
+        delivery.attempts += attempts;
+        delivery.sent_at = Some(at);
+        Ok(())
     }
 
     async fn access_policy(&self) -> Result<crate::access::AccessPolicy, StoreError> {

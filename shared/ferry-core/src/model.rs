@@ -182,3 +182,15 @@ pub struct AlertState {
     /// How many times this alarm has gone into ALARM: the raw material of flap detection.
     pub alarm_count: u64,
 }
+
+/// Where one notification stands on one channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub dedup_key: String,
+    pub channel: String,
+    pub sent: bool,
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+}

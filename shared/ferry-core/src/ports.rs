@@ -125,6 +125,23 @@ pub trait Store: Send + Sync {
     /// a deployed Ferry refuses at cold start.
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError>;
 
+    /// The delivery record of one notification on one channel: created (pending) before
+    /// the first attempt, or the existing one. A retry finds it: sent means never again,
+    /// pending means the last attempt may have been lost, so send again (at least once).
+    async fn begin_delivery(
+        &self,
+        dedup_key: &str,
+        channel: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::model::Delivery, StoreError>;
+    async fn finish_delivery(
+        &self,
+        dedup_key: &str,
+        channel: &str,
+        attempts: u32,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError>;
+
     /// Who has which role; an empty policy when none was stored.
     async fn access_policy(&self) -> Result<crate::access::AccessPolicy, StoreError>;
     async fn put_access_policy(
