@@ -3,7 +3,7 @@ use aws_lambda_events::cloudwatch_alarms::{
 };
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use ferry_core::jobs::{self, AlarmChange};
-use ferry_core::ports::Store;
+use ferry_core::ports::{DeployedStacks, Metrics, Store};
 use ferry_lambda::FunctionError;
 use serde_json::Value;
 
@@ -12,7 +12,27 @@ use serde_json::Value;
 type AlarmStateChange =
     EventBridgeEvent<CloudWatchAlarmData<CloudWatchMetricAlarmConfiguration, Value>>;
 
-pub async fn handle(store: &dyn Store, payload: Value) -> Result<Value, FunctionError> {
+/// Where scheduled rule evaluation reads from: the deployed stacks and CloudWatch.
+pub struct Sources<'a> {
+    pub stacks: &'a dyn DeployedStacks,
+    pub metrics: &'a dyn Metrics,
+}
+
+/// Two callers: EventBridge's schedule (every minute) evaluates every environment's alert
+/// rules; a CloudWatch Alarm State Change records the alarm's new state.
+pub async fn handle(
+    store: &dyn Store,
+    sources: &Sources<'_>,
+    payload: Value,
+) -> Result<Value, FunctionError> {
+    if payload["detail-type"] == "Scheduled Event" {
+        let event: EventBridgeEvent =
+            serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
+        let now = event.time.unwrap_or_else(chrono::Utc::now);
+        let summary = jobs::evaluate_rules(store, sources.stacks, sources.metrics, now).await?;
+        tracing::info!(summary = %summary, "alert rules evaluated");
+        return Ok(summary);
+    }
     let event: AlarmStateChange =
         serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
     if event.detail_type != "CloudWatch Alarm State Change" {

@@ -1,9 +1,84 @@
-use alert_evaluator::handler::handle;
-use ferry_core::memory::InMemoryStore;
+use alert_evaluator::handler::Sources;
+use ferry_core::memory::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
+use ferry_core::names::{AppName, EnvName};
 use ferry_core::ports::Store;
 use serde_json::Value;
 
 const ALARM: &str = include_str!("fixtures/eventbridge-alarm-state-change.json");
+const SCHEDULE: &str = include_str!("fixtures/eventbridge-schedule.json");
+
+/// The alarm path needs no stacks or metrics: empty ones.
+async fn handle(store: &InMemoryStore, event: Value) -> Result<Value, ferry_lambda::FunctionError> {
+    let (stacks, metrics) = (InMemoryStacks::new(), InMemoryMetrics::new());
+    let sources = Sources {
+        stacks: &stacks,
+        metrics: &metrics,
+    };
+    alert_evaluator::handler::handle(store, &sources, event).await
+}
+
+/// Every minute, each environment's rules (the profile's defaults here) are evaluated
+/// against its deployed stack's series; a breach of 3 of 5 one-minute datapoints is
+/// recorded as an alert, and its end as its resolution.
+#[tokio::test]
+async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    let (app, dev) = (
+        AppName::parse("a", "shop").unwrap(),
+        EnvName::parse("e", "dev").unwrap(),
+    );
+    let env = store.get_environment(&app, &dev).await.unwrap().unwrap();
+    let stacks = InMemoryStacks::new();
+    stacks.deploy(
+        &env.stack_name,
+        ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
+    );
+    let metrics = InMemoryMetrics::new();
+    let sources = Sources {
+        stacks: &stacks,
+        metrics: &metrics,
+    };
+    let schedule: Value = serde_json::from_str(SCHEDULE).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(schedule["time"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    // The database's CPU over dev's 90% threshold for the last 4 minutes.
+    for minute in 1..=4 {
+        metrics.put(
+            "CPUUtilization",
+            &[("DBInstanceIdentifier", "ferry-shop-dev-Database")],
+            now - chrono::Duration::minutes(minute) + chrono::Duration::seconds(5),
+            97.0,
+        );
+    }
+    let summary = alert_evaluator::handler::handle(&store, &sources, schedule.clone())
+        .await
+        .unwrap();
+    assert_eq!(summary["environments"], 1, "{summary}");
+    assert_eq!(summary["state_changes"], 1, "{summary}");
+    let open = store.open_alerts(&app, &dev).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].alarm_name, "ferry/shop/dev/rule/database-cpu");
+
+    // Five minutes later the CPU is back down: the alert resolves.
+    let mut later = schedule;
+    let then = now + chrono::Duration::minutes(5);
+    later["time"] = then.to_rfc3339().into();
+    for minute in 1..=5 {
+        metrics.put(
+            "CPUUtilization",
+            &[("DBInstanceIdentifier", "ferry-shop-dev-Database")],
+            then - chrono::Duration::minutes(minute) + chrono::Duration::seconds(5),
+            20.0,
+        );
+    }
+    let summary = alert_evaluator::handler::handle(&store, &sources, later)
+        .await
+        .unwrap();
+    assert_eq!(summary["state_changes"], 1, "{summary}");
+    assert!(store.open_alerts(&app, &dev).await.unwrap().is_empty());
+}
 
 #[tokio::test]
 async fn records_the_alarm_against_its_environment_once_per_event() {
@@ -32,7 +107,7 @@ async fn records_the_alarm_against_its_environment_once_per_event() {
 async fn other_events_are_refused_with_the_field_named() {
     let store = InMemoryStore::new();
     let mut event: Value = serde_json::from_str(ALARM).unwrap();
-    event["detail-type"] = "Scheduled Event".into();
+    event["detail-type"] = "Object Created".into();
     assert!(handle(&store, event)
         .await
         .unwrap_err()

@@ -25,6 +25,11 @@ pub enum JobError {
     /// The template breaks a policy rule the environment does not waive.
     #[error(transparent)]
     Policy(#[from] template::RenderError),
+    #[error(transparent)]
+    Metrics(#[from] crate::ports::MetricsError),
+    /// Stored data that should have been refused on the way in.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl JobError {
@@ -33,9 +38,14 @@ impl JobError {
         match self {
             JobError::NotFound(_) => "NotFound",
             JobError::Store(StoreError::Unavailable(_))
-            | JobError::Stacks(StacksError::Unavailable(_)) => "TransientError",
+            | JobError::Stacks(StacksError::Unavailable(_))
+            | JobError::Metrics(crate::ports::MetricsError::Unavailable(_)) => "TransientError",
             JobError::Policy(template::RenderError::Policy(_)) => "PolicyViolation",
-            JobError::Store(_) | JobError::Stacks(_) | JobError::Policy(_) => "InternalError",
+            JobError::Store(_)
+            | JobError::Stacks(_)
+            | JobError::Policy(_)
+            | JobError::Metrics(_)
+            | JobError::Invalid(_) => "InternalError",
         }
     }
 }
@@ -346,6 +356,97 @@ pub async fn drift_reports(
         .filter(|s| s["status"] == json!(DriftStatus::Drifted))
         .count();
     Ok(json!({"environments": summaries, "drifted": drifted}))
+}
+
+/// Every environment's alert rules, evaluated at `now` against its deployed stack: rule
+/// state changes are recorded as alerts (`ferry/<app>/<env>/rule/<rule>[/<service>]`),
+/// so health, risk scores and notifications see them like CloudWatch alarms.
+pub async fn evaluate_rules(
+    store: &dyn Store,
+    stacks: &dyn DeployedStacks,
+    metrics: &dyn crate::ports::Metrics,
+    now: DateTime<Utc>,
+) -> Result<Value, JobError> {
+    use crate::monitoring::AlertStatus;
+    let (mut series, mut firing, mut changes, mut environments) = (0, 0, 0, 0);
+    for env in store.list_environments(None).await? {
+        let physical = stacks.physical_ids(&env.stack_name).await?;
+        if physical.is_empty() {
+            continue;
+        }
+        environments += 1;
+        let rules = env.spec.alert_rules();
+        // Rules were checked when the spec was stored; a failure here is a bug upstream.
+        let expressions = crate::monitoring::rules::validate(&rules).map_err(|e| {
+            JobError::Invalid(format!(
+                "{}/{}: invalid rules: {}",
+                env.app,
+                env.name,
+                e.join("; ")
+            ))
+        })?;
+        let template = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
+        let scope: crate::monitoring::Labels = [
+            ("app".to_owned(), env.app.to_string()),
+            ("env".to_owned(), env.name.to_string()),
+        ]
+        .into();
+        let (alerts, read) = crate::monitoring::evaluate::evaluate(
+            metrics,
+            &rules,
+            &expressions,
+            &scope,
+            &template,
+            &physical,
+            now,
+        )
+        .await?;
+        series += read;
+        for alert in alerts {
+            let state = if alert.status == AlertStatus::Firing {
+                "ALARM"
+            } else {
+                "OK"
+            };
+            firing += usize::from(state == "ALARM");
+            let mut alarm_name = format!("ferry/{}/{}/rule/{}", env.app, env.name, alert.rule);
+            if let Some(service) = alert.labels.get("service") {
+                alarm_name.push_str(&format!("/{service}"));
+            }
+            let previous = store.get_alert_state(&alarm_name).await?;
+            if previous
+                .as_ref()
+                .map_or(state == "OK", |p| p.state == state)
+            {
+                continue;
+            }
+            changes += 1;
+            store
+                .record_alert(&AlertEvent {
+                    event_id: format!("{alarm_name}@{}", now.to_rfc3339()),
+                    alarm_name,
+                    app: Some(env.app.clone()),
+                    env: Some(env.name.clone()),
+                    state: state.into(),
+                    previous_state: previous.map(|p| p.state),
+                    reason: format!(
+                        "rule {} evaluated {}",
+                        alert.rule,
+                        if state == "ALARM" {
+                            "firing"
+                        } else {
+                            "resolved"
+                        }
+                    ),
+                    metric: alert.labels.get("component").cloned(),
+                    changed_at: now,
+                })
+                .await?;
+        }
+    }
+    Ok(
+        json!({"environments": environments, "series": series, "firing": firing, "state_changes": changes}),
+    )
 }
 
 /// The fields of a CloudWatch alarm state change that Ferry keeps.

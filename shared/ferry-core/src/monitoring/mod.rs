@@ -2,6 +2,7 @@
 //! inhibition, grouping timers) plus what neither Alertmanager nor CloudWatch has: flap
 //! suppression with hysteresis, and incidents ranked by probable root cause.
 
+pub mod evaluate;
 pub mod health;
 pub mod incident;
 pub mod noise;
