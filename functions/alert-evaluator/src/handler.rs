@@ -25,6 +25,31 @@ pub async fn handle(
     sources: &Sources<'_>,
     payload: Value,
 ) -> Result<Value, FunctionError> {
+    match handle_event(store, sources, payload).await {
+        // A malformed event is logged and counted (the EMF metric MalformedEvents), not
+        // failed: EventBridge would only redeliver the same bad event.
+        Err(error) if error.name == "InvalidEvent" => {
+            tracing::warn!(error = %error.message, "malformed event ignored");
+            let metric = ferry_lambda::emf(
+                "Ferry",
+                "MalformedEvents",
+                "Count",
+                1.0,
+                &[("function", "alert-evaluator")],
+                chrono::Utc::now(),
+            );
+            println!("{metric}");
+            Ok(serde_json::json!({"malformed": error.message}))
+        }
+        other => other,
+    }
+}
+
+async fn handle_event(
+    store: &dyn Store,
+    sources: &Sources<'_>,
+    payload: Value,
+) -> Result<Value, FunctionError> {
     if payload["detail-type"] == "Scheduled Event" {
         let event: EventBridgeEvent =
             serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
