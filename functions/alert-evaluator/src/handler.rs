@@ -16,6 +16,7 @@ type AlarmStateChange =
 pub struct Sources<'a> {
     pub stacks: &'a dyn DeployedStacks,
     pub metrics: &'a dyn Metrics,
+    pub notify: jobs::Notify<'a>,
 }
 
 /// Two callers: EventBridge's schedule (every minute) evaluates every environment's alert
@@ -54,7 +55,9 @@ async fn handle_event(
         let event: EventBridgeEvent =
             serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
         let now = event.time.unwrap_or_else(chrono::Utc::now);
-        let summary = jobs::evaluate_rules(store, sources.stacks, sources.metrics, now).await?;
+        let summary =
+            jobs::evaluate_rules(store, sources.stacks, sources.metrics, &sources.notify, now)
+                .await?;
         tracing::info!(summary = %summary, "alert rules evaluated");
         return Ok(summary);
     }

@@ -1,5 +1,8 @@
 use alert_evaluator::handler::Sources;
+use ferry_core::jobs::Notify;
 use ferry_core::memory::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
+use ferry_core::monitoring::noise::Notification;
+use ferry_core::monitoring::notify::{Channel, DeliveryError};
 use ferry_core::names::{AppName, EnvName};
 use ferry_core::ports::Store;
 use serde_json::Value;
@@ -7,14 +10,33 @@ use serde_json::Value;
 const ALARM: &str = include_str!("fixtures/eventbridge-alarm-state-change.json");
 const SCHEDULE: &str = include_str!("fixtures/eventbridge-schedule.json");
 
-/// The alarm path needs no stacks or metrics: empty ones.
+/// The alarm path needs no stacks, metrics or channels: empty ones.
 async fn handle(store: &InMemoryStore, event: Value) -> Result<Value, ferry_lambda::FunctionError> {
     let (stacks, metrics) = (InMemoryStacks::new(), InMemoryMetrics::new());
     let sources = Sources {
         stacks: &stacks,
         metrics: &metrics,
+        notify: Notify {
+            channels: vec![],
+            region: "us-east-1".into(),
+        },
     };
     alert_evaluator::handler::handle(store, &sources, event).await
+}
+
+/// A channel that keeps what it is asked to send.
+#[derive(Default)]
+struct Kept(std::sync::Mutex<Vec<Notification>>);
+
+#[async_trait::async_trait]
+impl Channel for Kept {
+    fn name(&self) -> &str {
+        "kept"
+    }
+    async fn send(&self, n: &Notification, _dashboard: &str) -> Result<(), DeliveryError> {
+        self.0.lock().unwrap().push(n.clone());
+        Ok(())
+    }
 }
 
 /// Every minute, each environment's rules (the profile's defaults here) are evaluated
@@ -35,9 +57,14 @@ async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
         ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
     );
     let metrics = InMemoryMetrics::new();
+    let kept = Kept::default();
     let sources = Sources {
         stacks: &stacks,
         metrics: &metrics,
+        notify: Notify {
+            channels: vec![&kept],
+            region: "us-east-1".into(),
+        },
     };
     let schedule: Value = serde_json::from_str(SCHEDULE).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339(schedule["time"].as_str().unwrap())
@@ -60,6 +87,30 @@ async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
     let open = store.open_alerts(&app, &dev).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].alarm_name, "ferry/shop/dev/rule/database-cpu");
+    // group_wait (30 s) holds the first notification; the next minute sends it, once.
+    assert!(kept.0.lock().unwrap().is_empty());
+    let mut next = schedule.clone();
+    next["time"] = (now + chrono::Duration::minutes(1)).to_rfc3339().into();
+    metrics.put(
+        "CPUUtilization",
+        &[("DBInstanceIdentifier", "ferry-shop-dev-Database")],
+        now + chrono::Duration::seconds(5),
+        98.0,
+    );
+    let summary = alert_evaluator::handler::handle(&store, &sources, next)
+        .await
+        .unwrap();
+    assert_eq!(
+        summary["notifications"][0]["outcome"], "Delivered { attempts: 1 }",
+        "{summary}"
+    );
+    {
+        let sent = kept.0.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].firing[0].rule, "database-cpu");
+        let cause = sent[0].incident.as_ref().unwrap().root_cause().unwrap();
+        assert_eq!(cause.component, "database");
+    }
 
     // Five minutes later the CPU is back down: the alert resolves.
     let mut later = schedule;

@@ -805,6 +805,57 @@ impl Store for DynamoStore {
         Ok(())
     }
 
+    async fn load_state(&self, key: &str) -> Result<Option<(serde_json::Value, u64)>, StoreError> {
+        let Some(item) = self.get(format!("STATE#{key}"), "#STATE").await? else {
+            return Ok(None);
+        };
+        let body = item
+            .get("body")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default();
+        let version = item
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let state = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("state {key}: {e}")))?;
+        Ok(Some((state, version)))
+    }
+
+    async fn save_state(
+        &self,
+        key: &str,
+        state: &serde_json::Value,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let version = expected_version.unwrap_or(0) + 1;
+        // Kept as one JSON string: compact, and read back whole.
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", AttributeValue::S(format!("STATE#{key}")))
+            .item("SK", AttributeValue::S("#STATE".into()))
+            .item("body", AttributeValue::S(state.to_string()))
+            .item("version", AttributeValue::N(version.to_string()));
+        let request = match expected_version {
+            None => request.condition_expression("attribute_not_exists(PK)"),
+            Some(expected) => request
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string())),
+        };
+        conditional_call!(
+            request.send(),
+            StoreError::VersionConflict {
+                what: format!("state {key}"),
+                expected: expected_version.unwrap_or(0),
+            }
+        )?;
+        Ok(version)
+    }
+
     async fn begin_delivery(
         &self,
         dedup_key: &str,

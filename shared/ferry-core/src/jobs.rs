@@ -365,10 +365,12 @@ pub async fn evaluate_rules(
     store: &dyn Store,
     stacks: &dyn DeployedStacks,
     metrics: &dyn crate::ports::Metrics,
+    notify: &Notify<'_>,
     now: DateTime<Utc>,
 ) -> Result<Value, JobError> {
     use crate::monitoring::AlertStatus;
     let (mut series, mut firing, mut changes, mut environments) = (0, 0, 0, 0);
+    let mut sent = Vec::new();
     for env in store.list_environments(None).await? {
         let physical = stacks.physical_ids(&env.stack_name).await?;
         if physical.is_empty() {
@@ -402,6 +404,7 @@ pub async fn evaluate_rules(
         )
         .await?;
         series += read;
+        sent.extend(notify_environment(store, &env, &alerts, notify, now).await?);
         for alert in alerts {
             let state = if alert.status == AlertStatus::Firing {
                 "ALARM"
@@ -445,8 +448,87 @@ pub async fn evaluate_rules(
         }
     }
     Ok(
-        json!({"environments": environments, "series": series, "firing": firing, "state_changes": changes}),
+        json!({"environments": environments, "series": series, "firing": firing,
+        "state_changes": changes, "notifications": sent}),
     )
+}
+
+/// Where notifications go, and the region their dashboard links point at.
+pub struct Notify<'a> {
+    pub channels: Vec<&'a dyn crate::monitoring::notify::Channel>,
+    pub region: String,
+}
+
+/// The environment's noise pipeline (kept between runs, versioned): the new raw alerts go
+/// in, due notifications come out and are delivered on every channel.
+async fn notify_environment(
+    store: &dyn Store,
+    env: &Environment,
+    alerts: &[crate::monitoring::RawAlert],
+    notify: &Notify<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Value>, JobError> {
+    use crate::monitoring::incident::{DependencyGraph, Incidents};
+    use crate::monitoring::noise::{NoiseConfig, Pipeline};
+    use crate::monitoring::{InhibitRule, MatchOp, Matcher};
+    let key = format!("noise/{}/{}", env.app, env.name);
+    let stored = store.load_state(&key).await?;
+    let version = stored.as_ref().map(|(_, v)| *v);
+    let mut pipeline: Pipeline = match stored {
+        Some((state, _)) => serde_json::from_value(state)
+            .map_err(|e| JobError::Invalid(format!("{key}: unreadable pipeline state: {e}")))?,
+        None => {
+            let services: Vec<String> = env.spec.services.iter().map(|s| s.name.clone()).collect();
+            let graph = DependencyGraph::for_environment(
+                &services,
+                env.spec.database.is_some(),
+                env.spec.cache.is_some(),
+            );
+            let m = |name: &str, op, value: &str| {
+                Matcher::new("inhibit", name, op, value).expect("a valid matcher")
+            };
+            let config = NoiseConfig {
+                // A failing database explains its callers' alerts.
+                inhibit_rules: vec![InhibitRule {
+                    source: vec![m("component", MatchOp::Equal, "database")],
+                    target: vec![m("component", MatchOp::Regex, "service:.*|alb")],
+                    equal: vec!["app".into(), "env".into()],
+                }],
+                ..NoiseConfig::default()
+            };
+            Pipeline::new(config, Incidents::new(graph, chrono::Duration::minutes(15)))
+        }
+    };
+    for alert in alerts {
+        pipeline.ingest(alert.clone());
+    }
+    let due = pipeline.tick(now);
+    let dashboard = crate::monitoring::notify::dashboard_url(
+        &notify.region,
+        env.app.as_str(),
+        env.name.as_str(),
+    );
+    let mut outcomes = Vec::new();
+    for notification in &due {
+        for channel in &notify.channels {
+            let outcome = crate::monitoring::notify::deliver(
+                store,
+                *channel,
+                notification,
+                &dashboard,
+                crate::monitoring::notify::Backoff::default(),
+            )
+            .await;
+            outcomes.push(json!({
+                "dedup_key": notification.dedup_key, "channel": channel.name(),
+                "title": crate::monitoring::notify::title(notification),
+                "outcome": match &outcome { Ok(o) => format!("{o:?}"), Err(e) => e.to_string() },
+            }));
+        }
+    }
+    let state = serde_json::to_value(&pipeline).unwrap_or(Value::Null);
+    store.save_state(&key, &state, version).await?;
+    Ok(outcomes)
 }
 
 /// The fields of a CloudWatch alarm state change that Ferry keeps.

@@ -22,6 +22,7 @@ struct Tables {
     faults: BTreeMap<String, String>,
     access: crate::access::AccessPolicy,
     deliveries: BTreeMap<(String, String), crate::model::Delivery>,
+    states: BTreeMap<String, (serde_json::Value, u64)>,
 }
 
 #[derive(Default)]
@@ -327,6 +328,31 @@ impl Store for InMemoryStore {
 
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.lock().faults.get(key).cloned())
+    }
+
+    async fn load_state(&self, key: &str) -> Result<Option<(serde_json::Value, u64)>, StoreError> {
+        Ok(self.lock().states.get(key).cloned())
+    }
+
+    async fn save_state(
+        &self,
+        key: &str,
+        state: &serde_json::Value,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let mut tables = self.lock();
+        let current = tables.states.get(key).map(|(_, v)| *v);
+        if current != expected_version {
+            return Err(StoreError::VersionConflict {
+                what: format!("state {key}"),
+                expected: expected_version.unwrap_or(0),
+            });
+        }
+        let version = current.unwrap_or(0) + 1;
+        tables
+            .states
+            .insert(key.to_owned(), (state.clone(), version));
+        Ok(version)
     }
 
     async fn begin_delivery(

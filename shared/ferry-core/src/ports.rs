@@ -142,6 +142,18 @@ pub trait Store: Send + Sync {
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError>;
 
+    /// A piece of engine state kept between runs (a noise pipeline, a detector's model),
+    /// with its version for optimistic concurrency; `None` when there is none yet.
+    async fn load_state(&self, key: &str) -> Result<Option<(Value, u64)>, StoreError>;
+    /// Saves state written from `expected_version` (`None`: new); a concurrent write in
+    /// between is a `VersionConflict`. Returns the new version.
+    async fn save_state(
+        &self,
+        key: &str,
+        state: &Value,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError>;
+
     /// Who has which role; an empty policy when none was stored.
     async fn access_policy(&self) -> Result<crate::access::AccessPolicy, StoreError>;
     async fn put_access_policy(

@@ -129,11 +129,16 @@ impl Matcher {
 
     pub fn matches(&self, labels: &Labels) -> bool {
         let value = labels.get(&self.name).map_or("", String::as_str);
+        // A matcher read back from storage has no compiled regex: compile it here.
+        let regex_matches = || match &self.compiled {
+            Some(r) => r.is_match(value),
+            None => Regex::new(&format!("^(?:{})$", self.value)).is_ok_and(|r| r.is_match(value)),
+        };
         match self.op {
             MatchOp::Equal => value == self.value,
             MatchOp::NotEqual => value != self.value,
-            MatchOp::Regex => self.compiled.as_ref().is_some_and(|r| r.is_match(value)),
-            MatchOp::NotRegex => !self.compiled.as_ref().is_some_and(|r| r.is_match(value)),
+            MatchOp::Regex => regex_matches(),
+            MatchOp::NotRegex => !regex_matches(),
         }
     }
 }
