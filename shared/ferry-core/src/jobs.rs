@@ -393,8 +393,16 @@ pub async fn evaluate_rules(
             ("env".to_owned(), env.name.to_string()),
         ]
         .into();
+        // The anomaly rules' models, kept between runs (compact, versioned).
+        let models_key = format!("models/{}/{}", env.app, env.name);
+        let stored = store.load_state(&models_key).await?;
+        let models_version = stored.as_ref().map(|(_, v)| *v);
+        let mut models: crate::monitoring::evaluate::Models = stored
+            .and_then(|(state, _)| serde_json::from_value(state).ok())
+            .unwrap_or_default();
         let (alerts, read) = crate::monitoring::evaluate::evaluate(
             metrics,
+            &mut models,
             &rules,
             &expressions,
             &scope,
@@ -403,6 +411,12 @@ pub async fn evaluate_rules(
             now,
         )
         .await?;
+        if !models.is_empty() {
+            let state = serde_json::to_value(&models).unwrap_or(Value::Null);
+            store
+                .save_state(&models_key, &state, models_version)
+                .await?;
+        }
         series += read;
         sent.extend(notify_environment(store, &env, &alerts, notify, now).await?);
         for alert in alerts {

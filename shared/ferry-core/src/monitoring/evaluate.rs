@@ -9,6 +9,16 @@ use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The seasonal band of one anomaly rule's series, and the time of the last point it has
+/// learned: the state kept between evaluations (per environment, versioned).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BandModel {
+    pub band: SeasonalBand,
+    pub learned_until: DateTime<Utc>,
+}
+
+pub type Models = BTreeMap<String, BandModel>;
+
 /// A series a rule watches, with the labels its alert carries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
@@ -246,26 +256,43 @@ fn judge(kind: &RuleKind, points: &[(DateTime<Utc>, f64)], now: DateTime<Utc>) -
                 hours_until(&hours, *comparison, *threshold).is_some_and(|h| h <= *within_hours)
             })
         }
-        RuleKind::Anomaly { band_stddevs, .. } => {
-            let (last, history) = points.split_last()?;
-            let mut band = SeasonalBand::new(0.1);
-            let hour_of_week = |at: &DateTime<Utc>| {
-                at.weekday().num_days_from_monday() as usize * 24 + at.hour() as usize
-            };
-            for (at, v) in history {
-                band.learn(hour_of_week(at), *v);
-            }
-            band.band(hour_of_week(&last.0), *band_stddevs)
-                .map(|(low, high)| last.1 < low || last.1 > high)
-        }
-        RuleKind::Composite { .. } => None,
+        // Anomaly rules are judged with their kept model: see `judge_anomaly`.
+        RuleKind::Anomaly { .. } | RuleKind::Composite { .. } => None,
     }
+}
+
+fn hour_of_week(at: &DateTime<Utc>) -> usize {
+    at.weekday().num_days_from_monday() as usize * 24 + at.hour() as usize
+}
+
+/// The newest point against the band learned so far, then every new point learned.
+fn judge_anomaly(
+    stddevs: f64,
+    points: &[(DateTime<Utc>, f64)],
+    model: &mut BandModel,
+) -> Option<bool> {
+    let fresh: Vec<&(DateTime<Utc>, f64)> = points
+        .iter()
+        .filter(|(at, _)| *at > model.learned_until)
+        .collect();
+    let (last, _) = fresh.split_last()?;
+    let verdict = model
+        .band
+        .band(hour_of_week(&last.0), stddevs)
+        .map(|(low, high)| last.1 < low || last.1 > high);
+    for (at, value) in &fresh {
+        model.band.learn(hour_of_week(at), *value);
+        model.learned_until = *at;
+    }
+    verdict
 }
 
 /// Every rule of one environment evaluated at `now`: the raw alerts (firing or resolved)
 /// and how many series were read.
+#[allow(clippy::too_many_arguments)]
 pub async fn evaluate(
     metrics: &dyn Metrics,
+    models: &mut Models,
     rules: &[Rule],
     expressions: &BTreeMap<String, Option<Expr>>,
     scope: &Labels,
@@ -301,12 +328,27 @@ pub async fn evaluate(
             planned.push((rule, target));
         }
     }
+    let model_key = |rule: &Rule, target: &Target| {
+        format!(
+            "{}/{}",
+            rule.name,
+            super::fingerprint(&target.query.metric, &target.labels)
+        )
+    };
     let mut by_window: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    for (i, (rule, _)) in planned.iter().enumerate() {
-        by_window
-            .entry(window(&rule.kind).num_seconds())
-            .or_default()
-            .push(i);
+    for (i, (rule, target)) in planned.iter().enumerate() {
+        // An anomaly model reads only what it has not learned yet (14 days the first time).
+        let seconds = match (&rule.kind, models.get(&model_key(rule, target))) {
+            (RuleKind::Anomaly { period_seconds, .. }, Some(model)) => {
+                let since = (now - model.learned_until)
+                    .num_seconds()
+                    .min(window(&rule.kind).num_seconds());
+                let period = i64::from(*period_seconds);
+                ((since / period) + 2) * period
+            }
+            _ => window(&rule.kind).num_seconds(),
+        };
+        by_window.entry(seconds).or_default().push(i);
     }
     let mut series: Vec<Vec<(DateTime<Utc>, f64)>> = vec![Vec::new(); planned.len()];
     for (seconds, indices) in &by_window {
@@ -324,7 +366,19 @@ pub async fn evaluate(
     let mut alerts = Vec::new();
     let mut states: BTreeMap<String, bool> = BTreeMap::new();
     for ((rule, target), points) in planned.iter().zip(&series) {
-        let Some(firing) = judge(&rule.kind, points, now) else {
+        let verdict = match &rule.kind {
+            RuleKind::Anomaly { band_stddevs, .. } => {
+                let model = models
+                    .entry(model_key(rule, target))
+                    .or_insert_with(|| BandModel {
+                        band: SeasonalBand::new(0.1),
+                        learned_until: DateTime::<Utc>::MIN_UTC,
+                    });
+                judge_anomaly(*band_stddevs, points, model)
+            }
+            kind => judge(kind, points, now),
+        };
+        let Some(firing) = verdict else {
             continue;
         };
         *states.entry(rule.name.clone()).or_default() |= firing;
@@ -360,4 +414,111 @@ pub async fn evaluate(
         }
     }
     Ok((alerts, planned.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::InMemoryMetrics;
+    use crate::monitoring::rules::validate;
+    use serde_json::json;
+
+    /// An anomaly rule learns 14 days once, keeps its model, and afterwards reads only the
+    /// new points: a 03:00 spike to a weekday-09:00 level is outside its band.
+    #[tokio::test]
+    async fn an_anomaly_rule_keeps_its_model_and_reads_only_new_points() {
+        let metrics = InMemoryMetrics::new();
+        let start = DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let now = start + Duration::days(14);
+        let dims = [("DBInstanceIdentifier", "shop-db")];
+        for hour in 0..(14 * 24) {
+            let at = start + Duration::hours(hour) + Duration::minutes(1);
+            let busy = at.hour() == 9 && at.weekday().num_days_from_monday() < 5;
+            metrics.put(
+                "CPUUtilization",
+                &dims,
+                at,
+                if busy { 80.0 } else { 10.0 } + (hour % 3) as f64,
+            );
+        }
+        let rules: Vec<Rule> = serde_json::from_value(json!([{
+            "name": "db-cpu-anomaly", "kind": "anomaly", "metric": "database.cpu",
+            "statistic": "Average", "period_seconds": 3600, "band_stddevs": 3.0}]))
+        .unwrap();
+        let expressions = validate(&rules).unwrap();
+        let template =
+            json!({"Resources": {"Database": {"Type": "AWS::RDS::DBInstance", "Properties": {}}}});
+        let physical = BTreeMap::from([("Database".to_owned(), "shop-db".to_owned())]);
+        let scope = Labels::from([
+            ("app".to_owned(), "shop".to_owned()),
+            ("env".to_owned(), "prod".to_owned()),
+        ]);
+        let mut models = Models::new();
+        let (alerts, _) = evaluate(
+            &metrics,
+            &mut models,
+            &rules,
+            &expressions,
+            &scope,
+            &template,
+            &physical,
+            now,
+        )
+        .await
+        .unwrap();
+        // The first run learns: not enough history per hour slot to judge yet.
+        assert!(alerts.is_empty(), "{alerts:?}");
+        let model = models.values().next().unwrap().clone();
+        assert!(model.learned_until > now - Duration::hours(2));
+        // Another week of the same, one evaluation per hour: all within the band.
+        let mut clock = now;
+        for hour in 0..(7 * 24) {
+            let at = now + Duration::hours(hour) + Duration::minutes(1);
+            let busy = at.hour() == 9 && at.weekday().num_days_from_monday() < 5;
+            metrics.put(
+                "CPUUtilization",
+                &dims,
+                at,
+                if busy { 80.0 } else { 10.0 } + (hour % 3) as f64,
+            );
+            clock = at + Duration::minutes(59);
+            let (alerts, _) = evaluate(
+                &metrics,
+                &mut models,
+                &rules,
+                &expressions,
+                &scope,
+                &template,
+                &physical,
+                clock,
+            )
+            .await
+            .unwrap();
+            assert!(
+                alerts.iter().all(|a| a.status == AlertStatus::Resolved),
+                "{at}: {alerts:?}"
+            );
+        }
+        // 03:00, and the database runs at its weekday-morning level.
+        let spike = clock + Duration::hours(4);
+        let spike = spike - Duration::hours(i64::from(spike.hour())) + Duration::hours(3);
+        metrics.put("CPUUtilization", &dims, spike, 80.0);
+        let (alerts, _) = evaluate(
+            &metrics,
+            &mut models,
+            &rules,
+            &expressions,
+            &scope,
+            &template,
+            &physical,
+            spike + Duration::minutes(59),
+        )
+        .await
+        .unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].status, AlertStatus::Firing, "{alerts:?}");
+        assert_eq!(alerts[0].labels["component"], "database");
+    }
 }

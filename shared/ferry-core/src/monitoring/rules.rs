@@ -532,7 +532,11 @@ impl SeasonalBand {
         let slot = hour_of_week % 168;
         (self.seen[slot] >= 2).then(|| {
             let centre = self.mean[slot] + self.trend;
-            let spread = self.var[slot].sqrt();
+            // A slot seen only a few times can show no spread at all: the band never
+            // narrows below 10% of its centre, as a floor against alarming on noise.
+            let spread = self.var[slot]
+                .sqrt()
+                .max(0.1 * centre.abs() / stddevs.max(1e-9));
             (centre - stddevs * spread, centre + stddevs * spread)
         })
     }
