@@ -459,9 +459,8 @@ pub async fn decide(
     }
 }
 
-/// `GET /apps/{app}/promotions`: the app's promotions into every environment, newest
-/// first (50 per environment).
-pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
+/// An app named in a path and its environments; 404 when there is no such app.
+async fn app_environments(deps: &Deps, app: &str) -> Result<(AppName, Vec<Environment>), Problem> {
     let (app, _) = path_names(app, None)?;
     if deps
         .store
@@ -472,13 +471,20 @@ pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
     {
         return Err(Problem::not_found(format!("app {app} was not found")));
     }
-    let mut promotions = Vec::new();
-    for env in deps
+    let environments = deps
         .store
         .list_environments(Some(&app))
         .await
-        .map_err(store_problem)?
-    {
+        .map_err(store_problem)?;
+    Ok((app, environments))
+}
+
+/// `GET /apps/{app}/promotions`: the app's promotions into every environment, newest
+/// first (50 per environment).
+pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
+    let (app, environments_of_app) = app_environments(deps, app).await?;
+    let mut promotions = Vec::new();
+    for env in environments_of_app {
         promotions.extend(
             deps.store
                 .list_promotions(&app, &env.name, 50)
@@ -494,24 +500,10 @@ pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
 /// `GET /apps/{app}/cost`: each environment's latest cost report (written weekly by
 /// cost-analyzer) and the app's total. An environment not yet priced is listed as such.
 pub async fn app_cost(deps: &Deps, app: &str) -> RouteResult {
-    let (app, _) = path_names(app, None)?;
-    if deps
-        .store
-        .get_app(&app)
-        .await
-        .map_err(store_problem)?
-        .is_none()
-    {
-        return Err(Problem::not_found(format!("app {app} was not found")));
-    }
+    let (app, environments_of_app) = app_environments(deps, app).await?;
     let mut environments = Vec::new();
     let mut total = 0.0;
-    for env in deps
-        .store
-        .list_environments(Some(&app))
-        .await
-        .map_err(store_problem)?
-    {
+    for env in environments_of_app {
         let report = deps
             .store
             .latest_report(&app, &env.name, ReportKind::Cost)
@@ -586,23 +578,9 @@ pub async fn environment_health(deps: &Deps, app: &str, env: &str) -> RouteResul
 
 /// `GET /apps/{app}/health`: every environment's health.
 pub async fn app_health(deps: &Deps, app: &str) -> RouteResult {
-    let (app, _) = path_names(app, None)?;
-    if deps
-        .store
-        .get_app(&app)
-        .await
-        .map_err(store_problem)?
-        .is_none()
-    {
-        return Err(Problem::not_found(format!("app {app} was not found")));
-    }
+    let (app, environments_of_app) = app_environments(deps, app).await?;
     let mut environments = Vec::new();
-    for env in deps
-        .store
-        .list_environments(Some(&app))
-        .await
-        .map_err(store_problem)?
-    {
+    for env in environments_of_app {
         environments.push(health_of(deps, &env).await?);
     }
     respond(

@@ -16,11 +16,7 @@ impl Config {
 
     pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let table_name = env.required("FERRY_TABLE_NAME")?;
-        let region = env.required("FERRY_PRICING_REGION")?;
-        let catalog = Catalog::bundled(&region).map_err(|e| ConfigError {
-            variable: "FERRY_PRICING_REGION".into(),
-            problem: e.to_string(),
-        })?;
+        let catalog = env.pricing_catalog("FERRY_PRICING_REGION")?;
         Ok(Self {
             table_name,
             catalog,

@@ -175,6 +175,34 @@ async fn cost_change(
     }))
 }
 
+/// Records an alert's state change, once per alarm and instant.
+#[allow(clippy::too_many_arguments)]
+async fn record_change(
+    store: &dyn Store,
+    env: &Environment,
+    alarm_name: String,
+    state: &str,
+    previous_state: Option<String>,
+    reason: String,
+    metric: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), JobError> {
+    store
+        .record_alert(&AlertEvent {
+            event_id: format!("{alarm_name}@{}", now.to_rfc3339()),
+            alarm_name,
+            app: Some(env.app.clone()),
+            env: Some(env.name.clone()),
+            state: state.into(),
+            previous_state,
+            reason,
+            metric,
+            changed_at: now,
+        })
+        .await?;
+    Ok(())
+}
+
 /// Where rightsizing reads utilisation: the deployed stack's physical names and
 /// CloudWatch.
 pub struct Rightsizing<'a> {
@@ -310,19 +338,9 @@ async fn budget_alert(
             ),
         )
     };
-    store
-        .record_alert(&AlertEvent {
-            event_id: format!("{alarm_name}@{}", now.to_rfc3339()),
-            alarm_name,
-            app: Some(env.app.clone()),
-            env: Some(env.name.clone()),
-            state: state.into(),
-            previous_state: Some(if was_alarm { "ALARM" } else { "OK" }.into()),
-            reason,
-            metric: Some("EstimatedMonthlyCost".into()),
-            changed_at: now,
-        })
-        .await?;
+    let previous = Some(if was_alarm { "ALARM" } else { "OK" }.to_owned());
+    let metric = Some("EstimatedMonthlyCost".to_owned());
+    record_change(store, env, alarm_name, state, previous, reason, metric, now).await?;
     Ok(())
 }
 
@@ -438,27 +456,18 @@ pub async fn evaluate_rules(
                 continue;
             }
             changes += 1;
-            store
-                .record_alert(&AlertEvent {
-                    event_id: format!("{alarm_name}@{}", now.to_rfc3339()),
-                    alarm_name,
-                    app: Some(env.app.clone()),
-                    env: Some(env.name.clone()),
-                    state: state.into(),
-                    previous_state: previous.map(|p| p.state),
-                    reason: format!(
-                        "rule {} evaluated {}",
-                        alert.rule,
-                        if state == "ALARM" {
-                            "firing"
-                        } else {
-                            "resolved"
-                        }
-                    ),
-                    metric: alert.labels.get("component").cloned(),
-                    changed_at: now,
-                })
-                .await?;
+            let verb = if state == "ALARM" {
+                "firing"
+            } else {
+                "resolved"
+            };
+            let reason = format!("rule {} evaluated {verb}", alert.rule);
+            let metric = alert.labels.get("component").cloned();
+            let previous = previous.map(|p| p.state);
+            record_change(
+                store, &env, alarm_name, state, previous, reason, metric, now,
+            )
+            .await?;
         }
     }
     Ok(

@@ -97,6 +97,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// The bundled pricing catalog for the region in `name`, loaded at cold start so a
+    /// region without prices fails the deploy, not a report.
+    pub fn pricing_catalog(&self, name: &str) -> Result<ferry_core::cost::Catalog, ConfigError> {
+        let region = self.required(name)?;
+        ferry_core::cost::Catalog::bundled(&region).map_err(|e| ConfigError {
+            variable: name.into(),
+            problem: e.to_string(),
+        })
+    }
+
     /// A required ARN of the given service and resource type, e.g. `states` / `stateMachine`.
     pub fn arn(&self, name: &str, service: &str, resource: &str) -> Result<String, ConfigError> {
         let value = self.required(name)?;

@@ -114,67 +114,79 @@ pub fn targets(
                 })
                 .collect()
         }
-        "database" => of_type("AWS::RDS::DBInstance")
-            .into_iter()
-            .filter_map(|(_, p)| {
-                let metric_name = match name {
-                    "cpu" => "CPUUtilization",
-                    "free_storage" => "FreeStorageSpace",
-                    "connections" => "DatabaseConnections",
-                    _ => return None,
-                };
-                Some(Target {
-                    labels: labels("database", None),
-                    query: query(
-                        "AWS/RDS",
-                        metric_name,
-                        vec![("DBInstanceIdentifier".into(), p)],
-                    ),
+        "database" | "cache" | "alb" => {
+            // (resource type, namespace, CloudWatch metric, dimension name) per metric.
+            let (kind, namespace, metric_name, dimension) = match (family, name) {
+                ("database", "cpu") => (
+                    "AWS::RDS::DBInstance",
+                    "AWS/RDS",
+                    "CPUUtilization",
+                    "DBInstanceIdentifier",
+                ),
+                ("database", "free_storage") => (
+                    "AWS::RDS::DBInstance",
+                    "AWS/RDS",
+                    "FreeStorageSpace",
+                    "DBInstanceIdentifier",
+                ),
+                ("database", "connections") => (
+                    "AWS::RDS::DBInstance",
+                    "AWS/RDS",
+                    "DatabaseConnections",
+                    "DBInstanceIdentifier",
+                ),
+                ("cache", "cpu") => (
+                    "AWS::ElastiCache::ReplicationGroup",
+                    "AWS/ElastiCache",
+                    "EngineCPUUtilization",
+                    "CacheClusterId",
+                ),
+                ("cache", "memory") => (
+                    "AWS::ElastiCache::ReplicationGroup",
+                    "AWS/ElastiCache",
+                    "DatabaseMemoryUsagePercentage",
+                    "CacheClusterId",
+                ),
+                ("cache", "evictions") => (
+                    "AWS::ElastiCache::ReplicationGroup",
+                    "AWS/ElastiCache",
+                    "Evictions",
+                    "CacheClusterId",
+                ),
+                ("alb", "request_count") => (
+                    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                    "AWS/ApplicationELB",
+                    "RequestCount",
+                    "LoadBalancer",
+                ),
+                ("alb", "5xx_rate") => (
+                    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                    "AWS/ApplicationELB",
+                    "HTTPCode_Target_5XX_Count",
+                    "LoadBalancer",
+                ),
+                _ => return Vec::new(),
+            };
+            of_type(kind)
+                .into_iter()
+                .map(|(_, physical_id)| {
+                    let value = match family {
+                        // Cache metrics are per node; the primary is `<group>-001`.
+                        "cache" => format!("{physical_id}-001"),
+                        // The ALB's dimension is its ARN's tail: app/<name>/<id>.
+                        "alb" => physical_id
+                            .split_once(":loadbalancer/")
+                            .map_or(physical_id.as_str(), |(_, tail)| tail)
+                            .to_owned(),
+                        _ => physical_id,
+                    };
+                    Target {
+                        labels: labels(family, None),
+                        query: query(namespace, metric_name, vec![(dimension.into(), value)]),
+                    }
                 })
-            })
-            .collect(),
-        "cache" => of_type("AWS::ElastiCache::ReplicationGroup")
-            .into_iter()
-            .filter_map(|(_, p)| {
-                let metric_name = match name {
-                    "cpu" => "EngineCPUUtilization",
-                    "memory" => "DatabaseMemoryUsagePercentage",
-                    "evictions" => "Evictions",
-                    _ => return None,
-                };
-                Some(Target {
-                    labels: labels("cache", None),
-                    query: query(
-                        "AWS/ElastiCache",
-                        metric_name,
-                        vec![("CacheClusterId".into(), format!("{p}-001"))],
-                    ),
-                })
-            })
-            .collect(),
-        "alb" => of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
-            .into_iter()
-            .filter_map(|(_, p)| {
-                // The dimension is the ARN's tail: app/<name>/<id>.
-                let full_name = p
-                    .split_once(":loadbalancer/")
-                    .map_or(p.as_str(), |(_, tail)| tail)
-                    .to_owned();
-                let metric_name = match name {
-                    "request_count" => "RequestCount",
-                    "5xx_rate" => "HTTPCode_Target_5XX_Count",
-                    _ => return None,
-                };
-                Some(Target {
-                    labels: labels("alb", None),
-                    query: query(
-                        "AWS/ApplicationELB",
-                        metric_name,
-                        vec![("LoadBalancer".into(), full_name)],
-                    ),
-                })
-            })
-            .collect(),
+                .collect()
+        }
         _ => Vec::new(),
     }
 }
