@@ -179,3 +179,73 @@ async fn malformed_events_are_counted_and_ignored_with_the_field_named() {
         .unwrap()
         .is_none());
 }
+
+/// A silence set through the API mutes the notification; the alert is still recorded.
+#[tokio::test]
+async fn a_silence_keeps_a_breach_from_being_notified() {
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    let (app, dev) = (
+        AppName::parse("a", "shop").unwrap(),
+        EnvName::parse("e", "dev").unwrap(),
+    );
+    let env = store.get_environment(&app, &dev).await.unwrap().unwrap();
+    let stacks = InMemoryStacks::new();
+    stacks.deploy(
+        &env.stack_name,
+        ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
+    );
+    let metrics = InMemoryMetrics::new();
+    let kept = Kept::default();
+    let sources = Sources {
+        stacks: &stacks,
+        metrics: &metrics,
+        notify: Notify {
+            channels: vec![&kept],
+            region: "us-east-1".into(),
+        },
+    };
+    let schedule: Value = serde_json::from_str(SCHEDULE).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(schedule["time"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    let silence = ferry_core::monitoring::silence_from_request(
+        "s1",
+        &serde_json::json!({"matchers": ["component=database"], "starts_at": (now - chrono::Duration::hours(1)).to_rfc3339(),
+            "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339(), "comment": "database maintenance"}),
+        "ops@ferry.local",
+        now,
+    )
+    .unwrap();
+    store
+        .save_state(
+            &ferry_core::monitoring::silences_key("shop", "dev"),
+            &serde_json::to_value(vec![silence]).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    for minute in 1..=6 {
+        metrics.put(
+            "CPUUtilization",
+            &[("DBInstanceIdentifier", "ferry-shop-dev-Database")],
+            now - chrono::Duration::minutes(minute)
+                + chrono::Duration::minutes(2)
+                + chrono::Duration::seconds(5),
+            97.0,
+        );
+    }
+    for step in 0..3 {
+        let mut event = schedule.clone();
+        event["time"] = (now + chrono::Duration::minutes(step)).to_rfc3339().into();
+        alert_evaluator::handler::handle(&store, &sources, event)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.open_alerts(&app, &dev).await.unwrap().len(),
+        1,
+        "recorded"
+    );
+    assert!(kept.0.lock().unwrap().is_empty(), "but silenced");
+}

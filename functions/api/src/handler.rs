@@ -57,6 +57,15 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
             may(Role::Viewer).await?;
             routes::environment_health(deps, app, env).await
         }
+        ("POST", ["apps", app, "environments", env, "silences"]) => {
+            may(Role::Deployer).await?;
+            let body = json_body(request)?;
+            routes::create_silence(deps, app, env, &body, who.name()).await
+        }
+        ("GET", ["apps", app, "environments", env, "silences"]) => {
+            may(Role::Viewer).await?;
+            routes::list_silences(deps, app, env).await
+        }
         ("GET", ["apps", app, "health"]) => {
             may(Role::Viewer).await?;
             routes::app_health(deps, app).await

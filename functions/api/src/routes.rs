@@ -590,6 +590,70 @@ pub async fn app_health(deps: &Deps, app: &str) -> RouteResult {
     )
 }
 
+/// `POST /apps/{app}/environments/{env}/silences`: alerts matching every matcher are
+/// not notified until `ends_at`. Stored with the environment's other silences (versioned).
+pub async fn create_silence(
+    deps: &Deps,
+    app: &str,
+    env: &str,
+    body: &Value,
+    who: &str,
+) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("named");
+    if deps
+        .store
+        .get_environment(&app, &env)
+        .await
+        .map_err(store_problem)?
+        .is_none()
+    {
+        return Err(Problem::not_found(format!(
+            "environment {app}/{env} was not found"
+        )));
+    }
+    let now = Utc::now();
+    let id = format!("silence-{}", now.timestamp_millis());
+    let silence = ferry_core::monitoring::silence_from_request(&id, body, who, now)
+        .map_err(Problem::validation)?;
+    let key = ferry_core::monitoring::silences_key(app.as_str(), env.as_str());
+    let stored = deps.store.load_state(&key).await.map_err(store_problem)?;
+    let version = stored.as_ref().map(|(_, v)| *v);
+    let mut silences: Vec<ferry_core::monitoring::Silence> = stored
+        .and_then(|(state, _)| serde_json::from_value(state).ok())
+        .unwrap_or_default();
+    // Expired silences are dropped as new ones arrive.
+    silences.retain(|s| s.ends_at > now);
+    silences.push(silence.clone());
+    let state = serde_json::to_value(&silences).expect("silences serialise");
+    deps.store
+        .save_state(&key, &state, version)
+        .await
+        .map_err(store_problem)?;
+    respond(201, &silence, None)
+}
+
+/// `GET /apps/{app}/environments/{env}/silences`: the silences not yet over.
+pub async fn list_silences(deps: &Deps, app: &str, env: &str) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("named");
+    let key = ferry_core::monitoring::silences_key(app.as_str(), env.as_str());
+    let silences: Vec<ferry_core::monitoring::Silence> = deps
+        .store
+        .load_state(&key)
+        .await
+        .map_err(store_problem)?
+        .and_then(|(state, _)| serde_json::from_value(state).ok())
+        .unwrap_or_default();
+    let now = Utc::now();
+    let active: Vec<_> = silences.into_iter().filter(|s| s.ends_at > now).collect();
+    respond(
+        200,
+        &json!({"app": app, "env": env, "silences": active}),
+        None,
+    )
+}
+
 /// `GET /access`: who has which role.
 pub async fn get_access(deps: &Deps) -> RouteResult {
     let policy = deps.store.access_policy().await.map_err(store_problem)?;

@@ -944,3 +944,52 @@ async fn health_correlates_open_alarms_into_an_incident_with_its_root_cause() {
         404
     );
 }
+
+/// Silences through the API: a bad one is refused naming each field, nothing stored; a
+/// good one is listed until it ends.
+#[tokio::test]
+async fn silences_are_checked_by_field_and_listed_while_active() {
+    let h = Harness::new().await;
+    ferry_core::memory::seed_shop(h.store.as_ref())
+        .await
+        .unwrap();
+    let path = "/apps/shop/environments/dev/silences";
+    let now = chrono::Utc::now();
+    let bad = json!({"matchers": ["service=~(web"], "starts_at": now.to_rfc3339(),
+        "ends_at": (now - chrono::Duration::hours(1)).to_rfc3339(), "comment": ""});
+    let (status, body, _) = h.send("POST", path, Some(bad), &[]).await;
+    assert_eq!(status, 400, "{body}");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["matchers[0].value", "comment", "ends_at"],
+        "{body}"
+    );
+    assert!(
+        body["errors"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not after starts_at"),
+        "{body}"
+    );
+    let (_, listed, _) = h.send("GET", path, None, &[]).await;
+    assert!(
+        listed["silences"].as_array().unwrap().is_empty(),
+        "nothing stored: {listed}"
+    );
+
+    let good = json!({"matchers": ["service=worker", "severity!=critical"],
+        "ends_at": (now + chrono::Duration::hours(2)).to_rfc3339(), "comment": "worker migration"});
+    let (status, body, _) = h.send("POST", path, Some(good), &[]).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["matchers"][0]["name"], "service");
+    let (status, listed, _) = h.send("GET", path, None, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["silences"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["silences"][0]["comment"], "worker migration");
+}

@@ -522,6 +522,15 @@ async fn notify_environment(
             Pipeline::new(config, Incidents::new(graph, chrono::Duration::minutes(15)))
         }
     };
+    // The silences set through the API apply from the next run on.
+    pipeline.config.silences = store
+        .load_state(&crate::monitoring::silences_key(
+            env.app.as_str(),
+            env.name.as_str(),
+        ))
+        .await?
+        .and_then(|(state, _)| serde_json::from_value(state).ok())
+        .unwrap_or_default();
     for alert in alerts {
         pipeline.ingest(alert.clone());
     }

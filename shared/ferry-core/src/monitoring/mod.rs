@@ -227,3 +227,79 @@ impl InhibitRule {
             && source != target
     }
 }
+
+/// Where an environment's silences are kept (versioned state).
+pub fn silences_key(app: &str, env: &str) -> String {
+    format!("silences/{app}/{env}")
+}
+
+/// A silence from an API request body:
+/// `{"matchers": ["service=worker"], "starts_at"?: RFC 3339, "ends_at": RFC 3339, "comment"}`.
+/// Every problem is named by its field; `now` is the default start.
+pub fn silence_from_request(
+    id: &str,
+    body: &serde_json::Value,
+    created_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Silence, crate::ValidationErrors> {
+    let mut errors = crate::ValidationErrors::default();
+    let mut matchers = Vec::new();
+    match body["matchers"].as_array() {
+        Some(list) if !list.is_empty() => {
+            for (i, m) in list.iter().enumerate() {
+                let field = format!("matchers[{i}]");
+                match m.as_str().map(|text| Matcher::parse(&field, text)) {
+                    Some(Ok(matcher)) => matchers.push(matcher),
+                    Some(Err(message)) => {
+                        let (f, msg) = message.split_once(": ").unwrap_or((&field, &message));
+                        errors.push(f.to_owned(), msg.to_owned());
+                    }
+                    None => errors.push(field, "must be a string like name=value"),
+                }
+            }
+        }
+        _ => errors.push(
+            "matchers",
+            "at least one matcher is needed, e.g. [\"service=worker\"]",
+        ),
+    }
+    let time = |field: &str, errors: &mut crate::ValidationErrors| -> Option<DateTime<Utc>> {
+        let text = body[field].as_str()?;
+        match DateTime::parse_from_rfc3339(text) {
+            Ok(t) => Some(t.to_utc()),
+            Err(_) => {
+                errors.push(
+                    field.to_owned(),
+                    format!("'{text}' is not an RFC 3339 time"),
+                );
+                None
+            }
+        }
+    };
+    let starts_at = time("starts_at", &mut errors).unwrap_or(now);
+    let ends_at = time("ends_at", &mut errors);
+    if body["ends_at"].is_null() {
+        errors.push("ends_at", "is required");
+    }
+    let comment = body["comment"].as_str().unwrap_or_default();
+    if comment.trim().is_empty() {
+        errors.push("comment", "say why the alerts are silenced");
+    }
+    if let Some(ends_at) = ends_at {
+        if ends_at <= starts_at {
+            errors.push(
+                "ends_at",
+                format!("{ends_at} is not after starts_at {starts_at}"),
+            );
+        }
+    }
+    errors.into_result()?;
+    Ok(Silence {
+        id: id.into(),
+        matchers,
+        starts_at,
+        ends_at: ends_at.expect("checked above"),
+        created_by: created_by.into(),
+        comment: comment.into(),
+    })
+}
