@@ -39,11 +39,8 @@ impl Channel for Kept {
     }
 }
 
-/// Every minute, each environment's rules (the profile's defaults here) are evaluated
-/// against its deployed stack's series; a breach of 3 of 5 one-minute datapoints is
-/// recorded as an alert, and its end as its resolution.
-#[tokio::test]
-async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
+/// The seeded shop with its dev stack deployed.
+async fn deployed_shop_dev() -> (InMemoryStore, AppName, EnvName, InMemoryStacks) {
     let store = InMemoryStore::new();
     seed_shop(&store).await.unwrap();
     let (app, dev) = (
@@ -56,6 +53,24 @@ async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
         &env.stack_name,
         ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
     );
+    (store, app, dev, stacks)
+}
+
+/// The schedule fixture and its time.
+fn schedule() -> (Value, chrono::DateTime<chrono::Utc>) {
+    let schedule: Value = serde_json::from_str(SCHEDULE).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(schedule["time"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    (schedule, now)
+}
+
+/// Every minute, each environment's rules (the profile's defaults here) are evaluated
+/// against its deployed stack's series; a breach of 3 of 5 one-minute datapoints is
+/// recorded as an alert, and its end as its resolution.
+#[tokio::test]
+async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
+    let (store, app, dev, stacks) = deployed_shop_dev().await;
     let metrics = InMemoryMetrics::new();
     let kept = Kept::default();
     let sources = Sources {
@@ -66,10 +81,7 @@ async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
             region: "us-east-1".into(),
         },
     };
-    let schedule: Value = serde_json::from_str(SCHEDULE).unwrap();
-    let now = chrono::DateTime::parse_from_rfc3339(schedule["time"].as_str().unwrap())
-        .unwrap()
-        .to_utc();
+    let (schedule, now) = schedule();
     // The database's CPU over dev's 90% threshold for the last 4 minutes.
     for minute in 1..=4 {
         metrics.put(
@@ -183,18 +195,7 @@ async fn malformed_events_are_counted_and_ignored_with_the_field_named() {
 /// A silence set through the API mutes the notification; the alert is still recorded.
 #[tokio::test]
 async fn a_silence_keeps_a_breach_from_being_notified() {
-    let store = InMemoryStore::new();
-    seed_shop(&store).await.unwrap();
-    let (app, dev) = (
-        AppName::parse("a", "shop").unwrap(),
-        EnvName::parse("e", "dev").unwrap(),
-    );
-    let env = store.get_environment(&app, &dev).await.unwrap().unwrap();
-    let stacks = InMemoryStacks::new();
-    stacks.deploy(
-        &env.stack_name,
-        ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
-    );
+    let (store, app, dev, stacks) = deployed_shop_dev().await;
     let metrics = InMemoryMetrics::new();
     let kept = Kept::default();
     let sources = Sources {
@@ -205,10 +206,7 @@ async fn a_silence_keeps_a_breach_from_being_notified() {
             region: "us-east-1".into(),
         },
     };
-    let schedule: Value = serde_json::from_str(SCHEDULE).unwrap();
-    let now = chrono::DateTime::parse_from_rfc3339(schedule["time"].as_str().unwrap())
-        .unwrap()
-        .to_utc();
+    let (schedule, now) = schedule();
     let silence = ferry_core::monitoring::silence_from_request(
         "s1",
         &serde_json::json!({"matchers": ["component=database"], "starts_at": (now - chrono::Duration::hours(1)).to_rfc3339(),
