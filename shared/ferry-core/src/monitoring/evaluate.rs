@@ -159,12 +159,9 @@ pub fn targets(
                     "RequestCount",
                     "LoadBalancer",
                 ),
-                ("alb", "5xx_rate") => (
-                    "AWS::ElasticLoadBalancingV2::LoadBalancer",
-                    "AWS/ApplicationELB",
-                    "HTTPCode_Target_5XX_Count",
-                    "LoadBalancer",
-                ),
+                // `alb.5xx_rate` is a ratio of two series and `service.latency_p99` is per
+                // target group: the CloudWatch alarms Ferry generates judge those (their
+                // state changes arrive as events), so no series is read for them here.
                 _ => return Vec::new(),
             };
             of_type(kind)
