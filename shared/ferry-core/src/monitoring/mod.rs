@@ -73,14 +73,30 @@ pub enum MatchOp {
     NotRegex,
 }
 
-/// A label matcher, as Alertmanager's: regexes are anchored at both ends.
+/// A label matcher, as Alertmanager's: regexes are anchored at both ends. Read back from
+/// stored state, it is checked and compiled again, once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "StoredMatcher")]
 pub struct Matcher {
     pub name: String,
     pub op: MatchOp,
     pub value: String,
     #[serde(skip)]
     compiled: Option<Regex>,
+}
+
+#[derive(Deserialize)]
+struct StoredMatcher {
+    name: String,
+    op: MatchOp,
+    value: String,
+}
+
+impl TryFrom<StoredMatcher> for Matcher {
+    type Error = String;
+    fn try_from(stored: StoredMatcher) -> Result<Matcher, String> {
+        Matcher::new("matcher", &stored.name, stored.op, &stored.value)
+    }
 }
 
 impl PartialEq for Matcher {
@@ -129,11 +145,7 @@ impl Matcher {
 
     pub fn matches(&self, labels: &Labels) -> bool {
         let value = labels.get(&self.name).map_or("", String::as_str);
-        // A matcher read back from storage has no compiled regex: compile it here.
-        let regex_matches = || match &self.compiled {
-            Some(r) => r.is_match(value),
-            None => Regex::new(&format!("^(?:{})$", self.value)).is_ok_and(|r| r.is_match(value)),
-        };
+        let regex_matches = || self.compiled.as_ref().is_some_and(|r| r.is_match(value));
         match self.op {
             MatchOp::Equal => value == self.value,
             MatchOp::NotEqual => value != self.value,
