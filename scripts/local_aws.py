@@ -4,6 +4,7 @@
     local_aws.py up     start moto, the router and `cargo lambda watch`; deploy infra/ferry.json
     local_aws.py down   stop everything `up` started
     local_aws.py router (internal) the Lambda router process
+    local_aws.py slack  (internal) a stand-in for a Slack incoming webhook
 
 Step Functions on moto invokes Lambda tasks at localhost:$MOTO_PORT. moto cannot run
 Lambda code without Docker, so MOTO_PORT points at the router instead: it sends
@@ -125,6 +126,53 @@ def make_router(moto, watch, prefix):
     return Router
 
 
+def make_slack_sink():
+    """Slack's incoming webhook, locally: POST /hook keeps the JSON body (answering "ok"
+    as Slack does); GET /posts returns every body kept, in order, for tests and the demo."""
+    posts, lock = [], threading.Lock()
+
+    class Sink(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            sys.stderr.write("slack: " + (fmt % args) + "\n")
+
+        def _reply(self, status, body, kind="text/plain"):
+            payload = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            if self.path != "/hook":
+                return self._reply(404, "no_service")
+            try:
+                post = json.loads(body)
+            except ValueError:
+                return self._reply(400, "invalid_payload")
+            with lock:
+                posts.append(post)
+            self._reply(200, "ok")
+
+        def do_GET(self):
+            if self.path != "/posts":
+                return self._reply(404, "no_service")
+            with lock:
+                self._reply(200, json.dumps(posts), "application/json")
+
+    return Sink
+
+
+def run_slack(args):
+    server = ThreadingHTTPServer(("127.0.0.1", args.listen), make_slack_sink())
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+
+
 def run_router(args):
     server = ThreadingHTTPServer(("127.0.0.1", args.listen), make_router(args.moto, args.watch, args.prefix))
     server.daemon_threads = True
@@ -241,6 +289,16 @@ def up(args):
     outputs = deploy(moto_url, args.stack)
     log(f"stack {args.stack} deployed: {outputs}")
 
+    # Slack, locally: the alert-evaluator reads the webhook URL from SSM at cold start, as
+    # in AWS, and posts to a sink that keeps what it receives.
+    slack_port = free_port()
+    slack_url = f"http://127.0.0.1:{slack_port}"
+    slack = spawn("slack", [sys.executable, __file__, "slack", "--listen", str(slack_port)], state, env=base_env)
+    wait_for(f"{slack_url}/posts", "slack sink", 30, slack)
+    slack_parameter = f"/{args.stack}/slack-webhook"
+    ssm_put_secure_string(moto_url, slack_parameter, f"{slack_url}/hook")
+    log(f"slack sink on {slack_url}, its URL in SSM {slack_parameter}")
+
     function_env = {
         **CREDENTIALS,
         "AWS_ENDPOINT_URL": moto_url,
@@ -252,6 +310,7 @@ def up(args):
         "FERRY_LOCAL_IDENTITY": "true",
         "FERRY_ADMINS": "admin@ferry.local",
         "FERRY_STACK_POLL_SECONDS": "0.5",
+        "FERRY_SLACK_WEBHOOK_PARAMETER": slack_parameter,
         "RUST_LOG": "info",
     }
     env_file = state / "functions.env"
@@ -268,6 +327,7 @@ def up(args):
         "FERRY_MOTO_URL": moto_url,
         "FERRY_ROUTER_URL": router_url,
         "FERRY_WATCH_URL": watch_url,
+        "FERRY_SLACK_URL": slack_url,
         "FERRY_LOCAL_STATE": str(state),
     }
     (state / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in exports.items()))
@@ -322,6 +382,12 @@ def traffic(args):
     log(f"{args.stack} {args.colour}: {args.seconds} s of synthetic traffic on {len(groups)} target group(s)")
 
 
+def ssm_put_secure_string(endpoint, name, value):
+    import boto3
+    ssm = boto3.client("ssm", region_name=REGION, endpoint_url=endpoint, **boto_credentials())
+    ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+
 def boto_credentials():
     return {"aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
 
@@ -338,6 +404,8 @@ def main():
     r.add_argument("--moto", required=True)
     r.add_argument("--watch", required=True)
     r.add_argument("--prefix", required=True)
+    k = sub.add_parser("slack")
+    k.add_argument("--listen", type=int, required=True)
     c = sub.add_parser("certificate")
     c.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
     c.add_argument("--domain", default="demo.ferry.test")
@@ -348,7 +416,7 @@ def main():
     t.add_argument("--latency", type=float, default=0.2)
     t.add_argument("--seconds", type=int, default=120)
     args = parser.parse_args()
-    {"up": up, "down": down, "router": run_router, "certificate": certificate, "traffic": traffic}[args.command](args)
+    {"up": up, "down": down, "router": run_router, "slack": run_slack, "certificate": certificate, "traffic": traffic}[args.command](args)
 
 
 if __name__ == "__main__":

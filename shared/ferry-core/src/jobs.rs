@@ -492,9 +492,21 @@ async fn notify_environment(
     now: DateTime<Utc>,
 ) -> Result<Vec<Value>, JobError> {
     use crate::monitoring::incident::{DependencyGraph, Incidents};
-    use crate::monitoring::noise::{NoiseConfig, Pipeline};
-    use crate::monitoring::{InhibitRule, MatchOp, Matcher};
+    use crate::monitoring::noise::Pipeline;
     let key = format!("noise/{}/{}", env.app, env.name);
+    // The spec's routing applies from every run on, whatever the stored pipeline had.
+    let config = env.spec.alerts.routing.noise_config().map_err(|problems| {
+        JobError::Invalid(format!(
+            "{}/{}: {}",
+            env.app,
+            env.name,
+            problems
+                .iter()
+                .map(|(field, message)| format!("{field}: {message}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
     let stored = store.load_state(&key).await?;
     let version = stored.as_ref().map(|(_, v)| *v);
     let mut pipeline: Pipeline = match stored {
@@ -507,21 +519,10 @@ async fn notify_environment(
                 env.spec.database.is_some(),
                 env.spec.cache.is_some(),
             );
-            let m = |name: &str, op, value: &str| {
-                Matcher::new("inhibit", name, op, value).expect("a valid matcher")
-            };
-            let config = NoiseConfig {
-                // A failing database explains its callers' alerts.
-                inhibit_rules: vec![InhibitRule {
-                    source: vec![m("component", MatchOp::Equal, "database")],
-                    target: vec![m("component", MatchOp::Regex, "service:.*|alb")],
-                    equal: vec!["app".into(), "env".into()],
-                }],
-                ..NoiseConfig::default()
-            };
-            Pipeline::new(config, Incidents::new(graph, chrono::Duration::minutes(15)))
+            Pipeline::new(config.clone(), Incidents::new(graph, chrono::Duration::minutes(15)))
         }
     };
+    pipeline.config = config;
     // The silences set through the API apply from the next run on.
     pipeline.config.silences = store
         .load_state(&crate::monitoring::silences_key(

@@ -135,11 +135,17 @@ pub struct EnvironmentSpec {
 pub struct AlertsSpec {
     #[serde(default)]
     pub rules: Vec<crate::monitoring::rules::Rule>,
+    /// Grouping, inhibition, mute intervals and flap settings; defaults when left out.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::monitoring::routing::RoutingSpec::is_empty"
+    )]
+    pub routing: crate::monitoring::routing::RoutingSpec,
 }
 
 impl AlertsSpec {
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.routing.is_empty()
     }
 }
 
@@ -544,6 +550,11 @@ impl EnvironmentSpec {
             for problem in problems {
                 let (field, message) = problem.split_once(": ").unwrap_or(("alerts", &problem));
                 errors.push(FieldError::new(field.to_owned(), message.to_owned()));
+            }
+        }
+        if let Err(problems) = self.alerts.routing.noise_config() {
+            for (field, message) in problems {
+                errors.push(FieldError::new(field, message));
             }
         }
         let mut push =

@@ -11,6 +11,8 @@ pub const LOCAL_ADMIN: &str = "admin@ferry.local";
 /// What `scripts/local_aws.py up` exported (see `.local/run/env.sh`).
 pub struct Local {
     pub watch_url: String,
+    /// The local stand-in for Slack's incoming webhook: GET /posts lists what it received.
+    pub slack_url: String,
     pub router_url: String,
     pub stack: String,
     pub table: String,
@@ -35,6 +37,7 @@ impl Local {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Local {
             watch_url: var("FERRY_WATCH_URL"),
+            slack_url: var("FERRY_SLACK_URL"),
             router_url: var("FERRY_ROUTER_URL"),
             stack: var("FERRY_LOCAL_STACK"),
             table: var("FERRY_TABLE_NAME"),
@@ -72,6 +75,19 @@ impl Local {
             function_error,
             body,
         })
+    }
+
+    /// Every post the local Slack webhook has received, oldest first.
+    pub async fn slack_posts(&self) -> Result<Vec<Value>> {
+        let posts = self
+            .http
+            .get(format!("{}/posts", self.slack_url))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(posts)
     }
 
     /// Gives the e2e groups their roles (every test sends the same policy, so running

@@ -7,6 +7,7 @@ pub mod health;
 pub mod incident;
 pub mod noise;
 pub mod notify;
+pub mod routing;
 pub mod rules;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
