@@ -412,3 +412,53 @@ fn alert_rules_are_checked_by_rule_and_field() {
         .assert()
         .success();
 }
+
+/// 14 days of a 5-minute daily cycle in which day 10's afternoon peak never comes: every
+/// value stays inside the series' usual range, so only the time of day gives it away.
+#[test]
+fn backtest_judges_points_against_their_time_of_day() {
+    let mut csv = String::from("timestamp,value\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    for i in 0..14 * 288 {
+        let at = start + chrono::Duration::minutes(5 * i);
+        let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+        let wobble = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+        let missing_peak = i / 288 == 10 && (96..192).contains(&(i % 288));
+        let value = if missing_peak { 50.0 } else { 50.0 - 30.0 * phase.cos() } + wobble;
+        csv.push_str(&format!("{},{value:.3}\n", at.format("%Y-%m-%d %H:%M:%S")));
+    }
+    let path = spec_file("seasonal-backtest", &csv);
+    let output = ferry()
+        .args(["alerts", "backtest", path.to_str().unwrap(), "--output", "nab"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<(String, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields[0].to_owned(), fields[2].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 14 * 288);
+    let (top_at, top) = rows.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    assert!(
+        top_at.starts_with("2026-03-12 0") || top_at.starts_with("2026-03-12 1"),
+        "the highest score {top} is at {top_at}, not in day 10's missing peak"
+    );
+    let elsewhere = rows
+        .iter()
+        .filter(|(at, _)| !at.starts_with("2026-03-12"))
+        .map(|r| r.1)
+        .fold(0.0, f64::max);
+    assert!(*top > elsewhere, "{top} should beat every other day's {elsewhere}");
+
+    let bad = spec_file("bad-backtest", "timestamp,value\n2026-03-02 00:00:00,1\nyesterday,2\n");
+    let error = one_line_error(&["alerts", "backtest", bad.to_str().unwrap()]);
+    assert!(error.contains(":3: timestamp 'yesterday' is not"), "{error}");
+}

@@ -43,12 +43,24 @@ fn bench(c: &mut Criterion) {
     group.bench_function("naive z-score baseline", |b| {
         b.iter(|| naive(black_box(&values)))
     });
-    group.bench_function("ferry detector", |b| {
+    group.bench_function("ferry detector, values only", |b| {
         b.iter(|| {
             let mut detector = Detector::default();
             let mut last = 0.0;
             for v in black_box(&values) {
                 last = detector.score(*v);
+            }
+            last
+        })
+    });
+    // What `ferry alerts backtest` and the NAB figures use: five-minute timestamps, so
+    // the daily and weekly shape models learn and judge too.
+    group.bench_function("ferry detector, with daily and weekly shapes", |b| {
+        b.iter(|| {
+            let mut detector = Detector::default();
+            let mut last = 0.0;
+            for (i, v) in black_box(&values).iter().enumerate() {
+                last = detector.score_at(1_700_000_000 + 300 * i as i64, *v);
             }
             last
         })

@@ -2,7 +2,7 @@
 //! `cargo run --release -p ferry-core --example nab -- DATA RESULTS [PREFIX]`.
 //! `scripts/nab` runs it and the scorer.
 
-use ferry_core::anomaly::{backtest, DetectorConfig};
+use ferry_core::anomaly::{backtest_at, DetectorConfig};
 use std::path::Path;
 
 fn main() {
@@ -30,8 +30,15 @@ fn main() {
                     (t, v.trim().parse().unwrap())
                 })
                 .collect();
-            let values: Vec<f64> = rows.iter().map(|r| r.1).collect();
-            let scores = backtest(&values, config);
+            let points: Vec<(i64, f64)> = rows
+                .iter()
+                .map(|(t, v)| {
+                    let at = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+                        .expect("a NAB timestamp");
+                    (at.and_utc().timestamp(), *v)
+                })
+                .collect();
+            let scores = backtest_at(&points, config);
             let mut csv = String::from("timestamp,value,anomaly_score\n");
             for ((t, v), s) in rows.iter().zip(scores) {
                 csv.push_str(&format!("{t},{v},{s}\n"));
