@@ -427,12 +427,22 @@ fn backtest_judges_points_against_their_time_of_day() {
         let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
         let wobble = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
         let missing_peak = i / 288 == 10 && (96..192).contains(&(i % 288));
-        let value = if missing_peak { 50.0 } else { 50.0 - 30.0 * phase.cos() } + wobble;
+        let value = if missing_peak {
+            50.0
+        } else {
+            50.0 - 30.0 * phase.cos()
+        } + wobble;
         csv.push_str(&format!("{},{value:.3}\n", at.format("%Y-%m-%d %H:%M:%S")));
     }
     let path = spec_file("seasonal-backtest", &csv);
     let output = ferry()
-        .args(["alerts", "backtest", path.to_str().unwrap(), "--output", "nab"])
+        .args([
+            "alerts",
+            "backtest",
+            path.to_str().unwrap(),
+            "--output",
+            "nab",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -456,9 +466,18 @@ fn backtest_judges_points_against_their_time_of_day() {
         .filter(|(at, _)| !at.starts_with("2026-03-12"))
         .map(|r| r.1)
         .fold(0.0, f64::max);
-    assert!(*top > elsewhere, "{top} should beat every other day's {elsewhere}");
+    assert!(
+        *top > elsewhere,
+        "{top} should beat every other day's {elsewhere}"
+    );
 
-    let bad = spec_file("bad-backtest", "timestamp,value\n2026-03-02 00:00:00,1\nyesterday,2\n");
+    let bad = spec_file(
+        "bad-backtest",
+        "timestamp,value\n2026-03-02 00:00:00,1\nyesterday,2\n",
+    );
     let error = one_line_error(&["alerts", "backtest", bad.to_str().unwrap()]);
-    assert!(error.contains(":3: timestamp 'yesterday' is not"), "{error}");
+    assert!(
+        error.contains(":3: timestamp 'yesterday' is not"),
+        "{error}"
+    );
 }

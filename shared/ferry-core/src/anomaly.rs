@@ -294,7 +294,10 @@ impl Default for Detector {
 /// Scores a whole timestamped series (Unix seconds), in order.
 pub fn backtest_at(points: &[(i64, f64)], config: DetectorConfig) -> Vec<f64> {
     let mut detector = Detector::new(config);
-    points.iter().map(|(at, v)| detector.score_at(*at, *v)).collect()
+    points
+        .iter()
+        .map(|(at, v)| detector.score_at(*at, *v))
+        .collect()
 }
 
 /// Scores a whole series, in order.
@@ -331,7 +334,11 @@ mod tests {
             .map(|i| {
                 let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
                 let flat = i / 288 == 10 && (96..192).contains(&(i % 288));
-                let value = if flat { 50.0 } else { 50.0 - 30.0 * phase.cos() };
+                let value = if flat {
+                    50.0
+                } else {
+                    50.0 - 30.0 * phase.cos()
+                };
                 (1_700_000_000 + 300 * i as i64, value + noise(i) * 0.5)
             })
             .collect();
@@ -341,7 +348,10 @@ mod tests {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .unwrap();
-        assert!((10 * 288 + 96..10 * 288 + 192).contains(&top), "top at {top}");
+        assert!(
+            (10 * 288 + 96..10 * 288 + 192).contains(&top),
+            "top at {top}"
+        );
         // Without timestamps the same values are all within the usual range.
         let values: Vec<f64> = points.iter().map(|p| p.1).collect();
         let level_only = backtest(&values, DetectorConfig::default());
@@ -370,6 +380,11 @@ mod tests {
         }
         // Constant memory: the state after 6000 points is the size it was after 3000.
         let later = serde_json::to_string(&whole).unwrap();
-        assert!(later.len() < saved.len() * 11 / 10, "{} vs {}", later.len(), saved.len());
+        assert!(
+            later.len() < saved.len() * 11 / 10,
+            "{} vs {}",
+            later.len(),
+            saved.len()
+        );
     }
 }

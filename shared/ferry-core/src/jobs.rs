@@ -519,7 +519,10 @@ async fn notify_environment(
                 env.spec.database.is_some(),
                 env.spec.cache.is_some(),
             );
-            Pipeline::new(config.clone(), Incidents::new(graph, chrono::Duration::minutes(15)))
+            Pipeline::new(
+                config.clone(),
+                Incidents::new(graph, chrono::Duration::minutes(15)),
+            )
         }
     };
     pipeline.config = config;

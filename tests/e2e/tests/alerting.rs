@@ -120,7 +120,10 @@ async fn a_database_breach_is_posted_to_slack_once_after_the_specs_group_wait() 
             .filter(|n| n.to_string().contains(&app))
             .cloned()
             .collect();
-        println!("run at +{offset}s: {} notifications for {app}: {ours:?}", ours.len());
+        println!(
+            "run at +{offset}s: {} notifications for {app}: {ours:?}",
+            ours.len()
+        );
         sent_per_run.push(ours);
     }
     // Nothing before group_wait (20 s, from the spec), one at it, none again within
@@ -142,7 +145,12 @@ async fn a_database_breach_is_posted_to_slack_once_after_the_specs_group_wait() 
     assert_eq!(posts.len(), 1, "exactly one post reached Slack: {posts:?}");
     let text = posts[0].to_string();
     assert!(posts[0]["blocks"].is_array(), "Block Kit: {text}");
-    for expected in ["staging", "database-cpu", "Probable root cause", "cloudwatch/home"] {
+    for expected in [
+        "staging",
+        "database-cpu",
+        "Probable root cause",
+        "cloudwatch/home",
+    ] {
         assert!(text.contains(expected), "'{expected}' missing from {text}");
     }
 
