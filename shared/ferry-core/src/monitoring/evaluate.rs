@@ -270,10 +270,6 @@ fn judge(kind: &RuleKind, points: &[(DateTime<Utc>, f64)], now: DateTime<Utc>) -
     }
 }
 
-fn hour_of_week(at: &DateTime<Utc>) -> usize {
-    at.weekday().num_days_from_monday() as usize * 24 + at.hour() as usize
-}
-
 /// The newest point against the band learned so far, then every new point learned.
 fn judge_anomaly(
     stddevs: f64,
@@ -287,10 +283,10 @@ fn judge_anomaly(
     let (last, _) = fresh.split_last()?;
     let verdict = model
         .band
-        .band(hour_of_week(&last.0), stddevs)
+        .band(last.0, stddevs)
         .map(|(low, high)| last.1 < low || last.1 > high);
     for (at, value) in &fresh {
-        model.band.learn(hour_of_week(at), *value);
+        model.band.learn(*at, *value);
         model.learned_until = *at;
     }
     verdict

@@ -3,6 +3,7 @@
 //! (a seasonal model, band width in standard deviations), forecast (time until a
 //! threshold is crossed) and composite (AND, OR, NOT of other rules).
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -502,57 +503,156 @@ pub fn hours_until(points: &[(f64, f64)], comparison: Comparison, threshold: f64
     towards.then(|| (threshold - now) / slope)
 }
 
-/// A seasonal band: a mean and spread per hour of the week (168 slots, EWMA), plus a
-/// level trend, so a weekday-morning peak is judged against other weekday mornings.
+/// A seasonal band: the series as a daily shape, the weekly departure from it, an hourly
+/// shape and a trend:
+///
+/// `expected(t) = daily[hour] + weekly[hour of week] + hourly[5 min of hour] + drift + slope * hours`
+///
+/// Each part learns from what the parts before it leave, never the other way round, so
+/// they cannot drift against each other: the daily shape (24 EWMAs of the values) first,
+/// then Holt's level and slope on what it leaves (a trend the slowly moving shape lags
+/// behind), then the hourly shape (12 slots of 5 minutes: jobs at :00), then the weekly
+/// departure (168 slots: weekends differ from weekdays). The spread is kept per
+/// hour of the day. A daily shape is known after two days; the weekly one refines it
+/// over two weeks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeasonalBand {
-    mean: Vec<f64>,
-    var: Vec<f64>,
+    daily: Vec<f64>,
+    weekly: Vec<f64>,
+    hourly: Vec<f64>,
+    /// Points learned per slot: a slot's first points set it, later ones move it by
+    /// `alpha` a period.
     seen: Vec<u32>,
-    level: f64,
-    trend: f64,
+    weekly_seen: Vec<u32>,
+    hourly_seen: Vec<u32>,
+    /// Holt's level and slope (per hour) of what the shapes leave.
+    drift: f64,
+    slope: f64,
+    /// Squared residuals' EWMA, per hour of the day, from the second day that hour is
+    /// seen (the first day's residuals are the shapes still learning).
+    var: Vec<f64>,
+    var_seen: Vec<u32>,
+    /// Unix seconds of the last point learned.
+    last_at: Option<i64>,
     alpha: f64,
 }
 
+/// (hour of day, hour of week from Monday, 5-minute slot of the hour)
+fn phases(at: DateTime<Utc>) -> (usize, usize, usize) {
+    let hour = at.hour() as usize;
+    let week_hour = at.weekday().num_days_from_monday() as usize * 24 + hour;
+    (hour, week_hour, at.minute() as usize / 5)
+}
+
 impl SeasonalBand {
+    /// `alpha`: how far a seasonal slot moves towards a new point, per period.
     pub fn new(alpha: f64) -> SeasonalBand {
         SeasonalBand {
-            mean: vec![0.0; 168],
-            var: vec![0.0; 168],
-            seen: vec![0; 168],
-            level: 0.0,
-            trend: 0.0,
+            daily: vec![0.0; 24],
+            weekly: vec![0.0; 168],
+            hourly: vec![0.0; 12],
+            seen: vec![0; 24],
+            weekly_seen: vec![0; 168],
+            hourly_seen: vec![0; 12],
+            drift: 0.0,
+            slope: 0.0,
+            var: vec![0.0; 24],
+            var_seen: vec![0; 24],
+            last_at: None,
             alpha,
         }
     }
 
-    /// `(low, high)` for this hour of the week, `stddevs` wide; `None` until the slot has
-    /// seen two weeks of data.
-    pub fn band(&self, hour_of_week: usize, stddevs: f64) -> Option<(f64, f64)> {
-        let slot = hour_of_week % 168;
-        (self.seen[slot] >= 2).then(|| {
-            let centre = self.mean[slot] + self.trend;
-            // A slot seen only a few times can show no spread at all: the band never
+    fn hours_since_last(&self, at: DateTime<Utc>) -> f64 {
+        self.last_at
+            .map_or(0.0, |last| (at.timestamp() - last) as f64 / 3600.0)
+    }
+
+    /// The daily, weekly and hourly shapes at this moment (an unseen slot adds nothing).
+    fn shapes(&self, hour: usize, week_hour: usize, slot: usize) -> (f64, f64, f64) {
+        let weekly = if self.weekly_seen[week_hour] > 0 {
+            self.weekly[week_hour]
+        } else {
+            0.0
+        };
+        let hourly = if self.hourly_seen[slot] > 0 {
+            self.hourly[slot]
+        } else {
+            0.0
+        };
+        (self.daily[hour], weekly, hourly)
+    }
+
+    fn expected(&self, at: DateTime<Utc>) -> f64 {
+        let (hour, week_hour, slot) = phases(at);
+        let (daily, weekly, hourly) = self.shapes(hour, week_hour, slot);
+        // A trend is extrapolated a day at most.
+        daily + weekly + hourly + self.drift + self.slope * self.hours_since_last(at).min(24.0)
+    }
+
+    /// `(low, high)` at `at`, `stddevs` wide; `None` until this hour of the day has been
+    /// seen on a second day.
+    pub fn band(&self, at: DateTime<Utc>, stddevs: f64) -> Option<(f64, f64)> {
+        let (hour, _, _) = phases(at);
+        (self.var_seen[hour] >= 1).then(|| {
+            let centre = self.expected(at);
+            // An hour seen only a few times can show no spread at all: the band never
             // narrows below 10% of its centre, as a floor against alarming on noise.
-            let spread = self.var[slot]
+            let spread = self.var[hour]
                 .sqrt()
                 .max(0.1 * centre.abs() / stddevs.max(1e-9));
             (centre - stddevs * spread, centre + stddevs * spread)
         })
     }
 
-    pub fn learn(&mut self, hour_of_week: usize, value: f64) {
-        let slot = hour_of_week % 168;
-        let alpha = (1.0 / f64::from(self.seen[slot] + 1)).max(self.alpha);
-        let deseasoned = value - self.trend;
-        let delta = deseasoned - self.mean[slot];
-        self.mean[slot] += alpha * delta;
-        self.var[slot] = (1.0 - alpha) * (self.var[slot] + alpha * delta * delta);
-        self.seen[slot] += 1;
-        // Trend: a slow drift of the whole series, shared by every slot.
-        let previous = self.level;
-        self.level += 0.01 * (value - self.level);
-        self.trend += 0.001 * ((self.level - previous) - self.trend);
+    pub fn learn(&mut self, at: DateTime<Utc>, value: f64) {
+        let (hour, week_hour, slot) = phases(at);
+        let hours = self.hours_since_last(at);
+        // `alpha` is per period of a slot: a slot that gets many points a period (12
+        // five-minute points in an hour of the day) moves by a share of it per point.
+        let step_share = |slot_seconds: f64| {
+            self.last_at
+                .map_or(1.0, |_| (hours * 3600.0 / slot_seconds).clamp(0.0, 1.0))
+        };
+        let (daily_share, hourly_share) = (step_share(3600.0), step_share(300.0));
+        let alpha = self.alpha;
+        let rate = |seen: &mut u32, share: f64| {
+            let rate = (1.0 / f64::from(*seen + 1)).max(alpha * share);
+            *seen = seen.saturating_add(1);
+            rate
+        };
+        if self.seen[hour] > 0 {
+            // A day's worth of points for this hour: 1 / daily_share of them.
+            if f64::from(self.seen[hour]) * daily_share >= 1.0 {
+                let residual = value - self.expected(at);
+                let r = rate(&mut self.var_seen[hour], daily_share);
+                self.var[hour] += r * (residual * residual - self.var[hour]);
+            }
+            // Holt on what the daily shape leaves: a trend it lags behind.
+            let left = value - self.daily[hour];
+            let previous = self.drift;
+            let projected = self.drift + self.slope * hours.min(24.0);
+            let level_rate = (0.05 * hours.max(1.0 / 60.0)).min(0.5);
+            self.drift = projected + level_rate * (left - projected);
+            if hours > 0.0 {
+                let slope_rate = (0.02 * hours).min(0.2);
+                self.slope += slope_rate * ((self.drift - previous) / hours - self.slope);
+            }
+        }
+        let r = rate(&mut self.seen[hour], daily_share);
+        self.daily[hour] += r * (value - self.daily[hour]);
+        let hourly = if self.hourly_seen[slot] > 0 {
+            self.hourly[slot]
+        } else {
+            0.0
+        };
+        let r = rate(&mut self.hourly_seen[slot], hourly_share);
+        self.hourly[slot] += r * (value - self.daily[hour] - self.drift - hourly);
+        let (daily, _, hourly) = self.shapes(hour, week_hour, slot);
+        let r = rate(&mut self.weekly_seen[week_hour], daily_share);
+        self.weekly[week_hour] +=
+            r * (value - daily - self.drift - hourly - self.weekly[week_hour]);
+        self.last_at = Some(at.timestamp());
     }
 }
 
@@ -639,22 +739,92 @@ mod tests {
         assert_eq!(hours_until(&flat, Comparison::Below, 2.0), None);
     }
 
+    fn hour(h: i64) -> DateTime<Utc> {
+        // 2026-11-02 is a Monday.
+        DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
+            .unwrap()
+            .to_utc()
+            + chrono::Duration::hours(h)
+    }
+
     #[test]
     fn a_seasonal_band_judges_each_hour_against_its_own_history() {
         let mut band = SeasonalBand::new(0.2);
-        // Three weeks: weekday 09:00 runs at 100, 03:00 at 10.
-        for week in 0..3 {
-            for hour in 0..168 {
-                let busy = (hour % 24) == 9 && hour / 24 < 5;
-                band.learn(hour, if busy { 100.0 } else { 10.0 } + f64::from(week % 2));
-            }
+        // Three weeks: weekday 09:00 runs at 100, the rest at 10.
+        for h in 0..3 * 168 {
+            let busy = (h % 24) == 9 && (h % 168) / 24 < 5;
+            band.learn(
+                hour(h),
+                if busy { 100.0 } else { 10.0 } + (h / 168 % 2) as f64,
+            );
         }
-        let (low, high) = band.band(9, 3.0).unwrap();
+        let (low, high) = band.band(hour(3 * 168 + 9), 3.0).unwrap();
         assert!(low < 100.0 && 100.0 < high, "{low}..{high}");
-        let (_, quiet_high) = band.band(3, 3.0).unwrap();
+        let (_, quiet_high) = band.band(hour(3 * 168 + 3), 3.0).unwrap();
         assert!(
             100.0 > quiet_high,
             "100 at 03:00 is anomalous: band ends at {quiet_high}"
+        );
+        // Saturday 09:00 is quiet, as Saturdays have been: a weekday peak is not.
+        let (_, saturday_high) = band.band(hour(3 * 168 + 5 * 24 + 9), 3.0).unwrap();
+        assert!(
+            100.0 > saturday_high,
+            "Saturday's band ends at {saturday_high}"
+        );
+    }
+
+    #[test]
+    fn a_daily_shape_is_known_after_two_days_and_a_trend_is_followed() {
+        let mut band = SeasonalBand::new(0.2);
+        // Busy afternoons (14:00-17:00 at +50), on a level growing 1 per hour.
+        let value = |h: i64| {
+            100.0
+                + h as f64
+                + if (14..18).contains(&(h % 24)) {
+                    50.0
+                } else {
+                    0.0
+                }
+        };
+        for h in 0..3 * 24 {
+            band.learn(hour(h), value(h));
+        }
+        for h in 3 * 24..5 * 24 {
+            let (low, high) = band.band(hour(h), 3.0).unwrap();
+            let v = value(h);
+            assert!(low <= v && v <= high, "hour {h}: {v} outside {low}..{high}");
+            band.learn(hour(h), v);
+        }
+        // The afternoon level at 04:00 is out of the band.
+        let at = 5 * 24 + 4;
+        let (_, high) = band.band(hour(at), 3.0).unwrap();
+        assert!(
+            value(at) + 50.0 > high,
+            "{} within ..{high}",
+            value(at) + 50.0
+        );
+    }
+
+    #[test]
+    fn an_hourly_job_is_part_of_the_shape_and_the_same_load_at_half_past_is_not() {
+        let mut band = SeasonalBand::new(0.2);
+        let start = hour(0);
+        // Five-minute points for three days; a job at :00 each hour doubles the load.
+        let at = |i: i64| start + chrono::Duration::minutes(5 * i);
+        let value = |i: i64| if i % 12 == 0 { 80.0 } else { 40.0 } + (i % 5) as f64;
+        for i in 0..3 * 288 + 12 * 10 {
+            band.learn(at(i), value(i));
+        }
+        let on_the_hour = 3 * 288 + 12 * 10;
+        let (low, high) = band.band(at(on_the_hour), 3.0).unwrap();
+        assert!(low <= 80.0 && 80.0 <= high, "the :00 job: {low}..{high}");
+        for i in on_the_hour..on_the_hour + 6 {
+            band.learn(at(i), value(i));
+        }
+        let (_, high) = band.band(at(on_the_hour + 6), 3.0).unwrap();
+        assert!(
+            80.0 > high,
+            "the same load at :30 is anomalous: band ends at {high}"
         );
     }
 }
