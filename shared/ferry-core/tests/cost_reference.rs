@@ -245,8 +245,8 @@ fn a_plain_template_in_eu_central_1() {
     );
 }
 
-/// 5. A plain template in eu-west-1 with a usage file; a secret the region's catalog
-///    cannot price is named, not counted as zero.
+/// 5. A plain template in eu-west-1 with a usage file; Performance Insights' long
+///    retention, which the region's catalog cannot price, is named, not counted as zero.
 #[test]
 fn a_plain_template_in_eu_west_1_with_a_usage_file() {
     let template = json!({"Resources": {
@@ -255,6 +255,7 @@ fn a_plain_template_in_eu_west_1_with_a_usage_file() {
         "NatIp": {"Type": "AWS::EC2::EIP", "Properties": {}},
         "Ecr": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcEndpointType": "Interface", "SubnetIds": ["a", "b"]}},
         "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "postgres", "DBInstanceClass": "db.t4g.medium", "AllocatedStorage": "50", "StorageType": "gp2"}},
+        "Insights": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "postgres", "DBInstanceClass": "db.t4g.medium", "AllocatedStorage": "50", "StorageType": "gp2", "EnablePerformanceInsights": true, "PerformanceInsightsRetentionPeriod": 731}},
         "AppLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 14}},
         "Token": {"Type": "AWS::SecretsManager::Secret", "Properties": {}},
     }});
@@ -279,16 +280,18 @@ fn a_plain_template_in_eu_west_1_with_a_usage_file() {
             ("Db", &[50.37, 6.35]),
             // 40 GB x $0.57 = 22.80; 100 GB stored x $0.03 = 3.00
             ("AppLogs", &[22.80, 3.00]),
+            // 1 secret x $0.40; 10,000 API calls (staging's default) x $0.05 / 10,000
+            ("Token", &[0.40, 0.05]),
             // 300 GB x $0.09
             ("DataTransferOut", &[27.00]),
         ],
-        // 41.03 + 37.44 + 3.65 + 16.26 + 56.72 + 25.80 + 27.00
-        207.90,
+        // 41.03 + 37.44 + 3.65 + 16.26 + 56.72 + 25.80 + 0.45 + 27.00
+        208.35,
     );
-    assert_eq!(estimate.unpriced[0].logical_id, "Token");
+    assert_eq!(estimate.unpriced[0].logical_id, "Insights");
     assert_eq!(
         estimate.unpriced[0].reason,
-        "the catalog has no eu-west-1 price for secretsmanager.secret_month, secretsmanager.api_10k"
+        "the catalog has no eu-west-1 price for rds.performance_insights.vcpu_month"
     );
 }
 
