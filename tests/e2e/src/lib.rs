@@ -355,13 +355,16 @@ pub fn app_spec(app: &str, promotion: &Value) -> Value {
     })
 }
 
-/// [`seed_app`] with `promotion` settings in the spec (bakes, analysis windows), and no
-/// metrics yet: the caller puts what its case needs.
-pub async fn seed_app_with(local: &Local, app: &str, promotion: Value) -> Result<()> {
-    let spec = app_spec(app, &promotion);
+/// Creates `app` and each of `envs` from `spec` through the API.
+pub async fn create_environments(
+    local: &Local,
+    app: &str,
+    spec: &Value,
+    envs: &[&str],
+) -> Result<()> {
     let created = local.api("PUT", &format!("/apps/{app}"), None, &[]).await?;
     anyhow::ensure!(created.status == 201, "PUT app: {created:?}");
-    for env in ["dev", "staging"] {
+    for env in envs {
         let r = local
             .api(
                 "PUT",
@@ -372,6 +375,14 @@ pub async fn seed_app_with(local: &Local, app: &str, promotion: Value) -> Result
             .await?;
         anyhow::ensure!(r.status == 201, "PUT {env}: {r:?}");
     }
+    Ok(())
+}
+
+/// [`seed_app`] with `promotion` settings in the spec (bakes, analysis windows), and no
+/// metrics yet: the caller puts what its case needs.
+pub async fn seed_app_with(local: &Local, app: &str, promotion: Value) -> Result<()> {
+    let spec = app_spec(app, &promotion);
+    create_environments(local, app, &spec, &["dev", "staging"]).await?;
     let release = json!({"image": release_image(app), "config": {"FEATURE_CHECKOUT_V2": "on"}});
     let r = local
         .api(

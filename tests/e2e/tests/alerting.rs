@@ -35,21 +35,9 @@ async fn a_database_breach_is_posted_to_slack_once_after_the_specs_group_wait() 
     let app = unique_app("alerting");
     let mut spec = e2e::app_spec(&app, &fast_promotions());
     spec["alerts"] = json!({"routing": {"group_wait_seconds": 20, "group_interval_seconds": 120}});
-    let created = local
-        .api("PUT", &format!("/apps/{app}"), None, &[])
+    e2e::create_environments(&local, &app, &spec, &["staging"])
         .await
         .unwrap();
-    assert_eq!(created.status, 201, "{created:?}");
-    let put = local
-        .api(
-            "PUT",
-            &format!("/apps/{app}/environments/staging"),
-            Some(&json!({"spec": spec})),
-            &[],
-        )
-        .await
-        .unwrap();
-    assert_eq!(put.status, 201, "{put:?}");
     deploy_stack(&local, &spec, "staging").await.unwrap();
 
     // The database's CPU at 99% for the last six minutes (staging's rule: above its

@@ -5,7 +5,7 @@
 use super::rules::{hours_until, threshold_breached, Expr, Rule, RuleKind, SeasonalBand};
 use super::{AlertStatus, Labels, RawAlert};
 use crate::ports::{MetricQuery, Metrics, MetricsError};
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -424,6 +424,7 @@ pub async fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Datelike, Timelike};
     use crate::memory::InMemoryMetrics;
     use crate::monitoring::rules::validate;
     use serde_json::json;
