@@ -424,9 +424,9 @@ pub async fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, Timelike};
     use crate::memory::InMemoryMetrics;
     use crate::monitoring::rules::validate;
+    use chrono::{Datelike, Timelike};
     use serde_json::json;
 
     /// An anomaly rule learns 14 days once, keeps its model, and afterwards reads only the
