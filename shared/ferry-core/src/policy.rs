@@ -2,6 +2,7 @@
 //! failed rule is an error unless the environment waives it with a reason.
 
 use crate::spec::Waiver;
+use cfn_guard::{FailedCheck, FailedRule, PreparedRules};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -122,34 +123,52 @@ fn policy_view(template: &Value) -> Value {
                 .is_some_and(|t| types.iter().any(|k| k == t))
         })
         .map(|(id, r)| {
-            let mut view = r.clone();
-            if let Some(props) = view.get_mut("Properties").and_then(Value::as_object_mut) {
-                props.retain(|name, _| properties.contains(name));
-            }
-            (id.clone(), view)
+            // Copies only the properties kept: the others (tags, an ECS service's load
+            // balancers and deployment settings) can be large, and copying them was wasted.
+            let view: serde_json::Map<String, Value> = r
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| match value {
+                    Value::Object(props) if key == "Properties" => (
+                        key.clone(),
+                        Value::Object(
+                            props
+                                .iter()
+                                .filter(|(name, _)| properties.contains(name))
+                                .map(|(name, v)| (name.clone(), v.clone()))
+                                .collect(),
+                        ),
+                    ),
+                    _ => (key.clone(), value.clone()),
+                })
+                .collect();
+            (id.clone(), Value::Object(view))
         })
         .collect();
-    serde_json::json!({"Metadata": template["Metadata"], "Resources": resources})
+    // Not `json!`, which would deep-copy `resources` once more through serde.
+    let mut view = serde_json::Map::new();
+    view.insert("Metadata".into(), template["Metadata"].clone());
+    view.insert("Resources".into(), Value::Object(resources));
+    Value::Object(view)
+}
+
+/// The rules, parsed once: parsing `policy/ferry.guard` costs more than evaluating it.
+fn prepared() -> Result<&'static PreparedRules<'static>, PolicyError> {
+    static PREPARED: OnceLock<Result<PreparedRules<'static>, String>> = OnceLock::new();
+    PREPARED
+        .get_or_init(|| PreparedRules::parse(RULES_FILE, "ferry.guard").map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| PolicyError::Engine(e.clone()))
 }
 
 /// Runs every rule on `template`.
 pub fn check(template: &Value, waivers: &[Waiver]) -> Result<PolicyReport, PolicyError> {
-    let content = policy_view(template).to_string();
-    let output = cfn_guard::run_checks(
-        cfn_guard::ValidateInput {
-            content: &content,
-            file_name: "template.json",
-        },
-        cfn_guard::ValidateInput {
-            content: RULES_FILE,
-            file_name: "ferry.guard",
-        },
-        false,
-    )
-    .map_err(|e| PolicyError::Engine(e.to_string()))?;
-    let failed = failed_rules(&output)?;
+    let failed = prepared()?
+        .evaluate(&policy_view(template), "template.json")
+        .map_err(|e| PolicyError::Engine(e.to_string()))?;
     let mut report = PolicyReport::default();
-    for violation in failed {
+    for violation in violations(failed) {
         match waivers.iter().find(|w| w.rule == violation.rule) {
             Some(waiver) => report.waived.push((violation, waiver.reason.clone())),
             None => report.violations.push(violation),
@@ -158,19 +177,11 @@ pub fn check(template: &Value, waivers: &[Waiver]) -> Result<PolicyReport, Polic
     Ok(report)
 }
 
-/// The failed rules of a cfn-guard JSON report, with their messages.
-fn failed_rules(output: &str) -> Result<Vec<Violation>, PolicyError> {
-    let report: Value = serde_json::from_str(output)
-        .map_err(|e| PolicyError::Engine(format!("unreadable report: {e}")))?;
+/// The failed rules, with their messages, one violation per rule name.
+fn violations(failed: Vec<FailedRule>) -> Vec<Violation> {
     let mut violations: Vec<Violation> = Vec::new();
-    for entry in report["not_compliant"].as_array().into_iter().flatten() {
-        let rule = entry["Rule"]["name"]
-            .as_str()
-            .or_else(|| entry["name"].as_str())
-            .unwrap_or("unknown")
-            .to_owned();
-        let mut messages = Vec::new();
-        collect_messages(entry, &mut messages);
+    for FailedRule { rule, checks } in failed {
+        let mut messages: Vec<String> = checks.iter().map(message).collect();
         messages.sort();
         messages.dedup();
         match violations.iter_mut().find(|v| v.rule == rule) {
@@ -178,36 +189,23 @@ fn failed_rules(output: &str) -> Result<Vec<Violation>, PolicyError> {
             None => violations.push(Violation { rule, messages }),
         }
     }
-    Ok(violations)
+    violations
 }
 
-/// Every failed check's message, as `LogicalId: what to fix`.
-fn collect_messages(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(error)) = map.get("error_message") {
-                let custom = map
-                    .get("custom_message")
-                    .and_then(Value::as_str)
-                    .map(str::trim)
-                    .filter(|m| !m.is_empty());
-                let resource = error
-                    .split("/Resources/")
-                    .nth(1)
-                    .and_then(|rest| rest.split(['/', '[']).next())
-                    .unwrap_or("template");
-                let message = custom.map(str::to_owned).unwrap_or_else(|| {
-                    error
-                        .split(" Value traversed")
-                        .next()
-                        .unwrap_or(error)
-                        .to_owned()
-                });
-                out.push(format!("{resource}: {message}"));
-            }
-            map.values().for_each(|v| collect_messages(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_messages(v, out)),
-        _ => {}
-    }
+/// A failed check's message, as `LogicalId: what to fix`: the rule's message when it has
+/// one, else cfn-guard's, and the resource named in cfn-guard's.
+fn message(check: &FailedCheck) -> String {
+    let error = &check.error_message;
+    let custom = check
+        .custom_message
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    let resource = error
+        .split("/Resources/")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', '[']).next())
+        .unwrap_or("template");
+    let message = custom.unwrap_or_else(|| error.split(" Value traversed").next().unwrap_or(error));
+    format!("{resource}: {message}")
 }

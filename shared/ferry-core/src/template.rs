@@ -186,15 +186,21 @@ pub fn generate_rollout(env: &Environment, rollout: &Rollout) -> Value {
                 "ConstraintDescription": "an ACM certificate ARN"
             }
         },
-        "Resources": b.resources,
-        "Outputs": b.outputs,
     });
+    // Moved in, not interpolated into `json!`: the macro deep-copies a Value through
+    // serde, and these two are nearly the whole template (copying them was 40% of
+    // generation).
+    let top = template.as_object_mut().expect("an object");
+    top.insert("Resources".into(), Value::Object(b.resources));
+    top.insert("Outputs".into(), Value::Object(b.outputs));
     if spec.profile.alb_access_logs {
         let mapping: Map<String, Value> = ELB_ACCOUNTS
             .iter()
             .map(|(region, account)| (region.to_string(), json!({"Account": account})))
             .collect();
-        template["Mappings"] = json!({"ElbLogDelivery": mapping});
+        let mut mappings = Map::new();
+        mappings.insert("ElbLogDelivery".into(), Value::Object(mapping));
+        top.insert("Mappings".into(), Value::Object(mappings));
     }
     template
 }

@@ -135,3 +135,66 @@ fn a_waiver_moves_a_violation_to_waived_with_its_reason() {
     assert_eq!(report.waived[0].0.rule, "rds_storage_encrypted");
     assert_eq!(report.waived[0].1, "open data, reviewed");
 }
+
+#[test]
+fn a_violation_names_the_resource_and_says_what_to_fix() {
+    let mut template = prod_template();
+    template["Resources"]["Database"]["Properties"]["StorageEncrypted"] = json!(false);
+    template["Resources"]["WebLogGroup"]["Properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("RetentionInDays");
+    let violations = check(&template, &[]).unwrap().violations;
+    let messages: Vec<(&str, &[String])> = violations
+        .iter()
+        .map(|v| (v.rule.as_str(), v.messages.as_slice()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                "rds_storage_encrypted",
+                &["Database: RDS storage must be encrypted (StorageEncrypted: true)".to_owned()][..]
+            ),
+            (
+                "log_retention_set",
+                &["WebLogGroup: Log groups must set a retention, or logs are kept (and billed) forever".to_owned()][..]
+            ),
+        ]
+    );
+}
+
+/// cfn-guard's `run_checks` returned only the tail of a report longer than its 8 KiB
+/// write buffer, which could not be read back: breaking many rules at once was an engine error.
+#[test]
+fn a_template_breaking_many_rules_gets_every_violation() {
+    let mut template = prod_template();
+    for (_, resource) in template["Resources"].as_object_mut().unwrap().iter_mut() {
+        if let Some(props) = resource
+            .get_mut("Properties")
+            .and_then(Value::as_object_mut)
+        {
+            for (_, value) in props.iter_mut() {
+                if let Some(flag) = value.as_bool() {
+                    *value = json!(!flag);
+                }
+            }
+            if props.contains_key("SecurityGroupIngress") {
+                props.insert(
+                    "SecurityGroupIngress".into(),
+                    json!([{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}]),
+                );
+            }
+        }
+    }
+    assert_eq!(
+        failed_rules(&template),
+        [
+            "rds_storage_encrypted",
+            "rds_not_public",
+            "cache_encrypted",
+            "open_ingress_only_https",
+            "prod_deletion_protection"
+        ]
+    );
+}
