@@ -87,6 +87,21 @@ fn checked_types() -> &'static Vec<String> {
     })
 }
 
+/// The types whose whole `Properties` a rule binds (`let x = Resources.*[ Type == 'T' ].Properties`)
+/// and then reads by bare name: the view keeps all of their properties.
+fn whole_properties_types() -> &'static Vec<String> {
+    static TYPES: OnceLock<Vec<String>> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        RULES_FILE
+            .lines()
+            .map(str::trim)
+            .filter(|line| line.starts_with("let ") && line.ends_with("].Properties"))
+            .filter_map(|line| line.split("Type == '").nth(1)?.split('\'').next())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
 /// The properties the rules read (`Properties.X`), from the rules file as well.
 fn checked_properties() -> &'static Vec<String> {
     static PROPERTIES: OnceLock<Vec<String>> = OnceLock::new();
@@ -123,6 +138,9 @@ fn policy_view(template: &Value) -> Value {
                 .is_some_and(|t| types.iter().any(|k| k == t))
         })
         .map(|(id, r)| {
+            let whole = r["Type"]
+                .as_str()
+                .is_some_and(|t| whole_properties_types().iter().any(|k| k == t));
             // Copies only the properties kept: the others (tags, an ECS service's load
             // balancers and deployment settings) can be large, and copying them was wasted.
             let view: serde_json::Map<String, Value> = r
@@ -135,7 +153,7 @@ fn policy_view(template: &Value) -> Value {
                         Value::Object(
                             props
                                 .iter()
-                                .filter(|(name, _)| properties.contains(name))
+                                .filter(|(name, _)| whole || properties.contains(name))
                                 .map(|(name, v)| (name.clone(), v.clone()))
                                 .collect(),
                         ),

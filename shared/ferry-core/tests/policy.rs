@@ -92,6 +92,19 @@ fn ingress_from_security_groups() {
         t["Resources"]["DatabaseSecurityGroup"]["Properties"]["SecurityGroupIngress"] =
             json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.0.0.0/8"}])
     });
+    // A standalone ingress resource too: its whole Properties is what the rule reads.
+    assert_caught("ingress_from_security_groups", |t| {
+        let ingress = t["Resources"]
+            .as_object_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|(_, r)| r["Type"] == "AWS::EC2::SecurityGroupIngress")
+            .map(|(_, r)| r)
+            .expect("a standalone ingress in the template");
+        let properties = ingress["Properties"].as_object_mut().unwrap();
+        properties.remove("SourceSecurityGroupId");
+        properties.insert("CidrIp".into(), json!("10.0.0.0/8"));
+    });
 }
 
 #[test]
