@@ -8,14 +8,15 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use e2e::{deploy_stack, fast_promotions, unique_app, Local};
 use serde_json::{json, Value};
 
+/// The alert-evaluator's EventBridge schedule fixture, fired at `at`.
 fn schedule(at: chrono::DateTime<chrono::Utc>) -> Value {
-    json!({
-        "version": "0", "id": uuid::Uuid::new_v4().to_string(),
-        "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": "123456789012", "time": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/ferry-alerts"],
-        "detail": {}
-    })
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../../functions/alert-evaluator/tests/fixtures/eventbridge-schedule.json"
+    ))
+    .unwrap();
+    event["id"] = json!(uuid::Uuid::new_v4().to_string());
+    event["time"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    event
 }
 
 /// This app's Slack posts: the sink is shared by every test on the local AWS.
