@@ -199,7 +199,7 @@ enum AlertsCommand {
 #[derive(Subcommand)]
 enum PricingCommand {
     /// Rebuild the catalog from the AWS Price List API (needs AWS credentials allowed
-    /// pricing:GetProducts). Prices the API does not list (Spot, commitment rates) keep
+    /// pricing:GetProducts). Prices the API does not list (Spot, Savings Plans rates) keep
     /// their current entries. Use the result with `ferry cost --catalog FILE`.
     Refresh {
         /// Regions to refresh (default: every region the catalog has).

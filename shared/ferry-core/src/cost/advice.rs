@@ -2,6 +2,7 @@
 //! same catalog as the estimate, and a risk note. Nothing the environment's policy
 //! forbids is suggested: no Spot, schedules, single NAT or single-AZ in prod.
 
+use super::catalog::rds_reserved_key;
 use super::resources::vcpus_of_size;
 use super::{number, round_cents, Advice, Catalog, CostEstimate, ResourceCost, HOURS_PER_MONTH};
 use crate::profile::ProfileName;
@@ -478,36 +479,65 @@ fn schedule(cost: &ResourceCost, context: &AdviceContext) -> Option<Advice> {
 
 /// 1-year, no-upfront commitments for steady prod usage, with the break-even point.
 fn commitment(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
-    let (key, what) = match cost.resource_type.as_str() {
-        "AWS::ECS::Service" => (
-            "savingsplan.compute.fargate.1yr_no_upfront",
-            "a 1-year, no-upfront Compute Savings Plan",
+    match cost.resource_type.as_str() {
+        "AWS::ECS::Service" => savings_plan(cost, catalog),
+        "AWS::RDS::DBInstance" => reserved_instance(cost, catalog),
+        _ => None,
+    }
+}
+
+fn commitment_advice(cost: &ResourceCost, what: &str, rate: f64, saving: f64) -> Advice {
+    Advice {
+        logical_id: cost.logical_id.clone(),
+        kind: "commitment".into(),
+        action: format!(
+            "Cover the steady usage with {what} at {:.0}% of the on-demand rate; it breaks even if the usage runs more than {:.0}% of the hours ({:.0} h a month)",
+            rate * 100.0,
+            rate * 100.0,
+            rate * HOURS_PER_MONTH
         ),
-        "AWS::RDS::DBInstance" => (
-            "rds.reserved.1yr_no_upfront",
-            "a 1-year, no-upfront Reserved Instance",
-        ),
-        _ => return None,
-    };
-    let rate = catalog.usd(key)?;
+        monthly_saving_usd: round_cents(saving),
+        risk: "the commitment is owed for the whole year even if the usage stops".into(),
+    }
+}
+
+/// A Compute Savings Plan discounts Fargate's vCPU and memory hours by one rate per
+/// region; Spot hours are already cheaper and are left out.
+fn savings_plan(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
+    let rate = catalog.usd("savingsplan.compute.fargate.1yr_no_upfront")?;
     let covered: f64 = cost
         .components
         .iter()
         .filter(|c| c.unit.contains("hour") && !c.usage_based && !c.name.contains("Spot"))
         .map(|c| c.monthly_usd)
         .sum();
-    let break_even = rate * 100.0;
-    Some(Advice {
-        logical_id: cost.logical_id.clone(),
-        kind: "commitment".into(),
-        action: format!(
-            "Cover the steady usage with {what} at {:.0}% of the on-demand rate; it breaks even if the usage runs more than {break_even:.0}% of the hours ({:.0} h a month)",
-            rate * 100.0,
-            rate * HOURS_PER_MONTH
-        ),
-        monthly_saving_usd: round_cents(covered * (1.0 - rate)),
-        risk: "the commitment is owed for the whole year even if the usage stops".into(),
-    })
+    Some(commitment_advice(
+        cost,
+        "a 1-year, no-upfront Compute Savings Plan",
+        rate,
+        covered * (1.0 - rate),
+    ))
+}
+
+/// Reserved Instance rates differ by class (from 0.58 to 0.77 of on-demand among the
+/// catalog's own), so the instance hours are compared with their class's own reserved
+/// hourly rate, never with another class's discount.
+fn reserved_instance(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
+    let (hours, reserved_key) = cost
+        .components
+        .iter()
+        .filter(|c| !c.usage_based)
+        .find_map(|c| Some((c, rds_reserved_key(&c.price)?)))?;
+    let reserved = catalog.usd(&reserved_key)?;
+    if hours.unit_usd <= 0.0 || reserved >= hours.unit_usd {
+        return None;
+    }
+    Some(commitment_advice(
+        cost,
+        "a 1-year, no-upfront Reserved Instance",
+        reserved / hours.unit_usd,
+        hours.quantity * (hours.unit_usd - reserved),
+    ))
 }
 
 fn single_nat(estimate: &CostEstimate, resources: &Map<String, Value>) -> Option<Advice> {

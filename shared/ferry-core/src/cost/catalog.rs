@@ -25,6 +25,22 @@ pub struct Catalog {
     prices: BTreeMap<String, Price>,
 }
 
+/// The catalog key of an RDS instance's 1-year, no-upfront reserved hourly rate, from its
+/// on-demand key: `.hour` -> `.reserved_1yr_hour`, `.multi_az_hour` ->
+/// `.multi_az_reserved_1yr_hour`.
+pub fn rds_reserved_key(on_demand_key: &str) -> Option<String> {
+    if !(on_demand_key.starts_with("rds.postgres.") || on_demand_key.starts_with("rds.mysql.")) {
+        return None;
+    }
+    match on_demand_key.strip_suffix(".multi_az_hour") {
+        Some(class) => Some(format!("{class}.multi_az_reserved_1yr_hour")),
+        None => Some(format!(
+            "{}.reserved_1yr_hour",
+            on_demand_key.strip_suffix(".hour")?
+        )),
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CatalogError {
     #[error("the pricing catalog is not valid: {0}")]

@@ -1,8 +1,9 @@
 //! `ferry pricing refresh`: rebuilds the catalog from the AWS Price List API. Each
-//! on-demand price list item is mapped to a catalog key by its usage type or attributes;
-//! what the API does not list (Spot, commitment rates, factors) keeps the bundled entry.
+//! on-demand price list item is mapped to a catalog key by its usage type or attributes,
+//! and an RDS instance's 1-year no-upfront reservation comes with it; what the API does
+//! not list (Spot, Savings Plans rates, factors) keeps the bundled entry.
 
-use super::catalog::Price;
+use super::catalog::{rds_reserved_key, Price};
 use crate::ports::{PriceList, PriceListError, ProductQuery};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -194,6 +195,26 @@ fn on_demand(item: &Value) -> Option<(f64, String, String)> {
     ))
 }
 
+/// The hourly rate of an item's 1-year, standard, no-upfront reservation, and its term code.
+fn reserved_1yr_no_upfront(item: &Value) -> Option<(f64, String)> {
+    let terms = item["terms"]["Reserved"].as_object()?;
+    terms.iter().find_map(|(code, term)| {
+        let attributes = &term["termAttributes"];
+        let wanted = attributes["LeaseContractLength"] == "1yr"
+            && attributes["PurchaseOption"] == "No Upfront"
+            && attributes["OfferingClass"].as_str().unwrap_or("standard") == "standard";
+        if !wanted {
+            return None;
+        }
+        let hourly = term["priceDimensions"]
+            .as_object()?
+            .values()
+            .find(|d| d["unit"] == "Hrs")?;
+        let usd: f64 = hourly["pricePerUnit"]["USD"].as_str()?.parse().ok()?;
+        Some((usd, code.clone()))
+    })
+}
+
 /// Prices for one region, straight from the Price List API.
 pub async fn refresh_region(
     list: &dyn PriceList,
@@ -219,6 +240,19 @@ pub async fn refresh_region(
                 continue;
             }
             let sku = item["product"]["sku"].as_str().unwrap_or_default();
+            let reservation = rds_reserved_key(&key).zip(reserved_1yr_no_upfront(&item));
+            if let Some((reserved_key, (reserved_usd, term))) = reservation {
+                refreshed.prices.insert(
+                    reserved_key,
+                    Price {
+                        usd: reserved_usd,
+                        unit: "Hrs (1-year, no-upfront reservation)".into(),
+                        source: format!("AWS Price List API: {} in {region}", q.service_code),
+                        read_on: read_on.to_owned(),
+                        via: format!("pricing:GetProducts, SKU {sku}, reserved term {term}"),
+                    },
+                );
+            }
             refreshed.prices.insert(
                 key,
                 Price {
@@ -320,6 +354,24 @@ mod tests {
         })
     }
 
+    /// Reserved terms as GetProducts returns them: a 3-year all-upfront term (an upfront
+    /// fee and a zero hourly rate) and the 1-year no-upfront one.
+    fn with_reservations(mut item: Value) -> Value {
+        let sku = item["product"]["sku"].as_str().unwrap().to_owned();
+        item["terms"]["Reserved"] = json!({
+            format!("{sku}.NQ3QZPMQV9"): {
+                "termAttributes": {"LeaseContractLength": "3yr", "OfferingClass": "standard", "PurchaseOption": "All Upfront"},
+                "priceDimensions": {
+                    format!("{sku}.NQ3QZPMQV9.2TG2D8R56U"): {"unit": "Quantity", "pricePerUnit": {"USD": "9000"}},
+                    format!("{sku}.NQ3QZPMQV9.6YS6EN2CT7"): {"unit": "Hrs", "pricePerUnit": {"USD": "0.0000000000"}}}},
+            format!("{sku}.4NA7Y494T4"): {
+                "termAttributes": {"LeaseContractLength": "1yr", "OfferingClass": "standard", "PurchaseOption": "No Upfront"},
+                "priceDimensions": {
+                    format!("{sku}.4NA7Y494T4.6YS6EN2CT7"): {"unit": "Hrs", "pricePerUnit": {"USD": "0.1815000000"}}}}
+        });
+        item
+    }
+
     #[tokio::test]
     async fn price_list_items_become_catalog_entries_with_their_sku() {
         let list = RecordedPriceList(vec![
@@ -345,13 +397,13 @@ mod tests {
             ),
             (
                 "AmazonRDS",
-                item(
+                with_reservations(item(
                     "DZZDATY6NC5ZPFQE",
                     "Database Instance",
                     json!({"databaseEngine": "PostgreSQL", "deploymentOption": "Single-AZ", "instanceType": "db.r6g.large", "usagetype": "EUC1-InstanceUsage:db.r6g.large"}),
                     "Hrs",
                     "0.2740000000",
-                ),
+                )),
             ),
             // An instance family the catalog does not carry: skipped.
             (
@@ -390,11 +442,20 @@ mod tests {
             .await
             .unwrap();
         let usd = |key: &str| refreshed.prices.get(key).map(|p| p.usd);
+        // The single-AZ instance's 1-year no-upfront term (the 3-year one is ignored).
+        assert_eq!(
+            usd("rds.postgres.db.r6g.large.reserved_1yr_hour"),
+            Some(0.1815)
+        );
+        assert_eq!(
+            refreshed.prices["rds.postgres.db.r6g.large.reserved_1yr_hour"].via,
+            "pricing:GetProducts, SKU DZZDATY6NC5ZPFQE, reserved term DZZDATY6NC5ZPFQE.4NA7Y494T4"
+        );
         assert_eq!(usd("nat.hour"), Some(0.052));
         assert_eq!(usd("rds.postgres.db.r6g.large.multi_az_hour"), Some(0.549));
         assert_eq!(usd("rds.postgres.db.r6g.large.hour"), Some(0.274));
         assert_eq!(usd("secretsmanager.api_10k"), Some(0.05));
-        assert_eq!(refreshed.prices.len(), 4);
+        assert_eq!(refreshed.prices.len(), 5);
         assert_eq!(refreshed.skipped, 2);
         let nat = &refreshed.prices["nat.hour"];
         assert_eq!(nat.via, "pricing:GetProducts, SKU FY5BA3Q38RMNEMJS, usage type EUC1-NatGateway-Hours, effective 2026-09-01T00:00:00Z");

@@ -1,0 +1,101 @@
+//! Commitment advice on a hand-made catalog, so each saving can be checked by hand
+//! independently of the bundled prices.
+
+use ferry_core::cost::{self, advice::AdviceContext, Advice, Catalog, Price, Usage};
+use ferry_core::profile::ProfileName;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+fn catalog(prices: &[(&str, f64)]) -> Catalog {
+    let prices: BTreeMap<String, Price> = prices
+        .iter()
+        .map(|(key, usd)| {
+            let price = Price {
+                usd: *usd,
+                unit: "test".into(),
+                source: "test".into(),
+                read_on: "2026-11-27".into(),
+                via: String::new(),
+            };
+            ((*key).to_owned(), price)
+        })
+        .collect();
+    Catalog::from_prices("us-east-1", prices)
+}
+
+fn database(class: &str, multi_az: bool) -> Value {
+    json!({"Type": "AWS::RDS::DBInstance", "Properties": {
+        "Engine": "postgres", "DBInstanceClass": class, "MultiAZ": multi_az,
+        "AllocatedStorage": 100, "StorageType": "gp3"}})
+}
+
+fn commitments(template: &Value, catalog: &Catalog, profile: ProfileName) -> Vec<Advice> {
+    let context = AdviceContext {
+        profile: Some(profile),
+        ..AdviceContext::default()
+    };
+    cost::analyse(
+        template,
+        catalog,
+        &Usage::profile_defaults(profile),
+        &context,
+    )
+    .advice
+    .into_iter()
+    .filter(|a| a.kind == "commitment")
+    .collect()
+}
+
+#[test]
+fn each_database_class_is_compared_with_its_own_reserved_rate() {
+    let template = json!({"Resources": {
+        "Orders": database("db.r7g.large", true),
+        "Sessions": database("db.t4g.medium", false),
+        "Reports": database("db.m7g.large", false),
+    }});
+    let catalog = catalog(&[
+        ("rds.gp3.gb_month", 0.115),
+        ("rds.postgres.db.r7g.large.multi_az_hour", 0.478),
+        (
+            "rds.postgres.db.r7g.large.multi_az_reserved_1yr_hour",
+            0.3682,
+        ),
+        ("rds.postgres.db.t4g.medium.hour", 0.065),
+        ("rds.postgres.db.t4g.medium.reserved_1yr_hour", 0.0465),
+        // db.m7g.large has no reserved rate here: no advice, rather than another
+        // class's discount.
+        ("rds.postgres.db.m7g.large.hour", 0.168),
+    ]);
+    let advice = commitments(&template, &catalog, ProfileName::Prod);
+    let got: Vec<(&str, f64)> = advice
+        .iter()
+        .map(|a| (a.logical_id.as_str(), a.monthly_saving_usd))
+        .collect();
+    // Orders: 730 h x (0.478 - 0.3682) = 80.154; Sessions: 730 h x (0.065 - 0.0465) = 13.505
+    assert_eq!(got, [("Orders", 80.15), ("Sessions", 13.51)]);
+    // 0.3682 / 0.478 = 77.03%: breaks even above 562 of 730 hours.
+    assert!(
+        advice[0].action.contains("at 77% of the on-demand rate")
+            && advice[0].action.contains("(562 h a month)"),
+        "{}",
+        advice[0].action
+    );
+    // 0.0465 / 0.065 = 71.5% -> 522 h.
+    assert!(
+        advice[1].action.contains("(522 h a month)"),
+        "{}",
+        advice[1].action
+    );
+}
+
+#[test]
+fn commitments_are_prod_only() {
+    let template = json!({"Resources": {"Sessions": database("db.t4g.medium", false)}});
+    let catalog = catalog(&[
+        ("rds.gp3.gb_month", 0.115),
+        ("rds.postgres.db.t4g.medium.hour", 0.065),
+        ("rds.postgres.db.t4g.medium.reserved_1yr_hour", 0.0465),
+    ]);
+    assert_eq!(commitments(&template, &catalog, ProfileName::Prod).len(), 1);
+    assert!(commitments(&template, &catalog, ProfileName::Staging).is_empty());
+}
