@@ -57,6 +57,12 @@ impl Pricing {
         let profile = cost::template_profile(template);
         let catalog = self.catalog()?;
         let usage = self.usage(profile.unwrap_or(ProfileName::Prod))?;
+        for id in usage.unmatched_resources(template) {
+            eprintln!(
+                "ferry: warning: {}: resources.{id}: the template has no resource '{id}'; its values are not used",
+                usage.origin
+            );
+        }
         let context = AdviceContext {
             profile,
             ..AdviceContext::default()

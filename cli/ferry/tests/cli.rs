@@ -296,6 +296,30 @@ fn cost_prices_specs_and_plain_templates() {
         .unwrap();
     let estimate: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(estimate["monthly_usd"], 71.47, "{estimate}");
+    assert!(output.stderr.is_empty());
+
+    // A logical id the template lacks is most likely a typo: named, not silently unused.
+    let typo = spec_file(
+        "typo-usage",
+        "version: 1\nresources:\n  NatGw: {gb_processed: 20}\n",
+    );
+    let output = ferry()
+        .args([
+            "cost",
+            template.to_str().unwrap(),
+            "--usage",
+            typo.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "resources.NatGw: the template has no resource 'NatGw'; its values are not used"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let negative = spec_file(
         "negative-usage",
@@ -319,7 +343,8 @@ fn cost_prices_specs_and_plain_templates() {
         words.to_str().unwrap(),
     ]);
     assert!(
-        error.contains("word-usage") && error.contains("line 3"),
+        error.contains("word-usage")
+            && error.contains("line 3 column 31: defaults.nat_gateway.gb_processed: invalid type: string \"lots\""),
         "{error}"
     );
     assert!(one_line_error(&["cost", template.to_str().unwrap(), "--region", "mars-1"])

@@ -75,6 +75,26 @@ struct UsageDocument {
     resources: BTreeMap<String, ResourceUsage>,
 }
 
+/// The YAML reader's first line gives where ("line 3 column 23") but, for a value of the
+/// wrong type, not which key; reading the well-formed document again through
+/// serde_path_to_error names the key too.
+fn malformed(text: &str, error: &str) -> String {
+    let first = error.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let location = first
+        .split_once(": ")
+        .map(|(at, _)| at)
+        .filter(|at| at.starts_with("line "));
+    let keyed = serde_saphyr::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|value| serde_path_to_error::deserialize::<_, UsageDocument>(value).err())
+        .map(|e| format!("{}: {}", e.path(), e.inner()));
+    match (location, keyed) {
+        (Some(at), Some(keyed)) => format!("{at}: {keyed}"),
+        _ => first.to_owned(),
+    }
+}
+
 /// The kinds of resource a usage value can apply to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -116,7 +136,7 @@ impl Usage {
         let document: UsageDocument =
             serde_saphyr::from_str(text).map_err(|e| UsageError::Malformed {
                 file: file.to_owned(),
-                message: e.to_string().lines().next().unwrap_or_default().to_owned(),
+                message: malformed(text, &e.to_string()),
             })?;
         if document.version != 1 {
             return Err(UsageError::BadValue {
@@ -148,6 +168,16 @@ impl Usage {
             defaults: document.defaults,
             resources: document.resources,
         })
+    }
+
+    /// Logical ids the file sets values for that the template does not have: most
+    /// likely a typo, whose values would otherwise be silently unused.
+    pub fn unmatched_resources(&self, template: &serde_json::Value) -> Vec<String> {
+        self.resources
+            .keys()
+            .filter(|id| template["Resources"].get(id.as_str()).is_none())
+            .cloned()
+            .collect()
     }
 
     /// A value for one resource: its own entry, then its kind's defaults, then the
@@ -278,6 +308,15 @@ mod tests {
     }
 
     #[test]
+    fn resources_the_template_lacks_are_named() {
+        let usage =
+            parse("version: 1\nresources:\n  Nat: {gb_processed: 5}\n  Natt: {gb_processed: 5}\n")
+                .unwrap();
+        let template = serde_json::json!({"Resources": {"Nat": {"Type": "AWS::EC2::NatGateway"}}});
+        assert_eq!(usage.unmatched_resources(&template), ["Natt"]);
+    }
+
+    #[test]
     fn bad_files_name_the_file_and_the_key_or_line() {
         let negative = parse("version: 1\nresources:\n  Nat: {gb_processed: -3}\n").unwrap_err();
         assert_eq!(
@@ -285,9 +324,10 @@ mod tests {
             "usage.yml: resources.Nat.gb_processed: must be zero or more, got -3"
         );
         let text = parse("version: 1\ndefaults:\n  alb: {lcu_per_hour: lots}\n").unwrap_err();
-        let message = text.to_string();
-        assert!(message.starts_with("usage.yml: "), "{message}");
-        assert!(message.contains("line 3"), "{message}");
+        assert_eq!(
+            text.to_string(),
+            "usage.yml: line 3 column 23: defaults.alb.lcu_per_hour: invalid type: string \"lots\", expected f64"
+        );
         let unknown = parse("version: 1\ndefaults:\n  alb: {lcus: 2}\n")
             .unwrap_err()
             .to_string();
