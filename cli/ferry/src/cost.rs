@@ -63,8 +63,9 @@ impl Pricing {
                 usage.origin
             );
         }
+        // A plain template's profile comes from the usage file (`profile:`), else prod.
         let context = AdviceContext {
-            profile,
+            profile: Some(profile.unwrap_or(usage.profile)),
             ..AdviceContext::default()
         };
         Ok(cost::analyse(template, &catalog, &usage, &context))

@@ -99,3 +99,33 @@ fn commitments_are_prod_only() {
     assert_eq!(commitments(&template, &catalog, ProfileName::Prod).len(), 1);
     assert!(commitments(&template, &catalog, ProfileName::Staging).is_empty());
 }
+
+#[test]
+fn a_template_of_unknown_profile_gets_only_what_prod_allows() {
+    let template = json!({"Resources": {
+        "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"Cpu": "1024", "Memory": "2048"}},
+        "Web": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 2, "TaskDefinition": {"Ref": "Task"}}},
+    }});
+    let catalog = Catalog::bundled("us-east-1").unwrap();
+    let kinds = |profile: Option<ProfileName>| -> Vec<String> {
+        let context = AdviceContext {
+            profile,
+            ..AdviceContext::default()
+        };
+        let usage = Usage::profile_defaults(profile.unwrap_or(ProfileName::Prod));
+        let mut kinds: Vec<String> = cost::analyse(&template, &catalog, &usage, &context)
+            .advice
+            .into_iter()
+            .map(|a| a.kind)
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    // No Spot and no schedule when nothing says the environment is not prod.
+    assert_eq!(kinds(None), ["commitment", "graviton"]);
+    assert_eq!(kinds(Some(ProfileName::Prod)), ["commitment", "graviton"]);
+    assert_eq!(
+        kinds(Some(ProfileName::Dev)),
+        ["fargate-spot", "graviton", "schedule"]
+    );
+}

@@ -56,8 +56,10 @@ pub struct AdviceContext {
 }
 
 impl AdviceContext {
+    /// An unknown profile is taken as prod, so that nothing prod's policy forbids (Spot,
+    /// schedules, one NAT, single-AZ) is suggested for an environment that may be prod.
     fn prod(&self) -> bool {
-        self.profile == Some(ProfileName::Prod)
+        self.profile.is_none_or(|p| p == ProfileName::Prod)
     }
 }
 
