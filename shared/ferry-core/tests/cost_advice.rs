@@ -129,3 +129,65 @@ fn a_template_of_unknown_profile_gets_only_what_prod_allows() {
         ["fargate-spot", "graviton", "schedule"]
     );
 }
+
+/// x86 and previous-generation classes move to the cheapest Graviton family the bundled
+/// catalog has, Multi-AZ databases included.
+#[test]
+fn old_and_x86_classes_move_to_the_cheapest_graviton_family() {
+    let template = json!({"Resources": {
+        "Orders": database("db.m5.large", true),
+        "Search": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "Engine": "mysql", "DBInstanceClass": "db.r6i.xlarge", "AllocatedStorage": 100, "StorageType": "gp3"}},
+        "Cache": {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {
+            "CacheNodeType": "cache.r5.large", "NumCacheClusters": 2, "Engine": "redis"}},
+    }});
+    let catalog = Catalog::bundled("eu-central-1").unwrap();
+    let context = AdviceContext {
+        profile: Some(ProfileName::Prod),
+        ..AdviceContext::default()
+    };
+    let estimate = cost::analyse(
+        &template,
+        &catalog,
+        &Usage::profile_defaults(ProfileName::Prod),
+        &context,
+    );
+    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
+    let moves: Vec<(&str, &str, f64)> = estimate
+        .advice
+        .iter()
+        .filter(|a| a.kind == "graviton" || a.kind == "previous-generation")
+        .map(|a| {
+            (
+                a.logical_id.as_str(),
+                a.action.as_str(),
+                a.monthly_saving_usd,
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            // db.r6i.xlarge $0.58 -> db.r6g.xlarge $0.519 (db.r7g.xlarge is $0.582, dearer):
+            // 730 h x 0.061 = 44.53
+            (
+                "Search",
+                "Move the database from db.r6i.xlarge to Graviton db.r6g.xlarge",
+                44.53
+            ),
+            // Multi-AZ db.m5.large $0.424 -> db.m6g.large $0.379 (db.m7g.large $0.401):
+            // 730 h x 0.045 = 32.85
+            (
+                "Orders",
+                "Move the database off the previous-generation db.m5.large to db.m6g.large",
+                32.85
+            ),
+            // cache.r5.large $0.26 -> cache.r6g.large $0.247: 2 nodes x 730 h x 0.013 = 18.98
+            (
+                "Cache",
+                "Move the cache off the previous-generation cache.r5.large to cache.r6g.large",
+                18.98
+            ),
+        ]
+    );
+}

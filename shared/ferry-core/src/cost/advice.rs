@@ -266,26 +266,47 @@ const SIZES: [&str; 7] = [
 ];
 
 /// Current-generation Graviton replacement for a class family, as `(from, to)` prefixes.
-const FAMILY_MOVES: [(&str, &str, &str); 14] = [
-    ("db.t2.", "db.t4g.", "previous-generation"),
-    ("db.t3.", "db.t4g.", "graviton"),
-    ("db.m4.", "db.m6g.", "previous-generation"),
-    ("db.m5.", "db.m6g.", "previous-generation"),
-    ("db.m6i.", "db.m7g.", "graviton"),
-    ("db.r4.", "db.r6g.", "previous-generation"),
-    ("db.r5.", "db.r6g.", "previous-generation"),
-    ("db.r6i.", "db.r7g.", "graviton"),
-    ("cache.t2.", "cache.t4g.", "previous-generation"),
-    ("cache.t3.", "cache.t4g.", "graviton"),
-    ("cache.m4.", "cache.m6g.", "previous-generation"),
-    ("cache.m5.", "cache.m6g.", "previous-generation"),
-    ("cache.r4.", "cache.r6g.", "previous-generation"),
-    ("cache.r5.", "cache.r6g.", "previous-generation"),
+/// Moves off x86 and previous-generation families, to each Graviton family that could
+/// take the load; the cheapest in the catalog wins (a newer Graviton generation is not
+/// always the cheaper one: db.r7g costs more than db.r6i in some regions).
+const FAMILY_MOVES: [(&str, &[&str], &str); 14] = [
+    ("db.t2.", &["db.t4g."], "previous-generation"),
+    ("db.t3.", &["db.t4g."], "graviton"),
+    ("db.m4.", &["db.m6g.", "db.m7g."], "previous-generation"),
+    ("db.m5.", &["db.m6g.", "db.m7g."], "previous-generation"),
+    ("db.m6i.", &["db.m6g.", "db.m7g."], "graviton"),
+    ("db.r4.", &["db.r6g.", "db.r7g."], "previous-generation"),
+    ("db.r5.", &["db.r6g.", "db.r7g."], "previous-generation"),
+    ("db.r6i.", &["db.r6g.", "db.r7g."], "graviton"),
+    ("cache.t2.", &["cache.t4g."], "previous-generation"),
+    ("cache.t3.", &["cache.t4g."], "graviton"),
+    (
+        "cache.m4.",
+        &["cache.m6g.", "cache.m7g."],
+        "previous-generation",
+    ),
+    (
+        "cache.m5.",
+        &["cache.m6g.", "cache.m7g."],
+        "previous-generation",
+    ),
+    (
+        "cache.r4.",
+        &["cache.r6g.", "cache.r7g."],
+        "previous-generation",
+    ),
+    (
+        "cache.r5.",
+        &["cache.r6g.", "cache.r7g."],
+        "previous-generation",
+    ),
 ];
 
-/// The instance-hours component of a database or cache and its hourly key.
+/// The instance-hours component of a database or cache, single-AZ or Multi-AZ.
 fn instance_component(cost: &ResourceCost) -> Option<&super::Component> {
-    cost.components.iter().find(|c| c.price.ends_with(".hour"))
+    cost.components
+        .iter()
+        .find(|c| c.price.ends_with(".hour") || c.price.ends_with(".multi_az_hour"))
 }
 
 /// What moving the instance component from `class` to `target` saves, at the target's
@@ -305,11 +326,17 @@ fn family_advice(
     catalog: &Catalog,
     what: &str,
 ) -> Option<Advice> {
-    let (from, to, kind) = FAMILY_MOVES
+    let (from, targets, kind) = FAMILY_MOVES
         .iter()
         .find(|(from, _, _)| class.starts_with(from))?;
-    let target = class.replacen(from, to, 1);
-    let saving = class_move(cost, class, &target, catalog)?;
+    let (target, saving) = targets
+        .iter()
+        .filter_map(|to| {
+            let target = class.replacen(from, to, 1);
+            let saving = class_move(cost, class, &target, catalog)?;
+            Some((target, saving))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let (action, risk) = if *kind == "graviton" {
         (
             format!("Move {what} from {class} to Graviton {target}"),

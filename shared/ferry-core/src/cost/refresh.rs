@@ -8,15 +8,24 @@ use crate::ports::{PriceList, PriceListError, ProductQuery};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The RDS and ElastiCache classes the catalog carries.
-const RDS_CLASSES: [&str; 4] = ["db.t4g.", "db.t3.", "db.m6g.", "db.m7g."];
-const RDS_MEMORY_CLASSES: [&str; 2] = ["db.r6g.", "db.r7g."];
-const CACHE_FAMILIES: [&str; 5] = [
+/// The RDS and ElastiCache families the catalog carries: current Graviton ones, and the
+/// x86 and previous-generation ones that advice moves away from.
+const RDS_FAMILIES: [&str; 13] = [
+    "db.t4g.", "db.t3.", "db.t2.", "db.m6g.", "db.m7g.", "db.m6i.", "db.m5.", "db.m4.", "db.r6g.",
+    "db.r7g.", "db.r6i.", "db.r5.", "db.r4.",
+];
+const CACHE_FAMILIES: [&str; 11] = [
     "cache.t4g.",
+    "cache.t3.",
+    "cache.t2.",
     "cache.m6g.",
     "cache.m7g.",
+    "cache.m5.",
+    "cache.m4.",
     "cache.r6g.",
     "cache.r7g.",
+    "cache.r5.",
+    "cache.r4.",
 ];
 
 /// What one refresh of one region found.
@@ -126,10 +135,7 @@ fn key_for(service: &str, attributes: &Value) -> Option<(String, f64)> {
         "AmazonVPC" if usage == "PublicIPv4:InUseAddress" => key("ipv4.hour"),
         "AmazonRDS" if attr("productFamily") == "Database Instance" => {
             let class = attr("instanceType");
-            let known = RDS_CLASSES
-                .iter()
-                .chain(&RDS_MEMORY_CLASSES)
-                .any(|f| class.starts_with(f));
+            let known = RDS_FAMILIES.iter().any(|f| class.starts_with(f));
             let engine = match attr("databaseEngine") {
                 "PostgreSQL" => "postgres",
                 "MySQL" => "mysql",
