@@ -1,7 +1,7 @@
 //! Commitment advice on a hand-made catalog, so each saving can be checked by hand
 //! independently of the bundled prices.
 
-use ferry_core::cost::{self, advice::AdviceContext, Advice, Catalog, Price, Usage};
+use ferry_core::cost::{self, advice::AdviceContext, Advice, Catalog, CostEstimate, Price, Usage};
 use ferry_core::profile::ProfileName;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -29,21 +29,23 @@ fn database(class: &str, multi_az: bool) -> Value {
         "AllocatedStorage": 100, "StorageType": "gp3"}})
 }
 
-fn commitments(template: &Value, catalog: &Catalog, profile: ProfileName) -> Vec<Advice> {
+/// The estimate with advice, for an environment of `profile` (None: unknown) priced
+/// with that profile's usage defaults (prod's when unknown).
+fn analysed(template: &Value, catalog: &Catalog, profile: Option<ProfileName>) -> CostEstimate {
     let context = AdviceContext {
-        profile: Some(profile),
+        profile,
         ..AdviceContext::default()
     };
-    cost::analyse(
-        template,
-        catalog,
-        &Usage::profile_defaults(profile),
-        &context,
-    )
-    .advice
-    .into_iter()
-    .filter(|a| a.kind == "commitment")
-    .collect()
+    let usage = Usage::profile_defaults(profile.unwrap_or(ProfileName::Prod));
+    cost::analyse(template, catalog, &usage, &context)
+}
+
+fn commitments(template: &Value, catalog: &Catalog, profile: ProfileName) -> Vec<Advice> {
+    analysed(template, catalog, Some(profile))
+        .advice
+        .into_iter()
+        .filter(|a| a.kind == "commitment")
+        .collect()
 }
 
 #[test]
@@ -108,12 +110,7 @@ fn a_template_of_unknown_profile_gets_only_what_prod_allows() {
     }});
     let catalog = Catalog::bundled("us-east-1").unwrap();
     let kinds = |profile: Option<ProfileName>| -> Vec<String> {
-        let context = AdviceContext {
-            profile,
-            ..AdviceContext::default()
-        };
-        let usage = Usage::profile_defaults(profile.unwrap_or(ProfileName::Prod));
-        let mut kinds: Vec<String> = cost::analyse(&template, &catalog, &usage, &context)
+        let mut kinds: Vec<String> = analysed(&template, &catalog, profile)
             .advice
             .into_iter()
             .map(|a| a.kind)
@@ -142,16 +139,7 @@ fn old_and_x86_classes_move_to_the_cheapest_graviton_family() {
             "CacheNodeType": "cache.r5.large", "NumCacheClusters": 2, "Engine": "redis"}},
     }});
     let catalog = Catalog::bundled("eu-central-1").unwrap();
-    let context = AdviceContext {
-        profile: Some(ProfileName::Prod),
-        ..AdviceContext::default()
-    };
-    let estimate = cost::analyse(
-        &template,
-        &catalog,
-        &Usage::profile_defaults(ProfileName::Prod),
-        &context,
-    );
+    let estimate = analysed(&template, &catalog, Some(ProfileName::Prod));
     assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
     let moves: Vec<(&str, &str, f64)> = estimate
         .advice
