@@ -87,10 +87,6 @@ pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
             input.display()
         ),
         (false, Some(env)) => crate::rendered(&crate::read_spec(&input.to_path_buf())?, env),
-        (false, None) if document.get("app").is_some() => bail!(
-            "--env: is required to price a Ferry spec ({}); name one of its environments",
-            input.display()
-        ),
         (false, None) => bail!(
             "{}: not a CloudFormation template (no Resources) nor a Ferry spec (no app)",
             input.display()
@@ -99,10 +95,41 @@ pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
 }
 
 pub fn cost(input: &Path, env: Option<&str>, pricing: &Pricing, format: CostOutput) -> Result<()> {
+    if env.is_none() && !is_template(input) {
+        let document = crate::read_document(&input.to_path_buf())?;
+        if document.get("app").is_some() {
+            return app_cost(input, pricing, format);
+        }
+    }
     let estimate = pricing.analyse(&template_of(input, env)?)?;
     match format {
         CostOutput::Table => output::print_estimate(&estimate),
         CostOutput::Json => output::print_json(&serde_json::to_value(&estimate)?),
+    }
+    Ok(())
+}
+
+/// A spec without `--env`: every environment's total and the app's, each with what it
+/// could not price (`--env` shows one environment's resources and advice).
+fn app_cost(input: &Path, pricing: &Pricing, format: CostOutput) -> Result<()> {
+    let spec = crate::read_spec(&input.to_path_buf())?;
+    let mut environments = Vec::new();
+    for env in spec.environment_names() {
+        let estimate = pricing.analyse(&crate::rendered(&spec, &env)?)?;
+        environments.push(output::EnvironmentCost { env, estimate });
+    }
+    let total = cost::round_cents(environments.iter().map(|e| e.estimate.monthly_usd).sum());
+    match format {
+        CostOutput::Table => output::print_app_cost(&spec.app.to_string(), &environments, total),
+        CostOutput::Json => output::print_json(&serde_json::json!({
+            "app": spec.app.to_string(),
+            "region": pricing.region,
+            "monthly_usd": total,
+            "environments": environments
+                .iter()
+                .map(|e| serde_json::json!({"env": e.env, "estimate": e.estimate}))
+                .collect::<Vec<_>>(),
+        })),
     }
     Ok(())
 }

@@ -78,7 +78,8 @@ enum Command {
     Cost {
         #[command(subcommand)]
         diff: Option<CostCommand>,
-        /// A Ferry spec (with --env) or a CloudFormation template.
+        /// A Ferry spec (every environment and the app total, or one environment with
+        /// --env) or a CloudFormation template.
         input: Option<PathBuf>,
         #[arg(long)]
         env: Option<String>,

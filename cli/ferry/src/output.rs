@@ -196,6 +196,43 @@ pub fn print_estimate(estimate: &CostEstimate) {
     }
 }
 
+pub struct EnvironmentCost {
+    pub env: String,
+    pub estimate: CostEstimate,
+}
+
+/// `ferry cost SPEC`: a line per environment and the app's total.
+pub fn print_app_cost(app: &str, environments: &[EnvironmentCost], total: f64) {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "environment",
+        "USD / month",
+        "usage-based",
+        "not priced",
+        "largest saving",
+    ]);
+    for EnvironmentCost { env, estimate } in environments {
+        let largest = estimate.advice.first().map_or(String::new(), |a| {
+            format!(
+                "${:.2} ({}, {})",
+                a.monthly_saving_usd, a.kind, a.logical_id
+            )
+        });
+        table.add_row([
+            Cell::new(env),
+            Cell::new(format!("{:.2}", estimate.monthly_usd)),
+            Cell::new(format!("{:.2}", estimate.usage_based_usd())),
+            Cell::new(estimate.unpriced.len()),
+            Cell::new(largest),
+        ]);
+    }
+    println!("{table}");
+    let region = environments
+        .first()
+        .map_or("", |e| e.estimate.region.as_str());
+    println!("{app}: ${total:.2} / month in {region} (--env ENV lists one environment's resources and advice)");
+}
+
 /// A number without float noise: 730, 0.5, 0.03238.
 fn trim_number(value: f64) -> String {
     let text = format!("{:.6}", value);

@@ -388,7 +388,37 @@ fn cost_prices_specs_and_plain_templates() {
         ));
 
     let spec = format!("{EXAMPLES}/shop.json");
-    assert!(one_line_error(&["cost", &spec]).contains("--env: is required to price a Ferry spec"));
+    // Without --env, a spec is priced per environment, with the app's total:
+    // 119.87 (dev) + 144.35 (staging) + 315.38 (prod) = 579.60.
+    ferry()
+        .args(["cost", &spec])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "shop: $579.60 / month in us-east-1",
+        ))
+        .stdout(predicate::str::contains("119.87"));
+    let output = ferry()
+        .args(["cost", &spec, "--output", "json"])
+        .output()
+        .unwrap();
+    let app: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let totals: Vec<(&str, f64)> = app["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["env"].as_str().unwrap(),
+                e["estimate"]["monthly_usd"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        totals,
+        [("dev", 119.87), ("staging", 144.35), ("prod", 315.38)]
+    );
+    assert_eq!(app["monthly_usd"], 579.6);
     assert!(
         one_line_error(&["cost", template.to_str().unwrap(), "--env", "dev"])
             .contains("is a CloudFormation template, not a Ferry spec; drop --env")
