@@ -356,8 +356,9 @@ def certificate(args):
 def traffic(args):
     """Puts synthetic ALB target-group metrics for one colour of an environment stack:
     moto runs no load balancer, so the demo stands in for its traffic. One data point a
-    second over the last `--seconds`: latency around `--latency` s, requests, no 5xx,
-    healthy hosts."""
+    second over the last `--seconds` (and the next `--ahead`, timestamped ahead of time as
+    a steady load would be): latency around `--latency` s, requests, no 5xx, healthy
+    hosts."""
     import datetime
 
     import boto3
@@ -371,7 +372,7 @@ def traffic(args):
     for group in groups:
         dimensions = [{"Name": "TargetGroup", "Value": group}, {"Name": "LoadBalancer", "Value": outputs["LoadBalancerFullName"]}]
         data = []
-        for i in range(args.seconds):
+        for i in range(args.seconds + args.ahead):
             at = now - datetime.timedelta(seconds=args.seconds - i)
             wobble = 1.0 + 0.1 * (((i * 7919) % 21) - 10) / 10.0
             for name, value in (("TargetResponseTime", args.latency * wobble), ("RequestCount", 100.0),
@@ -379,7 +380,7 @@ def traffic(args):
                 data.append({"MetricName": name, "Dimensions": dimensions, "Timestamp": at, "Value": value})
         for start in range(0, len(data), 500):
             cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start:start + 500])
-    log(f"{args.stack} {args.colour}: {args.seconds} s of synthetic traffic on {len(groups)} target group(s)")
+    log(f"{args.stack} {args.colour}: {args.seconds + args.ahead} s of synthetic traffic on {len(groups)} target group(s)")
 
 
 def ssm_put_secure_string(endpoint, name, value):
@@ -415,6 +416,8 @@ def main():
     t.add_argument("--colour", choices=["blue", "green"], required=True)
     t.add_argument("--latency", type=float, default=0.2)
     t.add_argument("--seconds", type=int, default=120)
+    t.add_argument("--ahead", type=int, default=0,
+                   help="also cover this many seconds after now, so a bake that starts later still finds traffic")
     args = parser.parse_args()
     {"up": up, "down": down, "router": run_router, "slack": run_slack, "certificate": certificate, "traffic": traffic}[args.command](args)
 
