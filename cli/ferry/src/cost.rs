@@ -95,9 +95,9 @@ pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
 }
 
 pub fn cost(input: &Path, env: Option<&str>, pricing: &Pricing, format: CostOutput) -> Result<()> {
-    if env.is_none() && !is_template(input) {
+    if env.is_none() {
         let document = crate::read_document(&input.to_path_buf())?;
-        if document.get("app").is_some() {
+        if document.get("Resources").is_none() && document.get("app").is_some() {
             return app_cost(input, pricing, format);
         }
     }

@@ -265,10 +265,10 @@ const SIZES: [&str; 7] = [
     "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge",
 ];
 
-/// Current-generation Graviton replacement for a class family, as `(from, to)` prefixes.
-/// Moves off x86 and previous-generation families, to each Graviton family that could
-/// take the load; the cheapest in the catalog wins (a newer Graviton generation is not
-/// always the cheaper one: db.r7g costs more than db.r6i in some regions).
+/// Moves off x86 and previous-generation families, as `(from, [to, ...], kind)` class
+/// prefixes, to each Graviton family that could take the load; the cheapest in the
+/// catalog wins (a newer Graviton generation is not always the cheaper one: db.r7g costs
+/// more than db.r6i in some regions).
 const FAMILY_MOVES: [(&str, &[&str], &str); 14] = [
     ("db.t2.", &["db.t4g."], "previous-generation"),
     ("db.t3.", &["db.t4g."], "graviton"),
