@@ -74,7 +74,11 @@ impl Pricing {
 
 /// A spec's environment (with `env`) or a plain template, ready to price.
 pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
-    let document = crate::read_document(&input.to_path_buf())?;
+    template_from(crate::read_document(&input.to_path_buf())?, input, env)
+}
+
+/// The same, from the input already read.
+fn template_from(document: Value, input: &Path, env: Option<&str>) -> Result<Value> {
     let is_template = document.get("Resources").is_some();
     match (is_template, env) {
         (true, None) => {
@@ -86,7 +90,7 @@ pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
             "--env: {} is a CloudFormation template, not a Ferry spec; drop --env",
             input.display()
         ),
-        (false, Some(env)) => crate::rendered(&crate::read_spec(&input.to_path_buf())?, env),
+        (false, Some(env)) => crate::rendered(&crate::spec_from(document, input)?, env),
         (false, None) => bail!(
             "{}: not a CloudFormation template (no Resources) nor a Ferry spec (no app)",
             input.display()
@@ -95,13 +99,11 @@ pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
 }
 
 pub fn cost(input: &Path, env: Option<&str>, pricing: &Pricing, format: CostOutput) -> Result<()> {
-    if env.is_none() {
-        let document = crate::read_document(&input.to_path_buf())?;
-        if document.get("Resources").is_none() && document.get("app").is_some() {
-            return app_cost(input, pricing, format);
-        }
+    let document = crate::read_document(&input.to_path_buf())?;
+    if env.is_none() && document.get("Resources").is_none() && document.get("app").is_some() {
+        return app_cost(document, input, pricing, format);
     }
-    let estimate = pricing.analyse(&template_of(input, env)?)?;
+    let estimate = pricing.analyse(&template_from(document, input, env)?)?;
     match format {
         CostOutput::Table => output::print_estimate(&estimate),
         CostOutput::Json => output::print_json(&serde_json::to_value(&estimate)?),
@@ -111,8 +113,8 @@ pub fn cost(input: &Path, env: Option<&str>, pricing: &Pricing, format: CostOutp
 
 /// A spec without `--env`: every environment's total and the app's, each with what it
 /// could not price (`--env` shows one environment's resources and advice).
-fn app_cost(input: &Path, pricing: &Pricing, format: CostOutput) -> Result<()> {
-    let spec = crate::read_spec(&input.to_path_buf())?;
+fn app_cost(document: Value, input: &Path, pricing: &Pricing, format: CostOutput) -> Result<()> {
+    let spec = crate::spec_from(document, input)?;
     let mut environments = Vec::new();
     for env in spec.environment_names() {
         let estimate = pricing.analyse(&crate::rendered(&spec, &env)?)?;

@@ -245,7 +245,12 @@ pub(crate) fn read_document(path: &PathBuf) -> Result<Value> {
 }
 
 pub(crate) fn read_spec(path: &PathBuf) -> Result<AppSpec> {
-    AppSpec::from_document(read_document(path)?)
+    spec_from(read_document(path)?, path)
+}
+
+/// A spec from a document already read from `path`.
+pub(crate) fn spec_from(document: Value, path: &std::path::Path) -> Result<AppSpec> {
+    AppSpec::from_document(document)
         .map_err(|errors| anyhow::anyhow!("{}: {errors}", path.display()))
 }
 

@@ -552,12 +552,8 @@ fn savings_plan(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
 /// catalog's own), so the instance hours are compared with their class's own reserved
 /// hourly rate, never with another class's discount.
 fn reserved_instance(cost: &ResourceCost, catalog: &Catalog) -> Option<Advice> {
-    let (hours, reserved_key) = cost
-        .components
-        .iter()
-        .filter(|c| !c.usage_based)
-        .find_map(|c| Some((c, rds_reserved_key(&c.price)?)))?;
-    let reserved = catalog.usd(&reserved_key)?;
+    let hours = instance_component(cost)?;
+    let reserved = catalog.usd(&rds_reserved_key(&hours.price)?)?;
     if hours.unit_usd <= 0.0 || reserved >= hours.unit_usd {
         return None;
     }
