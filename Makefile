@@ -20,6 +20,7 @@ lint:
 
 validate:
 	$(VENV)/bin/cfn-lint infra/ferry.json
+	scripts/service-role --check
 	scripts/lint-templates
 	.local/node/node_modules/.bin/asl-validator --json-path state-machines/promotion.asl.json
 

@@ -39,7 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
-MOTO_UNSUPPORTED = {"AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage"}
+LOCAL_ADMIN = "admin@ferry.local"  # FERRY_ADMINS of a local Ferry: the tests' and the demo's identity
+# Types moto's CloudFormation skips (with a warning) in infra/ferry.json: the stack
+# deploys without them. Ferry's own alarms and invoke configs are checked on the
+# template instead (tests/infra).
+MOTO_UNSUPPORTED = {"AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage",
+                    "AWS::CloudWatch::Alarm", "AWS::Lambda::EventInvokeConfig", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
 
 
 def log(message):
@@ -80,7 +85,9 @@ def binary_name(function, prefix):
     return name[len(prefix):] if name.startswith(prefix) else name
 
 
-def make_router(moto, watch, prefix):
+def make_router(moto, watches, prefix):
+    """`watches` maps each function's binary to the `cargo lambda watch` that serves it
+    with that function's own role credentials."""
     class Router(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -93,11 +100,16 @@ def make_router(moto, watch, prefix):
             path = urllib.parse.urlsplit(self.path).path
             match = FUNCTION_PATH.match(path) if self.command == "POST" else None
             if match:
-                target = f"{watch}/2015-03-31/functions/{binary_name(match.group(1), prefix)}/invocations"
+                binary = binary_name(match.group(1), prefix)
+                if binary not in watches:
+                    return self._no_such_function(binary)
+                target = f"{watches[binary]}/2015-03-31/functions/{binary}/invocations"
                 headers = {"content-type": "application/json"}
             else:
                 target = moto + self.path
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+                # The Host header is kept: it is part of what a SigV4 signature covers, and
+                # moto checks signatures once IAM is enforced.
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("content-length", "connection")}
             request = urllib.request.Request(target, data=body, method=self.command, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=600) as response:
@@ -117,6 +129,15 @@ def make_router(moto, watch, prefix):
             for key, value in reply_headers + extra:
                 if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
                     self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _no_such_function(self, binary):
+            payload = json.dumps({"Type": "User", "message": f"Function not found: {binary}"}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Amzn-ErrorType", "ResourceNotFoundException")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -174,7 +195,7 @@ def run_slack(args):
 
 
 def run_router(args):
-    server = ThreadingHTTPServer(("127.0.0.1", args.listen), make_router(args.moto, args.watch, args.prefix))
+    server = ThreadingHTTPServer(("127.0.0.1", args.listen), make_router(args.moto, json.loads(args.watches), args.prefix))
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     server.serve_forever()
@@ -226,7 +247,17 @@ def package_for_moto(template, s3, bucket):
     return skipped
 
 
-def deploy(endpoint, stack):
+def function_roles(template):
+    """Each function's binary and the logical id of its execution role, from the template."""
+    roles = {}
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and isinstance(props.get("Code"), str):
+            roles[Path(props["Code"]).parent.name] = props["Role"]["Fn::GetAtt"][0]
+    return roles
+
+
+def deploy(endpoint, stack, template, parameters):
     import boto3
 
     session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -234,10 +265,13 @@ def deploy(endpoint, stack):
     cfn = session.client("cloudformation", endpoint_url=endpoint)
     bucket = f"{stack}-artifacts"
     s3.create_bucket(Bucket=bucket)
-    template = json.loads((ROOT / "infra" / "ferry.json").read_text())
     skipped = package_for_moto(template, s3, bucket)
     log("moto does not implement, so skips: " + ", ".join(skipped))
-    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+    # As `sam deploy` does: the packaged template goes to S3 and CloudFormation reads it
+    # from there (Ferry's own template is over the 51,200-byte TemplateBody limit).
+    s3.put_object(Bucket=bucket, Key="ferry.json", Body=json.dumps(template).encode())
+    cfn.create_stack(StackName=stack, TemplateURL=f"https://{bucket}.s3.{REGION}.amazonaws.com/ferry.json", Capabilities=["CAPABILITY_IAM"],
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
     cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     outputs = cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
     outputs = {o["OutputKey"]: o["OutputValue"] for o in outputs}
@@ -247,13 +281,55 @@ def deploy(endpoint, stack):
     # ARNs substituted by CloudFormation) and register that same machine with the executor.
     sfn = session.client("stepfunctions", endpoint_url=endpoint)
     created = sfn.describe_state_machine(stateMachineArn=outputs["StateMachineArn"])
-    urllib.request.urlopen(urllib.request.Request(
-        f"{endpoint}/moto-api/config", data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-        method="POST", headers={"content-type": "application/json"}), timeout=10)
+    moto_api(endpoint, "config", json.dumps({"stepfunctions": {"execute_state_machine": True}}))
     registered = sfn.create_state_machine(name=created["name"], definition=created["definition"], roleArn=created["roleArn"])
     assert registered["stateMachineArn"] == outputs["StateMachineArn"], registered
     log("state machine registered with moto's executor")
     return outputs
+
+
+def function_environments(endpoint, stack, binaries):
+    """Each function's environment as the stack configured it, read back from Lambda."""
+    import boto3
+
+    lam = boto3.client("lambda", region_name=REGION, endpoint_url=endpoint, **boto_credentials())
+    return {binary: lam.get_function_configuration(FunctionName=f"{stack}-{binary}").get("Environment", {}).get("Variables", {})
+            for binary in binaries}
+
+
+def moto_api(endpoint, path, body):
+    urllib.request.urlopen(urllib.request.Request(
+        f"{endpoint}/moto-api/{path}", data=body.encode(), method="POST",
+        headers={"content-type": "application/json"}), timeout=10)
+
+
+def credentials_for_roles(endpoint, stack, roles):
+    """An admin for the tests and the demo (as the person who deployed Ferry), and, for
+    each function, its execution role's credentials from sts:AssumeRole, as Lambda hands
+    them to the function in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
+    Runs before IAM is enforced: the roles trust lambda.amazonaws.com, not the admin."""
+    import boto3
+
+    session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    iam = session.client("iam", endpoint_url=endpoint)
+    sts = session.client("sts", endpoint_url=endpoint)
+    iam.create_user(UserName="ferry-local-admin")
+    iam.put_user_policy(UserName="ferry-local-admin", PolicyName="admin", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="ferry-local-admin")["AccessKey"]
+    admin = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+    physical = {r.get("LogicalResourceId"): r.get("PhysicalResourceId") for r in
+                session.client("cloudformation", endpoint_url=endpoint).describe_stack_resources(StackName=stack)["StackResources"]}
+    functions = {}
+    for binary, role in roles.items():
+        arn = iam.get_role(RoleName=physical[role])["Role"]["Arn"]
+        # 12 hours, the longest a role session can last, so a long local run never sees
+        # its credentials expire (moto does not expire them anyway).
+        issued = sts.assume_role(RoleArn=arn, RoleSessionName=f"{stack}-{binary}"[:64], DurationSeconds=43200)["Credentials"]
+        functions[binary] = {"role_arn": arn, "AWS_ACCESS_KEY_ID": issued["AccessKeyId"],
+                             "AWS_SECRET_ACCESS_KEY": issued["SecretAccessKey"], "AWS_SESSION_TOKEN": issued["SessionToken"]}
+    return admin, functions
 
 
 # ---------------------------------------------------------------------------- up/down
@@ -270,8 +346,11 @@ def up(args):
     state.mkdir(parents=True, exist_ok=True)
     if list(state.glob("*.pid")):
         down(args)
-    moto_port, router_port, watch_port = free_port(), free_port(), free_port()
-    moto_url, router_url, watch_url = (f"http://127.0.0.1:{p}" for p in (moto_port, router_port, watch_port))
+    template = json.loads((ROOT / "infra" / "ferry.json").read_text())
+    roles = function_roles(template)
+    moto_port, router_port = free_port(), free_port()
+    watch_urls = {binary: f"http://127.0.0.1:{free_port()}" for binary in roles}
+    moto_url, router_url = (f"http://127.0.0.1:{p}" for p in (moto_port, router_port))
     base_env = dict(os.environ, **CREDENTIALS)
 
     # Step Functions tasks call localhost:$MOTO_PORT: make that the router.
@@ -282,11 +361,14 @@ def up(args):
 
     prefix = f"{args.stack}-"
     router = spawn("router", [sys.executable, __file__, "router", "--listen", str(router_port), "--moto", moto_url,
-                              "--watch", watch_url, "--prefix", prefix], state, env=base_env)
+                              "--watches", json.dumps(watch_urls), "--prefix", prefix], state, env=base_env)
     wait_for(f"{router_url}/moto-api/", "router", 30, router)
     log(f"router on {router_url}")
 
-    outputs = deploy(moto_url, args.stack)
+    # The parameters an operator would give a real deploy (README, "On a real account").
+    slack_parameter = f"/{args.stack}/slack-webhook"
+    parameters = {"AdminPrincipals": LOCAL_ADMIN, "AlertSlackWebhookParameter": slack_parameter}
+    outputs = deploy(moto_url, args.stack, template, parameters)
     log(f"stack {args.stack} deployed: {outputs}")
 
     # Slack, locally: the alert-evaluator reads the webhook URL from SSM at cold start, as
@@ -295,40 +377,58 @@ def up(args):
     slack_url = f"http://127.0.0.1:{slack_port}"
     slack = spawn("slack", [sys.executable, __file__, "slack", "--listen", str(slack_port)], state, env=base_env)
     wait_for(f"{slack_url}/posts", "slack sink", 30, slack)
-    slack_parameter = f"/{args.stack}/slack-webhook"
     ssm_put_secure_string(moto_url, slack_parameter, f"{slack_url}/hook")
     log(f"slack sink on {slack_url}, its URL in SSM {slack_parameter}")
 
-    function_env = {
-        **CREDENTIALS,
+    certificate_arn = request_certificate(moto_url, "e2e.ferry.test")
+    configured = function_environments(moto_url, args.stack, roles)
+    admin, function_credentials = credentials_for_roles(moto_url, args.stack, roles)
+    (state / "roles.json").write_text(json.dumps(function_credentials, indent=2))
+    # From here on every call to the local AWS is checked against the caller's policies
+    # (see scripts/moto_server.py for what moto can and cannot check).
+    moto_api(moto_url, "reset-auth", "0")
+    log("IAM enforced: each function calls with its own role's credentials")
+
+    # Each function runs with the environment the stack gave it, plus what only a local
+    # run sets: where the local AWS is, and the switches the functions refuse in Lambda.
+    local_env = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
         "AWS_ENDPOINT_URL": moto_url,
-        "FERRY_TABLE_NAME": outputs["TableName"],
-        "FERRY_STATE_MACHINE_ARN": outputs["StateMachineArn"],
-        "FERRY_PRICING_REGION": REGION,
-        # Local runs only: the functions refuse both at cold start inside AWS Lambda.
         "FERRY_FAULT_INJECTION": "true",
         "FERRY_LOCAL_IDENTITY": "true",
-        "FERRY_ADMINS": "admin@ferry.local",
         "FERRY_STACK_POLL_SECONDS": "0.5",
-        "FERRY_SLACK_WEBHOOK_PARAMETER": slack_parameter,
-        "RUST_LOG": "info",
     }
-    env_file = state / "functions.env"
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in function_env.items()))
-    watch_env = dict(base_env, PATH=f"{VENV / 'bin'}:{os.environ['PATH']}")
-    watch = spawn("watch", [str(VENV / "bin" / "cargo-lambda"), "lambda", "watch", "--ignore-changes", "-A", "127.0.0.1",
-                            "-P", str(watch_port), "--env-file", str(env_file)], state, env=watch_env)
-    wait_for(f"{watch_url}/", "cargo lambda watch", 120, watch)
-    log(f"cargo lambda watch on {watch_url}")
+    # One `cargo lambda watch` per function: each process carries that function's role
+    # credentials in its environment, as Lambda gives each function its own.
+    watch_env = dict(os.environ, PATH=f"{VENV / 'bin'}:{os.environ['PATH']}")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        watch_env.pop(name, None)
+    watches = {}
+    for binary, url in watch_urls.items():
+        credentials = {k: v for k, v in function_credentials[binary].items() if k.startswith("AWS_")}
+        env_file = state / f"{binary}.env"
+        env_file.write_text("".join(f"{k}=\"{v}\"\n" for k, v in {**configured[binary], **local_env, **credentials}.items()))
+        port = url.rsplit(":", 1)[1]
+        watches[binary] = spawn(f"watch-{binary}", [str(VENV / "bin" / "cargo-lambda"), "lambda", "watch", "--ignore-changes", "-A", "127.0.0.1",
+                                                   "-P", port, "--env-file", str(env_file)], state, env=watch_env)
+    for binary, proc in watches.items():
+        wait_for(f"{watch_urls[binary]}/", f"cargo lambda watch ({binary})", 120, proc)
+    log(f"cargo lambda watch: {len(watches)} functions, each with its own role")
 
     exports = {
-        **function_env,
+        **local_env,
+        **admin,
+        "FERRY_TABLE_NAME": outputs["TableName"],
+        "FERRY_STATE_MACHINE_ARN": outputs["StateMachineArn"],
         "FERRY_LOCAL_STACK": args.stack,
         "FERRY_MOTO_URL": moto_url,
         "FERRY_ROUTER_URL": router_url,
-        "FERRY_WATCH_URL": watch_url,
         "FERRY_SLACK_URL": slack_url,
         "FERRY_LOCAL_STATE": str(state),
+        "FERRY_LOCAL_ROLES": str(state / "roles.json"),
+        # For the HTTPS listeners of environment stacks.
+        "FERRY_CERTIFICATE_ARN": certificate_arn,
     }
     (state / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in exports.items()))
     print(state / "env.sh")
@@ -347,10 +447,14 @@ def down(args):
 
 def certificate(args):
     """Prints an ACM certificate ARN on the local AWS, for stacks' HTTPS listeners."""
+    print(request_certificate(args.endpoint, args.domain))
+
+
+def request_certificate(endpoint, domain):
     import boto3
 
-    acm = boto3.client("acm", region_name=REGION, endpoint_url=args.endpoint, **boto_credentials())
-    print(acm.request_certificate(DomainName=f"{args.domain}")["CertificateArn"])
+    acm = boto3.client("acm", region_name=REGION, endpoint_url=endpoint, **boto_credentials())
+    return acm.request_certificate(DomainName=domain)["CertificateArn"]
 
 
 def traffic(args):
@@ -390,7 +494,9 @@ def ssm_put_secure_string(endpoint, name, value):
 
 
 def boto_credentials():
-    return {"aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+    """The caller's credentials (the admin's, from env.sh, once IAM is enforced)."""
+    return {"aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", CREDENTIALS["AWS_ACCESS_KEY_ID"]),
+            "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", CREDENTIALS["AWS_SECRET_ACCESS_KEY"])}
 
 
 def main():
@@ -403,7 +509,7 @@ def main():
     r = sub.add_parser("router")
     r.add_argument("--listen", type=int, required=True)
     r.add_argument("--moto", required=True)
-    r.add_argument("--watch", required=True)
+    r.add_argument("--watches", required=True, help="JSON: binary name -> URL of the cargo lambda watch serving it")
     r.add_argument("--prefix", required=True)
     k = sub.add_parser("slack")
     k.add_argument("--listen", type=int, required=True)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""moto server, with the four fixes Ferry's local AWS needs on top of moto 5.2.5.
+"""moto server, with the fixes Ferry's local AWS needs on top of moto 5.2.5.
 
 moto's CloudFormation reads a listener's forward action only in its single-target form
 (`TargetGroupArn`). AWS also accepts `ForwardConfig` with weighted target groups, which
@@ -19,8 +19,28 @@ part, `targetgroup/NAME/ID`, as on AWS.
 moto's ExecuteChangeSet updates the resources but never the stack's outputs, so a stack
 made or changed by change sets (every Ferry deploy) showed none, or stale ones. The
 outputs are recomputed from the change set's template after it applies.
+
+IAM: `scripts/local_aws.py` turns on moto's own check of every call against the caller's
+policies (`/moto-api/reset-auth`). moto knows the resource of a call only for S3 (bucket
+and key), SQS (the queue), IAM roles and STS; for every other service it checks against
+`*`, so a statement scoped to an ARN would never match and every least-privilege policy
+would be refused. Nor can it evaluate condition keys (`aws:ResourceTag/...`,
+`iam:PassedToService`): it turns any statement with a condition into an explicit deny.
+Here a statement's action is always checked; its resource is checked where moto knows
+the resource (S3, SQS, IAM roles, and below: SSM parameters, DynamoDB tables, stacks,
+state machines); where it does not, and for conditions, the statement is assumed to
+apply if it allows and not to apply if it denies. So locally a call is refused exactly when no statement
+of the caller's policies allows its action. What stays unchecked (resources outside S3,
+SQS and IAM, conditions, the calls CloudFormation makes for a stack) is named in the
+README's "On a real account" section.
+
+CloudFormation's template limits: AWS refuses a `TemplateBody` over 51,200 bytes and a
+template at `TemplateURL` over 1 MB (ValidationError); moto accepts any size. Both are
+enforced here on CreateStack, UpdateStack, CreateChangeSet and ValidateTemplate.
 """
 
+import gzip
+import json
 import sys
 
 from moto.elbv2 import models as elbv2
@@ -93,6 +113,243 @@ def apply_change_set(self):
 
 
 cloudformation.ChangeSet.apply = apply_change_set
+
+from moto.iam import access_control
+
+_statement_permitted = access_control.IAMPolicyStatement.is_action_permitted
+
+
+def statement_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+    if principal is not None or incoming_condition_values is not None:
+        # A role's trust policy (AssumeRole): moto evaluates it itself.
+        return _statement_permitted(self, action, resource, principal, incoming_condition_values)
+    statement = self._statement
+    if "NotAction" in statement:
+        concerned = not self._check_element_matches("NotAction", action)
+    else:
+        concerned = self._check_element_matches("Action", action)
+    if not concerned:
+        return access_control.PermissionResult.NEUTRAL
+    allow = statement.get("Effect") == "Allow"
+    if resource != "*":
+        if "Resource" in statement and not self._check_element_matches("Resource", resource):
+            return access_control.PermissionResult.NEUTRAL
+        if "NotResource" in statement and self._check_element_matches("NotResource", resource):
+            return access_control.PermissionResult.NEUTRAL
+    elif not allow and statement.get("Resource", "*") != "*":
+        # A Deny scoped to resources, on a call whose resource moto does not know.
+        return access_control.PermissionResult.NEUTRAL
+    if "Condition" in statement and not allow:
+        return access_control.PermissionResult.NEUTRAL
+    return access_control.PermissionResult.PERMITTED if allow else access_control.PermissionResult.DENIED
+
+
+access_control.IAMPolicyStatement.is_action_permitted = statement_permitted
+
+# moto's CloudFormation stores a role's inline policies as parsed documents (dicts), and
+# its IAM check reads only text or its own policy records, so the functions' roles, made
+# by the stack, could not be checked at all.
+_policy_init = access_control.IAMPolicy.__init__
+
+
+def policy_init(self, policy):
+    if isinstance(policy, dict) and "Statement" in policy:
+        # Its CloudFormation also leaves a statement that resolved to AWS::NoValue in the
+        # list as null, where AWS drops it.
+        if isinstance(policy["Statement"], list):
+            policy = dict(policy, Statement=[st for st in policy["Statement"] if st is not None])
+        policy = json.dumps(policy)
+    _policy_init(self, policy)
+
+
+access_control.IAMPolicy.__init__ = policy_init
+
+# moto refuses a call in EC2's XML whatever the protocol; a JSON-protocol client (DynamoDB,
+# SSM, Step Functions, ...) or a query-protocol one (CloudFormation, CloudWatch) cannot
+# parse that and sees an unreadable reply, which Ferry would retry as transient. AWS
+# answers each protocol in its own shape, as here.
+from moto.core.exceptions import JsonRESTError
+
+_raise_access_denied = access_control.IAMRequest._raise_access_denied
+
+
+def raise_access_denied(self):
+    message = f"User: {self._access_key.arn} is not authorized to perform: {self._action}"
+    content_type = self._headers.get("Content-Type") or ""
+    if "application/x-amz-json" in content_type:
+        error = JsonRESTError("AccessDeniedException", message)
+        error.code = 400
+        raise error
+    if "x-www-form-urlencoded" in content_type and self._service != "ec2":
+        # The query protocol's error shape (CloudFormation, CloudWatch, IAM, SNS...): moto's
+        # own wraps the error in <Errors>, as EC2 does, which the Rust SDK cannot read.
+        from xml.sax.saxutils import escape
+
+        from moto.core.exceptions import AccessDeniedError
+
+        error = AccessDeniedError(user_arn=self._access_key.arn, action=self._action)
+        error.description = ("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                             f"<Message>{escape(message)}</Message></Error><RequestId>ferry-local</RequestId></ErrorResponse>")
+        raise error
+    _raise_access_denied(self)
+
+
+access_control.IAMRequest._raise_access_denied = raise_access_denied
+
+# moto names an action by the service in the request's signing scope, which is not
+# always the service's IAM prefix: CloudWatch signs as `monitoring` but its actions are
+# `cloudwatch:*`, SES signs as `email` but its actions are `ses:*`.
+IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+_iam_request_init = access_control.IAMRequestBase.__init__
+
+
+def iam_request_init(self, *args, **kwargs):
+    _iam_request_init(self, *args, **kwargs)
+    service, _, name = self._action.partition(":")
+    self._action = f"{IAM_PREFIX.get(service, service)}:{name}"
+
+
+access_control.IAMRequestBase.__init__ = iam_request_init
+
+# The resource of a call, for the services whose policies Ferry scopes to ARNs, so those
+# scopes are checked too (moto checks resources only for S3, SQS and IAM roles): an SSM
+# parameter (by name, whose leading slash is not doubled in its ARN), a DynamoDB table or
+# index (single-table calls), a CloudFormation stack (by name or ARN), a state machine or
+# execution. Calls that name no single resource (transactions, batch calls, task tokens,
+# change sets by ARN) are still checked against `*`.
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.dynamodb.responses import DynamoHandler
+from moto.ssm.responses import SimpleSystemManagerResponse
+from moto.stepfunctions.responses import StepFunctionResponse
+
+
+def _arn(self, service, resource):
+    return f"arn:aws:{service}:{self.region}:{self.current_account}:{resource}"
+
+
+def _text_param(self, name):
+    try:
+        value = self._get_param(name)
+    except Exception:  # a body moto cannot parse is refused later, by the action itself
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def ssm_resource(self):
+    name = _text_param(self, "Name")
+    if name is None:
+        return "*"
+    return name if name.startswith("arn:") else _arn(self, "ssm", "parameter/" + name.lstrip("/"))
+
+
+def dynamodb_resource(self):
+    table = _text_param(self, "TableName")
+    if table is None:
+        return "*"
+    index = _text_param(self, "IndexName")
+    return _arn(self, "dynamodb", f"table/{table}" + (f"/index/{index}" if index else ""))
+
+
+def cloudformation_resource(self):
+    stack = _text_param(self, "StackName")
+    if stack is None:
+        return "*"
+    return stack if stack.startswith("arn:") else _arn(self, "cloudformation", f"stack/{stack}/*")
+
+
+def stepfunctions_resource(self):
+    for name in ("stateMachineArn", "executionArn"):
+        arn = _text_param(self, name)
+        if arn is not None:
+            return arn
+    return "*"
+
+
+# DynamoDB transactions are no IAM action of their own: AWS authorizes each item as its
+# own action on its own table (Put as dynamodb:PutItem, ConditionCheck as
+# dynamodb:ConditionCheckItem, ...). moto checked a `dynamodb:TransactWriteItems` action
+# that no policy can grant.
+TRANSACTION_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                            "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+_dynamodb_authorize = DynamoHandler._authenticate_and_authorize_normal_action
+
+
+def dynamodb_authorize(self, resource="*"):
+    if self._get_action() not in ("TransactWriteItems", "TransactGetItems"):
+        return _dynamodb_authorize(self, resource)
+    items = self._get_param("TransactItems")
+    if not isinstance(items, list):
+        return _dynamodb_authorize(self, resource)
+    for item in items:
+        for kind, operation in item.items():
+            action = TRANSACTION_ITEM_ACTIONS.get(kind)
+            table = operation.get("TableName") if isinstance(operation, dict) else None
+            if action is None or table is None:
+                continue
+            self._get_action = lambda action=action: action
+            try:
+                _dynamodb_authorize(self, _arn(self, "dynamodb", f"table/{table}"))
+            finally:
+                del self._get_action
+
+
+DynamoHandler._authenticate_and_authorize_normal_action = dynamodb_authorize
+SimpleSystemManagerResponse._determine_resource = ssm_resource
+DynamoHandler._determine_resource = dynamodb_resource
+CloudFormationResponse._determine_resource = cloudformation_resource
+StepFunctionResponse._determine_resource = stepfunctions_resource
+
+# A form-encoded (query protocol) request's body is consumed by werkzeug's form parsing,
+# so moto re-encodes the parsed parameters to check the signature. Its encoding is not
+# the Rust SDK's (it differs on some characters of a CloudFormation template), and the
+# signature check failed on CreateChangeSet. The raw body is kept for the check.
+from moto.core import responses as core_responses
+
+_setup_class = core_responses.BaseResponse.setup_class
+
+
+def setup_class(self, request, *args, **kwargs):
+    raw = request.get_data(cache=True, parse_form_data=False)
+    if request.content_encoding == "gzip" and raw:
+        # The SDK compresses large bodies (PutMetricData): moto parses the plain text,
+        # and the signature covers the bytes as sent.
+        # (werkzeug parses the form from its cached data, so moto's own gzip reader,
+        # which reads the consumed stream, is bypassed; the headers stay as signed.)
+        request._cached_data = gzip.decompress(raw)
+    _setup_class(self, request, *args, **kwargs)
+    if raw and (not self.raw_body or request.content_encoding == "gzip"):
+        self.raw_body = raw
+
+
+core_responses.BaseResponse.setup_class = setup_class
+
+from moto.cloudformation import responses as cloudformation_responses
+from moto.cloudformation.exceptions import ValidationError
+
+TEMPLATE_BODY_LIMIT = 51_200
+TEMPLATE_URL_LIMIT = 1_000_000
+
+
+def _enforce_template_limits(handler):
+    def checked(self):
+        body = self._get_param("TemplateBody")
+        if body is not None and len(body.encode()) > TEMPLATE_BODY_LIMIT:
+            raise ValidationError(message=(
+                "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {TEMPLATE_BODY_LIMIT}"))
+        url = self._get_param("TemplateURL")
+        if url:
+            size = len(self._get_stack_from_s3_url(url).encode())
+            if size > TEMPLATE_URL_LIMIT:
+                raise ValidationError(message=f"Template may not exceed {TEMPLATE_URL_LIMIT} bytes in size.")
+        return handler(self)
+
+    return checked
+
+
+for _name in ("create_stack", "update_stack", "create_change_set", "validate_template"):
+    _response_class = cloudformation_responses.CloudFormationResponse
+    setattr(_response_class, _name, _enforce_template_limits(getattr(_response_class, _name)))
 
 if __name__ == "__main__":
     from moto.server import main

@@ -3,36 +3,55 @@
 
 use anyhow::{bail, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
-use ferry_aws::CloudFormationStacks;
+use ferry_aws::{CloudFormationStacks, TemplateBucket};
 use ferry_core::deploy::{deploy, Outcome, Polling, Progress};
 use ferry_core::names::EnvName;
 use ferry_core::spec::AppSpec;
 use serde_json::Value;
 use std::time::Duration;
 
+/// Where and how to deploy: the stack, its parameters, and what CloudFormation needs on
+/// a real account (the service role, a bucket for templates over 51,200 bytes).
+pub struct Target<'a> {
+    pub parameters: &'a [String],
+    pub stack: Option<&'a str>,
+    pub role_arn: Option<&'a str>,
+    pub artifacts_bucket: Option<&'a str>,
+}
+
 pub async fn run(
     spec: &AppSpec,
     env: &str,
-    parameters: &[String],
-    stack: Option<&str>,
+    target: Target<'_>,
     poll_seconds: u64,
     render: fn(&AppSpec, &str) -> Result<Value>,
 ) -> Result<()> {
     let template = render(spec, env)?;
     let mut pairs = Vec::new();
-    for pair in parameters {
+    for pair in target.parameters {
         let Some((key, value)) = pair.split_once('=') else {
             bail!("--parameter: '{pair}' is not KEY=VALUE")
         };
         pairs.push((key.to_owned(), value.to_owned()));
     }
     let name = EnvName::parse("--env", env).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let stack = stack.map_or_else(
+    let stack = target.stack.map_or_else(
         || ferry_core::model::Environment::default_stack_name(&spec.app, &name),
         str::to_owned,
     );
+    if let Some(role) = target.role_arn {
+        if !role.starts_with("arn:") || !role.contains(":role/") {
+            bail!("--role-arn: '{role}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+        }
+    }
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let api = CloudFormationStacks::from_sdk(&sdk);
+    let api = CloudFormationStacks::from_sdk(&sdk)
+        .with_service_role(target.role_arn.map(str::to_owned))
+        .with_template_bucket(
+            target
+                .artifacts_bucket
+                .map(|bucket| TemplateBucket::from_sdk(&sdk, bucket)),
+        );
     let change_set = format!("ferry-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
     let polling = Polling {
         interval: Duration::from_secs(poll_seconds.max(1)),

@@ -101,6 +101,14 @@ enum Command {
         stack: Option<String>,
         #[arg(long, default_value_t = 5)]
         poll_seconds: u64,
+        /// CloudFormation's service role for the stack (the Ferry stack's
+        /// EnvironmentStackRoleArn output): the change set runs with its rights, not yours.
+        #[arg(long, env = "FERRY_STACK_ROLE_ARN")]
+        role_arn: Option<String>,
+        /// Where a template over CloudFormation's 51,200-byte inline limit is uploaded
+        /// (the Ferry stack's ArtifactsBucketName output).
+        #[arg(long, env = "FERRY_ARTIFACTS_BUCKET")]
+        artifacts_bucket: Option<String>,
     },
     /// Create an app.
     App { name: String },
@@ -362,13 +370,19 @@ async fn run(cli: Cli) -> Result<()> {
         parameters,
         stack,
         poll_seconds,
+        role_arn,
+        artifacts_bucket,
     } = &cli.command
     {
         return deploy::run(
             &read_spec(spec)?,
             env,
-            parameters,
-            stack.as_deref(),
+            deploy::Target {
+                parameters,
+                stack: stack.as_deref(),
+                role_arn: role_arn.as_deref(),
+                artifacts_bucket: artifacts_bucket.as_deref(),
+            },
             *poll_seconds,
             rendered,
         )

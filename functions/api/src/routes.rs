@@ -41,6 +41,13 @@ fn store_problem(error: StoreError) -> Problem {
         StoreError::AlreadyExists(what) => Problem::conflict(format!("{what} already exists")),
         StoreError::VersionConflict { .. } => Problem::precondition_failed(error.to_string()),
         StoreError::Locked { .. } => Problem::conflict(error.to_string()),
+        StoreError::StackTaken { .. } => {
+            let message = format!("{error}; give this environment another stack_name");
+            Problem {
+                errors: vec![ferry_core::FieldError::new("stack_name", message.clone())],
+                ..Problem::conflict(format!("stack_name: {message}"))
+            }
+        }
         other => Problem::unavailable(other),
     }
 }
@@ -215,11 +222,12 @@ pub async fn put_environment(
             None
         }
     };
+    // Absent: an existing environment keeps its stack, a new one gets the default name.
     let stack_name = match body.get("stack_name") {
-        None => Some(Environment::default_stack_name(&app, &env)),
-        Some(Value::String(s)) if valid_stack_name(s) => Some(s.clone()),
+        None => Some(None),
+        Some(Value::String(s)) if valid_stack_name(s) => Some(Some(s.clone())),
         Some(other) => {
-            errors.push("stack_name", format!("{other} is not a valid stack name; use up to 128 letters, digits and dashes, starting with a letter"));
+            errors.push("stack_name", format!("{other} is not a valid stack name; use up to 128 letters, digits and dashes, starting with 'ferry-' (Ferry's roles may change only ferry-* stacks)"));
             None
         }
     };
@@ -252,7 +260,7 @@ pub async fn put_environment(
     let next = match (&existing, expected) {
         (Some(current), Some(_)) => Environment {
             spec,
-            stack_name,
+            stack_name: stack_name.unwrap_or_else(|| current.stack_name.clone()),
             updated_at: Utc::now(),
             ..current.clone()
         },
@@ -266,7 +274,7 @@ pub async fn put_environment(
             app: app.clone(),
             name: env.clone(),
             spec,
-            stack_name,
+            stack_name: stack_name.unwrap_or_else(|| Environment::default_stack_name(&app, &env)),
             deployed_release: None,
             live_colour: Colour::Blue,
             active_promotion: None,
@@ -294,9 +302,12 @@ pub async fn put_environment(
     )
 }
 
+/// CloudFormation's stack name rules, and Ferry's prefix: the functions' roles and the
+/// environment stacks' service role are scoped to `ferry-*` stacks, so on AWS any other
+/// name would be refused at the first change set.
 fn valid_stack_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.starts_with(ferry_core::model::STACK_PREFIX)
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 

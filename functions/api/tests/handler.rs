@@ -993,3 +993,87 @@ async fn silences_are_checked_by_field_and_listed_while_active() {
     assert_eq!(listed["silences"].as_array().unwrap().len(), 1);
     assert_eq!(listed["silences"][0]["comment"], "worker migration");
 }
+
+#[tokio::test]
+async fn two_environments_never_share_a_stack() {
+    let h = Harness::seeded().await;
+    let mut spec = shop_spec();
+    spec["environments"] = json!({"eu-prod": {"profile": "prod"}});
+    assert_eq!(h.send("PUT", "/apps/shop-eu", None, &[]).await.0, 201);
+    let mut shop_eu = spec.clone();
+    shop_eu["app"] = json!("shop-eu");
+    let (status, body, _) = h
+        .send(
+            "PUT",
+            "/apps/shop-eu/environments/prod",
+            Some(json!({"spec": shop_eu})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, &body["stack_name"]),
+        (201, &json!("ferry-shop-eu-prod"))
+    );
+    // shop/eu-prod's default stack name is the same: refused, naming the owner, and
+    // nothing is written.
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/eu-prod",
+            Some(json!({"spec": spec})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 409, "stack_name");
+    assert!(
+        body["detail"].as_str().unwrap().contains("shop-eu/prod"),
+        "{body}"
+    );
+    let eu_prod = EnvName::parse("env", "eu-prod").unwrap();
+    let shop = AppName::parse("app", "shop").unwrap();
+    assert_eq!(
+        h.store.get_environment(&shop, &eu_prod).await.unwrap(),
+        None
+    );
+    // With a stack of its own it is created.
+    let (status, _, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/eu-prod",
+            Some(json!({"spec": spec, "stack_name": "ferry-shop-eu-prod-2"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201);
+    // An update that leaves stack_name out keeps the stack it has.
+    let (status, body, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/eu-prod",
+            Some(json!({"spec": spec})),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(
+        (status, &body["stack_name"]),
+        (200, &json!("ferry-shop-eu-prod-2"))
+    );
+}
+
+#[tokio::test]
+async fn a_stack_name_outside_ferrys_prefix_is_refused() {
+    let h = Harness::seeded().await;
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/qa",
+            Some(json!({"spec": shop_spec(), "stack_name": "payments-prod"})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "stack_name");
+    assert!(
+        body["detail"].as_str().unwrap().contains("ferry-"),
+        "{body}"
+    );
+}

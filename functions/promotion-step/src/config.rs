@@ -5,6 +5,10 @@ use ferry_lambda::{ConfigError, Env};
 pub struct Config {
     pub table_name: String,
     pub policy: StepPolicy,
+    /// CloudFormation's service role for environment stacks, passed with every change set.
+    pub stack_role_arn: String,
+    /// Where templates over CloudFormation's 51,200-byte inline limit are uploaded.
+    pub artifacts_bucket: String,
 }
 
 impl Config {
@@ -30,6 +34,8 @@ impl Config {
         }
         Ok(Self {
             table_name: env.required("FERRY_TABLE_NAME")?,
+            stack_role_arn: env.arn("FERRY_STACK_ROLE_ARN", "iam", "role/")?,
+            artifacts_bucket: env.required("FERRY_ARTIFACTS_BUCKET")?,
             policy: StepPolicy {
                 approval_threshold: threshold,
                 polling: ferry_core::deploy::Polling {

@@ -1,6 +1,6 @@
 //! Runs one step of a promotion for the state machine (`action` picks the step).
 
-use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore};
+use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore, TemplateBucket};
 use ferry_core::promotion::Steps;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use promotion_step::{config::Config, handler::handle};
@@ -13,7 +13,12 @@ async fn main() -> Result<(), Error> {
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = ferry_aws::sdk_config().await;
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
-    let stacks = CloudFormationStacks::from_sdk(&sdk);
+    let stacks = CloudFormationStacks::from_sdk(&sdk)
+        .with_service_role(Some(config.stack_role_arn.clone()))
+        .with_template_bucket(Some(TemplateBucket::from_sdk(
+            &sdk,
+            config.artifacts_bucket.clone(),
+        )));
     let metrics = CloudWatchMetrics::from_sdk(&sdk);
     let steps = Steps {
         store: &store,

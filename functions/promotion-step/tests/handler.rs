@@ -92,10 +92,48 @@ async fn failures_carry_the_names_the_state_machine_matches() {
     assert!(err.message.contains("launch"), "{}", err.message);
 }
 
+const ROLE: &str = "arn:aws:iam::123456789012:role/ferry-EnvironmentStackRole-1A2B3C";
+
+#[test]
+fn config_needs_the_stack_role_and_the_artifacts_bucket() {
+    let without_role = ferry_lambda::Env::from_fn(|name| match name {
+        "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_ARTIFACTS_BUCKET" => Some("ferry-artifacts".into()),
+        _ => None,
+    });
+    assert_eq!(
+        promotion_step::config::Config::load(&without_role)
+            .unwrap_err()
+            .to_string(),
+        "FERRY_STACK_ROLE_ARN: is not set"
+    );
+    let not_a_role = ferry_lambda::Env::from_fn(|name| match name {
+        "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_STACK_ROLE_ARN" => Some("arn:aws:iam::123456789012:user/ana".into()),
+        "FERRY_ARTIFACTS_BUCKET" => Some("ferry-artifacts".into()),
+        _ => None,
+    });
+    assert_eq!(
+        promotion_step::config::Config::load(&not_a_role)
+            .unwrap_err()
+            .variable,
+        "FERRY_STACK_ROLE_ARN"
+    );
+    let without_bucket = ferry_lambda::Env::from_fn(|name| match name {
+        "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_STACK_ROLE_ARN" => Some(ROLE.into()),
+        _ => None,
+    });
+    let config = promotion_step::config::Config::load(&without_bucket);
+    assert_eq!(config.unwrap_err().variable, "FERRY_ARTIFACTS_BUCKET");
+}
+
 #[test]
 fn config_rejects_thresholds_above_100_by_name() {
     let env = ferry_lambda::Env::from_fn(|name| match name {
         "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_STACK_ROLE_ARN" => Some(ROLE.into()),
+        "FERRY_ARTIFACTS_BUCKET" => Some("ferry-artifacts".into()),
         "FERRY_APPROVAL_THRESHOLD" => Some("150".into()),
         _ => None,
     });
@@ -111,6 +149,8 @@ fn config_rejects_thresholds_above_100_by_name() {
 fn fault_injection_cannot_be_switched_on_inside_lambda() {
     let env = ferry_lambda::Env::from_fn(|name| match name {
         "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_STACK_ROLE_ARN" => Some(ROLE.into()),
+        "FERRY_ARTIFACTS_BUCKET" => Some("ferry-artifacts".into()),
         "FERRY_FAULT_INJECTION" => Some("true".into()),
         "AWS_LAMBDA_INITIALIZATION_TYPE" => Some("on-demand".into()),
         _ => None,

@@ -3,7 +3,7 @@
 
 use crate::{describe, is_transient};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ferry_core::model::{
@@ -65,6 +65,11 @@ fn alarm_pk(name: &str) -> String {
     format!("ALARM#{name}")
 }
 const ALARM_STATE_SK: &str = "#STATE";
+/// A stack's claim: which environment deploys to it (`owner`, `app/env`).
+fn stack_pk(stack: &str) -> String {
+    format!("STACK#{stack}")
+}
+const STACK_SK: &str = "#STACK";
 
 /// Serialises a record and adds its key attributes.
 fn to_item<T: Serialize>(record: &T, keys: &[(&str, String)]) -> Result<Item, StoreError> {
@@ -242,6 +247,18 @@ impl DynamoStore {
     }
 
     /// Works out why a promotion's lock transaction failed, from what is stored now.
+    /// Claims `stack` for `owner` unless another environment holds it.
+    fn claim(&self, stack: &str, owner: &str) -> aws_sdk_dynamodb::types::builders::PutBuilder {
+        Put::builder()
+            .table_name(&self.table)
+            .item("PK", s(stack_pk(stack)))
+            .item("SK", s(STACK_SK))
+            .item("owner", s(owner))
+            .condition_expression("attribute_not_exists(PK) OR #owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+    }
+
     async fn explain_lock_failure(&self, promotion: &Promotion) -> StoreError {
         if let Ok(Some(_)) = self.get(promo_pk(&promotion.id), PROMO_SK).await {
             return StoreError::AlreadyExists(format!("promotion {}", promotion.id));
@@ -296,19 +313,17 @@ impl Store for DynamoStore {
         let mut stored = environment.clone();
         stored.version = expected_version.map_or(1, |v| v + 1);
         let label = format!("environment {}/{}", environment.app, environment.name);
-        let request = self
-            .client
-            .put_item()
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(env_item(&stored)?));
-        let (request, on_fail) = match expected_version {
+        let (put, on_fail) = match expected_version {
             None => (
-                request.condition_expression("attribute_not_exists(PK)"),
+                put.condition_expression("attribute_not_exists(PK)"),
                 StoreError::AlreadyExists(label),
             ),
             Some(expected) => (
-                request
-                    .condition_expression("#v = :expected")
+                put.condition_expression("#v = :expected")
                     .expression_attribute_names("#v", "version")
                     .expression_attribute_values(
                         ":expected",
@@ -320,8 +335,73 @@ impl Store for DynamoStore {
                 },
             ),
         };
-        conditional_call!(request.send(), on_fail)?;
-        Ok(stored)
+        let owner = format!("{}/{}", environment.app, environment.name);
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(build)?)
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(
+                        self.claim(&environment.stack_name, &owner)
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .build(),
+            );
+        // A stack the environment moves away from is released in the same write.
+        if expected_version.is_some() {
+            if let Some(previous) = self
+                .get_environment(&environment.app, &environment.name)
+                .await?
+                .filter(|p| p.stack_name != environment.stack_name)
+            {
+                let release = Delete::builder()
+                    .table_name(&self.table)
+                    .key("PK", s(stack_pk(&previous.stack_name)))
+                    .key("SK", s(STACK_SK))
+                    .condition_expression("attribute_not_exists(PK) OR #owner = :owner")
+                    .expression_attribute_names("#owner", "owner")
+                    .expression_attribute_values(":owner", s(owner.clone()))
+                    .build()
+                    .map_err(build)?;
+                request =
+                    request.transact_items(TransactWriteItem::builder().delete(release).build());
+            }
+        }
+        match request.send().await {
+            Ok(_) => Ok(stored),
+            Err(e) if condition_failed(&e) => {
+                // The claim (the second item) failing means another environment holds it.
+                let claim_failed = e
+                    .as_service_error()
+                    .and_then(|err| match err {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                            c.cancellation_reasons().get(1).and_then(|r| r.code()).map(|code| code == "ConditionalCheckFailed")
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or(false);
+                if !claim_failed {
+                    return Err(on_fail);
+                }
+                let holder = self
+                    .get(stack_pk(&environment.stack_name), STACK_SK)
+                    .await?
+                    .and_then(|item| item.get("owner").and_then(|v| v.as_s().ok()).cloned())
+                    .unwrap_or_else(|| "another environment".into());
+                Err(StoreError::StackTaken {
+                    stack: environment.stack_name.clone(),
+                    owner: holder,
+                })
+            }
+            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) => Err(StoreError::Backend(describe(&e))),
+        }
     }
 
     async fn get_environment(

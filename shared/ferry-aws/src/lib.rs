@@ -13,7 +13,7 @@ pub use dynamo::DynamoStore;
 pub use metrics::CloudWatchMetrics;
 pub use notify::{SlackWebhook, SnsEmail};
 pub use pricing::PricingApi;
-pub use stacks::CloudFormationStacks;
+pub use stacks::{CloudFormationStacks, TemplateBucket};
 pub use workflow::StepFunctionsWorkflow;
 
 /// Loads the SDK config from the environment. `AWS_ENDPOINT_URL` points every client at

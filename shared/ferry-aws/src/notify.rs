@@ -91,7 +91,9 @@ impl Channel for SlackWebhook {
                     status.as_u16() == 429 || status.is_server_error(),
                 ))
             }
-            Err(e) => Err(failure(e.to_string(), true)),
+            // The URL is the webhook's secret: reqwest's error text would carry it into
+            // the delivery ledger and the logs, so it is stripped first.
+            Err(e) => Err(failure(e.without_url().to_string(), true)),
         }
     }
 }

@@ -9,19 +9,116 @@ use ferry_core::deploy::{
 };
 use ferry_core::ports::{DeployedStacks, StacksError};
 use serde_json::Value;
+use sha2::Digest;
+
+/// AWS's cap on a template sent inline (`TemplateBody`), in bytes.
+pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
+/// AWS's cap on a template read from S3 (`TemplateURL`), in bytes.
+pub const TEMPLATE_URL_LIMIT: usize = 1_000_000;
 
 pub struct CloudFormationStacks {
     client: Client,
+    /// CloudFormation's service role for the stacks' resources (`RoleARN`): change sets
+    /// then run with its rights, not the caller's.
+    service_role: Option<String>,
+    templates: Option<TemplateBucket>,
+}
+
+/// Where templates over [`TEMPLATE_BODY_LIMIT`] are uploaded before a change set.
+pub struct TemplateBucket {
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub region: String,
+}
+
+impl TemplateBucket {
+    /// An S3 client for `bucket`. Against a local AWS (`AWS_ENDPOINT_URL`) the bucket goes
+    /// in the path: `bucket.127.0.0.1` is no host.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        TemplateBucket {
+            s3: aws_sdk_s3::Client::from_conf(config),
+            bucket: bucket.into(),
+            region: sdk
+                .region()
+                .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string()),
+        }
+    }
 }
 
 impl CloudFormationStacks {
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            service_role: None,
+            templates: None,
+        }
     }
 
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
         Self::new(Client::new(sdk))
     }
+
+    /// Every change set passes `role_arn` as its service role.
+    pub fn with_service_role(mut self, role_arn: Option<String>) -> Self {
+        self.service_role = role_arn;
+        self
+    }
+
+    /// Templates over [`TEMPLATE_BODY_LIMIT`] go through this bucket.
+    pub fn with_template_bucket(mut self, bucket: Option<TemplateBucket>) -> Self {
+        self.templates = bucket;
+        self
+    }
+
+    /// The template as CloudFormation takes it: inline up to 51,200 bytes, else uploaded
+    /// to the template bucket (content-addressed, so a retry writes the same object) and
+    /// passed by URL.
+    async fn template_source(
+        &self,
+        stack: &str,
+        template: &str,
+    ) -> Result<TemplateSource, StackApiError> {
+        let size = template.len();
+        if size <= TEMPLATE_BODY_LIMIT {
+            return Ok(TemplateSource::Body(template.to_owned()));
+        }
+        if size > TEMPLATE_URL_LIMIT {
+            return Err(StackApiError::Refused(format!(
+                "the template is {size} bytes, over CloudFormation's {TEMPLATE_URL_LIMIT}-byte limit for a template in S3"
+            )));
+        }
+        let Some(bucket) = &self.templates else {
+            return Err(StackApiError::Refused(format!(
+                "the template is {size} bytes, over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte TemplateBody limit, and no bucket is set for larger ones (FERRY_ARTIFACTS_BUCKET, or --artifacts-bucket for ferry deploy)"
+            )));
+        };
+        let digest = hex::encode(sha2::Sha256::digest(template.as_bytes()));
+        let key = format!("templates/{stack}/{digest}.json");
+        bucket
+            .s3
+            .put_object()
+            .bucket(&bucket.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(aws_sdk_s3::primitives::ByteStream::from(
+                template.as_bytes().to_vec(),
+            ))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(TemplateSource::Url(format!(
+            "https://{}.s3.{}.amazonaws.com/{key}",
+            bucket.bucket, bucket.region
+        )))
+    }
+}
+
+enum TemplateSource {
+    Body(String),
+    Url(String),
 }
 
 #[async_trait]
@@ -171,12 +268,14 @@ impl ChangeSets for CloudFormationStacks {
                     .build()
             })
             .collect();
-        let output = self
-            .client
-            .create_change_set()
+        let request = match self.template_source(stack, template).await? {
+            TemplateSource::Body(body) => self.client.create_change_set().template_body(body),
+            TemplateSource::Url(url) => self.client.create_change_set().template_url(url),
+        };
+        let output = request
             .stack_name(stack)
             .change_set_name(name)
-            .template_body(template)
+            .set_role_arn(self.service_role.clone())
             .set_parameters(Some(parameters))
             .capabilities(Capability::CapabilityIam)
             .change_set_type(if create {

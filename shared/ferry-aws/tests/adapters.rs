@@ -467,3 +467,117 @@ async fn get_metric_data_is_batched_500_queries_a_call() {
         assert_eq!(results[series - 1][0].1, (series - 1) as f64);
     }
 }
+
+mod large_templates {
+    use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
+    use aws_sdk_s3::operation::put_object::PutObjectOutput;
+    use aws_smithy_mocks::{mock, mock_client};
+    use ferry_aws::{CloudFormationStacks, TemplateBucket};
+    use ferry_core::deploy::{ChangeSets, StackApiError};
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/ferry-EnvironmentStackRole-1";
+
+    fn template(bytes: usize) -> String {
+        let padding = "x".repeat(bytes - 50);
+        let text = format!("{{\"Resources\":{{}},\"Description\":\"{padding}\"}}");
+        assert!(text.len() <= bytes);
+        text
+    }
+
+    fn bucket(s3: aws_sdk_s3::Client) -> Option<TemplateBucket> {
+        Some(TemplateBucket {
+            s3,
+            bucket: "ferry-artifacts".into(),
+            region: "eu-west-1".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn up_to_51200_bytes_a_template_goes_inline_with_the_service_role() {
+        let body = template(51_200);
+        let sent = body.clone();
+        let create = mock!(aws_sdk_cloudformation::Client::create_change_set)
+            .match_requests(move |r| {
+                r.template_body() == Some(sent.as_str())
+                    && r.template_url().is_none()
+                    && r.role_arn() == Some(ROLE)
+            })
+            .then_output(|| CreateChangeSetOutput::builder().id("cs-1").build());
+        let put = mock!(aws_sdk_s3::Client::put_object)
+            .then_output(|| PutObjectOutput::builder().build());
+        let stacks = CloudFormationStacks::new(mock_client!(aws_sdk_cloudformation, [&create]))
+            .with_service_role(Some(ROLE.into()))
+            .with_template_bucket(bucket(mock_client!(aws_sdk_s3, [&put])));
+        let id = stacks
+            .create_change_set("ferry-shop-prod", "cs", &body, &[], false)
+            .await
+            .unwrap();
+        assert_eq!(id.as_deref(), Some("cs-1"));
+        assert_eq!((create.num_calls(), put.num_calls()), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_larger_template_is_uploaded_and_passed_by_url() {
+        let body = template(60_000);
+        let digest = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(body.as_bytes()))
+        };
+        let key = format!("templates/ferry-shop-prod/{digest}.json");
+        let expected_key = key.clone();
+        let uploaded = body.len() as i64;
+        let put = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(move |r| {
+                r.bucket() == Some("ferry-artifacts")
+                    && r.key() == Some(expected_key.as_str())
+                    && r.body().size_hint().1 == Some(uploaded as u64)
+            })
+            .then_output(|| PutObjectOutput::builder().build());
+        let url = format!("https://ferry-artifacts.s3.eu-west-1.amazonaws.com/{key}");
+        let create = mock!(aws_sdk_cloudformation::Client::create_change_set)
+            .match_requests(move |r| {
+                r.template_body().is_none()
+                    && r.template_url() == Some(url.as_str())
+                    && r.role_arn() == Some(ROLE)
+            })
+            .then_output(|| CreateChangeSetOutput::builder().id("cs-2").build());
+        let stacks = CloudFormationStacks::new(mock_client!(aws_sdk_cloudformation, [&create]))
+            .with_service_role(Some(ROLE.into()))
+            .with_template_bucket(bucket(mock_client!(aws_sdk_s3, [&put])));
+        let id = stacks
+            .create_change_set("ferry-shop-prod", "cs", &body, &[], false)
+            .await
+            .unwrap();
+        assert_eq!(id.as_deref(), Some("cs-2"));
+        assert_eq!((put.num_calls(), create.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_larger_template_without_a_bucket_or_over_1_mb_is_refused_naming_the_limit() {
+        let create = mock!(aws_sdk_cloudformation::Client::create_change_set)
+            .then_output(|| CreateChangeSetOutput::builder().id("never").build());
+        let stacks = CloudFormationStacks::new(mock_client!(aws_sdk_cloudformation, [&create]));
+        let Err(StackApiError::Refused(reason)) = stacks
+            .create_change_set("ferry-shop-prod", "cs", &template(60_000), &[], false)
+            .await
+        else {
+            panic!("expected a refusal")
+        };
+        assert!(reason.contains("51200-byte TemplateBody limit"), "{reason}");
+        assert!(reason.contains("FERRY_ARTIFACTS_BUCKET"), "{reason}");
+
+        let put = mock!(aws_sdk_s3::Client::put_object)
+            .then_output(|| PutObjectOutput::builder().build());
+        let with_bucket =
+            CloudFormationStacks::new(mock_client!(aws_sdk_cloudformation, [&create]))
+                .with_template_bucket(bucket(mock_client!(aws_sdk_s3, [&put])));
+        let Err(StackApiError::Refused(reason)) = with_bucket
+            .create_change_set("ferry-shop-prod", "cs", &template(1_000_100), &[], false)
+            .await
+        else {
+            panic!("expected a refusal")
+        };
+        assert!(reason.contains("1000000-byte limit"), "{reason}");
+        assert_eq!((create.num_calls(), put.num_calls()), (0, 0));
+    }
+}

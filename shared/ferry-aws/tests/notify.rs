@@ -127,7 +127,7 @@ async fn slack_gets_block_kit_once_even_after_a_503_and_a_retry_of_the_same_key(
         attempts: 3,
         first_wait: Duration::from_millis(10),
     };
-    let dashboard = ferry_core::monitoring::notify::dashboard_url("us-east-1", "shop", "prod");
+    let dashboard = ferry_core::monitoring::notify::dashboard_url("us-east-1", "ferry-shop--prod");
     let n = notification();
     assert_eq!(
         deliver(&store, &slack, &n, &dashboard, fast).await.unwrap(),
@@ -162,7 +162,7 @@ async fn slack_gets_block_kit_once_even_after_a_503_and_a_retry_of_the_same_key(
         "{text:?}"
     );
     let button = &blocks.last().unwrap()["elements"][0];
-    assert_eq!(button["url"], "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/shop-prod");
+    assert_eq!(button["url"], "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/ferry-shop--prod");
 }
 
 #[tokio::test]
@@ -240,4 +240,34 @@ async fn the_webhook_url_is_read_from_an_ssm_secure_string() {
         .await
         .unwrap();
     assert_eq!(bodies.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_webhook_that_cannot_be_reached_is_reported_without_its_secret_url() {
+    // A port nothing listens on: the connection is refused, which reqwest reports with
+    // the URL in its error text unless it is stripped.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let secret = "T0SECRET/B0SECRET/xoxb-never-logged";
+    let slack = SlackWebhook::new(format!("http://127.0.0.1:{port}/services/{secret}"));
+    let store = InMemoryStore::new();
+    let fast = Backoff {
+        attempts: 1,
+        first_wait: Duration::from_millis(1),
+    };
+    let error = deliver(&store, &slack, &notification(), "d", fast)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("slack: "), "{error}");
+    assert!(
+        !error.contains("B0SECRET"),
+        "the webhook URL leaked: {error}"
+    );
+    assert!(
+        !error.contains("127.0.0.1"),
+        "the webhook URL leaked: {error}"
+    );
 }

@@ -539,11 +539,7 @@ async fn notify_environment(
         pipeline.ingest(alert.clone());
     }
     let due = pipeline.tick(now);
-    let dashboard = crate::monitoring::notify::dashboard_url(
-        &notify.region,
-        env.app.as_str(),
-        env.name.as_str(),
-    );
+    let dashboard = crate::monitoring::notify::dashboard_url(&notify.region, &env.stack_name);
     let mut outcomes = Vec::new();
     for notification in &due {
         for channel in &notify.channels {

@@ -91,6 +91,16 @@ impl Store for InMemoryStore {
             }
             _ => {}
         }
+        if let Some(owner) = t
+            .environments
+            .values()
+            .find(|e| e.stack_name == environment.stack_name && env_key(e) != key)
+        {
+            return Err(StoreError::StackTaken {
+                stack: environment.stack_name.clone(),
+                owner: format!("{}/{}", owner.app, owner.name),
+            });
+        }
         let mut stored = environment.clone();
         stored.version = expected_version.map_or(1, |v| v + 1);
         t.environments.insert(key, stored.clone());

@@ -40,9 +40,19 @@ pub struct Environment {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Every stack Ferry deploys starts with this: the roles in `infra/ferry.json` may change
+/// only stacks whose names do.
+pub const STACK_PREFIX: &str = "ferry-";
+
 impl Environment {
+    /// `ferry-<app>-<env>`. Two environments can map to the same name (`shop-eu`/`prod` and
+    /// `shop`/`eu-prod`); the store refuses the second ([`crate::ports::StoreError::StackTaken`])
+    /// rather than let two environments share one stack. A separator that cannot occur in
+    /// names, such as `--`, would avoid the clash, but CloudFormation derives generated
+    /// physical names from the stack name, and RDS refuses identifiers with two hyphens
+    /// in a row.
     pub fn default_stack_name(app: &AppName, env: &EnvName) -> String {
-        format!("ferry-{app}-{env}")
+        format!("{STACK_PREFIX}{app}-{env}")
     }
 }
 
@@ -193,4 +203,26 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(app: &str, env: &str) -> String {
+        Environment::default_stack_name(
+            &AppName::parse("app", app).unwrap(),
+            &EnvName::parse("env", env).unwrap(),
+        )
+    }
+
+    #[test]
+    fn default_stack_names_fit_cloudformation_and_generated_rds_identifiers() {
+        assert_eq!(stack("shop", "prod"), "ferry-shop-prod");
+        let longest = stack(&"a".repeat(32), &"b".repeat(24));
+        assert!(longest.len() <= 128, "{}", longest.len());
+        // RDS identifiers CloudFormation generates start with the stack name, and may
+        // not hold two hyphens in a row.
+        assert!(!longest.contains("--") && !stack("a-b", "c-d").contains("--"));
+    }
 }

@@ -25,6 +25,10 @@ pub enum StoreError {
     /// The lock this promotion expected to hold is not held by it.
     #[error("promotion {promotion} does not hold the lock on {env}")]
     LockNotHeld { env: String, promotion: String },
+    /// Another environment deploys to this stack: two environments on one stack would
+    /// overwrite each other's deploys.
+    #[error("stack {stack} already belongs to environment {owner}")]
+    StackTaken { stack: String, owner: String },
     /// Throttling, timeouts and 5xx: safe to retry.
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
@@ -52,6 +56,9 @@ pub trait Store: Send + Sync {
 
     /// Creates the environment when `expected_version` is `None`, else replaces it only if
     /// the stored version still equals `expected_version`. Returns the stored record.
+    /// The environment's stack is claimed in the same write: a stack another environment
+    /// holds fails with [`StoreError::StackTaken`], and a stack the environment leaves is
+    /// released.
     async fn put_environment(
         &self,
         environment: &Environment,

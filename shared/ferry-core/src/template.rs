@@ -948,11 +948,12 @@ fn alarms_and_dashboard(b: &mut Builder, live: Colour) {
             "metrics": [["AWS/ElastiCache", "EngineCPUUtilization", "ReplicationGroupId", "${Cache}"], [".", "DatabaseMemoryUsagePercentage", ".", "."], [".", "Evictions", ".", ".", {"stat": "Sum"}]]}}));
     }
     let body = json!({"widgets": widgets}).to_string();
-    let name = format!("ferry-{}-{}", b.env.app, b.env.name);
+    // Named after the stack, which is unique per environment; `ferry-<app>-<env>` was not
+    // (`shop-eu`/`prod` and `shop`/`eu-prod` shared one dashboard).
     b.add(
         "Dashboard",
         "AWS::CloudWatch::Dashboard",
-        json!({"DashboardName": name, "DashboardBody": {"Fn::Sub": body}}),
+        json!({"DashboardName": r("AWS::StackName"), "DashboardBody": {"Fn::Sub": body}}),
     );
     let alarm_names: Vec<Value> = b
         .resources

@@ -156,8 +156,41 @@ impl fmt::Display for FunctionError {
 
 impl std::error::Error for FunctionError {}
 
+/// Error names that mean Ferry itself is broken, not that a promotion was stopped: a bug
+/// (`InternalError`), traffic that could not be put back (`RollbackIncomplete`), or a
+/// caller wired to the wrong function (`InvalidEvent`). The others (`CanaryFailed`,
+/// `PolicyViolation`, ...) are how the promotion steps signal the state machine, so
+/// Lambda's own Errors metric counts them too and cannot tell the two apart.
+pub const FAULTS: [&str; 3] = ["InternalError", "RollbackIncomplete", "InvalidEvent"];
+
+/// The EMF document that counts one fault of `function` (`Ferry/Health`, `Faults`), which
+/// the `<function>-faults` alarm of `infra/ferry.json` watches; `None` for a signal.
+pub fn fault_metric(
+    name: &str,
+    function: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<serde_json::Value> {
+    FAULTS.contains(&name).then(|| {
+        emf(
+            "Ferry/Health",
+            "Faults",
+            "Count",
+            1.0,
+            &[("FunctionName", function)],
+            at,
+        )
+    })
+}
+
 impl From<FunctionError> for Diagnostic {
+    /// Every function error passes through here on its way to Lambda, so this is where it
+    /// is logged with its name and, when it is a fault, counted.
     fn from(error: FunctionError) -> Diagnostic {
+        tracing::error!(error_name = error.name, error = %error.message, "function error");
+        let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+        if let Some(metric) = fault_metric(error.name, &function, chrono::Utc::now()) {
+            println!("{metric}");
+        }
         Diagnostic {
             error_type: error.name.to_owned(),
             error_message: error.message,
@@ -289,6 +322,31 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("N: 'sixty' is not valid"));
+    }
+
+    #[test]
+    fn faults_are_counted_in_emf_and_signals_are_not() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let metric = fault_metric("RollbackIncomplete", "ferry-promotion-step", at).unwrap();
+        assert_eq!(
+            metric["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "Ferry/Health"
+        );
+        assert_eq!(
+            metric["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "Faults"
+        );
+        assert_eq!(metric["Faults"], 1.0);
+        assert_eq!(metric["FunctionName"], "ferry-promotion-step");
+        assert_eq!(metric["_aws"]["Timestamp"], 1_700_000_000_000i64);
+        for signal in [
+            "CanaryFailed",
+            "PolicyViolation",
+            "TransientError",
+            "AlarmFired",
+        ] {
+            assert_eq!(fault_metric(signal, "f", at), None, "{signal}");
+        }
     }
 
     #[test]

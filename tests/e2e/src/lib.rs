@@ -10,7 +10,6 @@ pub const LOCAL_ADMIN: &str = "admin@ferry.local";
 
 /// What `scripts/local_aws.py up` exported (see `.local/run/env.sh`).
 pub struct Local {
-    pub watch_url: String,
     /// The local stand-in for Slack's incoming webhook: GET /posts lists what it received.
     pub slack_url: String,
     pub router_url: String,
@@ -36,7 +35,6 @@ impl Local {
         var("AWS_ENDPOINT_URL");
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Local {
-            watch_url: var("FERRY_WATCH_URL"),
             slack_url: var("FERRY_SLACK_URL"),
             router_url: var("FERRY_ROUTER_URL"),
             stack: var("FERRY_LOCAL_STACK"),
@@ -153,28 +151,50 @@ impl Local {
         })
     }
 
-    /// An ACM certificate on the local AWS, for the HTTPS listeners of generated stacks.
-    /// (A raw ACM call: moto routes by the credential scope and checks no signature.)
+    /// An ACM certificate on the local AWS, for the HTTPS listeners of generated stacks
+    /// (`scripts/local_aws.py up` requests it).
     pub async fn certificate(&self) -> Result<String> {
-        let endpoint = var("AWS_ENDPOINT_URL");
-        let answer: Value = self
-            .http
-            .post(endpoint)
-            .header("x-amz-target", "CertificateManager.RequestCertificate")
-            .header("content-type", "application/x-amz-json-1.1")
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=0",
-            )
-            .body(json!({"DomainName": "e2e.ferry.test"}).to_string())
-            .send()
-            .await?
-            .json()
+        Ok(var("FERRY_CERTIFICATE_ARN"))
+    }
+
+    /// A query-protocol call to a service the e2e crate has no SDK client for, signed
+    /// with SigV4 as the local admin (the local AWS checks signatures and policies).
+    pub async fn query_call(&self, service: &str, body: &str) -> Result<String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let credentials = sdk
+            .credentials_provider()
+            .context("no credentials")?
+            .provide_credentials()
             .await?;
-        answer["CertificateArn"]
-            .as_str()
-            .map(str::to_owned)
-            .context("ACM gave no certificate ARN")
+        let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
+        let url = var("AWS_ENDPOINT_URL");
+        let content_type = ("content-type", "application/x-www-form-urlencoded");
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name(service)
+            .time(std::time::SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            &url,
+            [content_type].into_iter(),
+            SignableBody::Bytes(body.as_bytes()),
+        )?;
+        let (instructions, _) = sign(signable, &params)?.into_parts();
+        let mut request = self.http.post(&url).header(content_type.0, content_type.1);
+        for (name, value) in instructions.headers() {
+            request = request.header(name, value);
+        }
+        let response = request.body(body.to_owned()).send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        anyhow::ensure!(status.is_success(), "{service}: {status} {text}");
+        Ok(text)
     }
 
     pub async fn wait_for_execution(
@@ -441,20 +461,13 @@ pub async fn listener_weights(local: &Local, stack: &str) -> Result<Vec<u64>> {
         .context("no HttpsListenerArn output")?
         .to_owned();
     let xml = local
-        .http
-        .post(var("AWS_ENDPOINT_URL"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=0",
+        .query_call(
+            "elasticloadbalancing",
+            &format!(
+                "Action=DescribeListeners&Version=2015-12-01&ListenerArns.member.1={}",
+                listener.replace(':', "%3A").replace('/', "%2F")
+            ),
         )
-        .body(format!(
-            "Action=DescribeListeners&Version=2015-12-01&ListenerArns.member.1={}",
-            listener.replace(':', "%3A").replace('/', "%2F")
-        ))
-        .send()
-        .await?
-        .text()
         .await?;
     let mut weights: Vec<(String, u64)> = Vec::new();
     for member in xml.split("<TargetGroupArn>").skip(1) {

@@ -108,10 +108,10 @@ pub fn title(n: &Notification) -> String {
     }
 }
 
-/// The CloudWatch console link of an environment's dashboard (`<app>-<env>`, as the
-/// template names it).
-pub fn dashboard_url(region: &str, app: &str, env: &str) -> String {
-    format!("https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{app}-{env}")
+/// The CloudWatch console link of an environment's dashboard, which the template names
+/// after the environment's stack.
+pub fn dashboard_url(region: &str, stack_name: &str) -> String {
+    format!("https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{stack_name}")
 }
 
 fn lines(title: &str, alerts: &[super::noise::AlertLine]) -> Option<Value> {
