@@ -35,15 +35,15 @@ pub struct Pricing {
 pub struct FerryLoadArgs {
     /// Ferry's own template: how many environments Ferry manages (default: the usage
     /// file's `ferry.environments`, else 10).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub environments: Option<String>,
     /// Ferry's own template: promotions a month across all environments (default: 8 per
     /// environment).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub promotions_per_month: Option<String>,
     /// Ferry's own template: scheduled alert evaluations a minute, at most 1 (default: the
     /// template's AlertEvaluationSchedule).
-    #[arg(long, value_name = "E")]
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
     pub evaluations_per_minute: Option<String>,
 }
 
