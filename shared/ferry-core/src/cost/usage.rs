@@ -263,7 +263,8 @@ impl Usage {
             .unwrap_or(0.0)
     }
 
-    /// Whether a resource has a value of its own or from the kind's defaults in the file.
+    /// Whether a resource has a value of its own, from the kind's defaults in the file, or
+    /// from a usage model.
     pub fn is_set(
         &self,
         logical_id: &str,
