@@ -599,7 +599,11 @@ pub fn apply(template: &Value, load: &Load, usage: &mut Usage) -> Assumptions {
     // and log bytes.
     let mut log_bytes: BTreeMap<String, f64> = BTreeMap::new();
     for (id, function) in &functions {
-        let timeout_ms = all[id]["Properties"]["Timeout"].as_f64().unwrap_or(3.0) * 1_000.0;
+        // Lambda's default timeout is 3 s; a parameter's default stands in for a Ref.
+        let timeout_ms = resolved(template, &all[id]["Properties"]["Timeout"])
+            .as_f64()
+            .unwrap_or(3.0)
+            * 1_000.0;
         let mut u = ResourceUsage::default();
         let (invocations, total_ms, extra_log) = match function {
             Function::AlertEvaluator => {
