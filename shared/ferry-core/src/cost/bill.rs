@@ -471,6 +471,7 @@ pub fn is_ferry_template(template: &Value) -> bool {
     found.contains(&Function::AlertEvaluator) && found.contains(&Function::PromotionStep)
 }
 
+/// The template's resources; a document without them (refused before pricing) has none.
 fn resources(template: &Value) -> &Map<String, Value> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     template["Resources"]
@@ -600,8 +601,7 @@ pub fn apply(template: &Value, load: &Load, usage: &mut Usage) -> Assumptions {
     let mut log_bytes: BTreeMap<String, f64> = BTreeMap::new();
     for (id, function) in &functions {
         // Lambda's default timeout is 3 s; a parameter's default stands in for a Ref.
-        let timeout_ms = resolved(template, &all[id]["Properties"]["Timeout"])
-            .as_f64()
+        let timeout_ms = super::number(resolved(template, &all[id]["Properties"]["Timeout"]))
             .unwrap_or(3.0)
             * 1_000.0;
         let mut u = ResourceUsage::default();
