@@ -4,7 +4,7 @@
 use crate::output;
 use anyhow::{bail, Result};
 use ferry_core::cost::advice::AdviceContext;
-use ferry_core::cost::{self, diff, Catalog, CostEstimate, Usage};
+use ferry_core::cost::{self, bill, diff, Catalog, CostEstimate, Usage};
 use ferry_core::profile::ProfileName;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,70 @@ pub struct Pricing {
     /// A catalog written by `ferry pricing refresh` instead of the bundled one.
     #[arg(long)]
     pub catalog: Option<PathBuf>,
+}
+
+/// How much Ferry does, for pricing Ferry's own template (`infra/ferry.json`). Values are
+/// read as text and checked here, so a bad one is refused in one line naming its flag.
+#[derive(clap::Args, Clone, Default)]
+pub struct FerryLoadArgs {
+    /// Ferry's own template: how many environments Ferry manages (default: the usage
+    /// file's `ferry.environments`, else 10).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub environments: Option<String>,
+    /// Ferry's own template: promotions a month across all environments (default: 8 per
+    /// environment).
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub promotions_per_month: Option<String>,
+    /// Ferry's own template: scheduled alert evaluations a minute, at most 1 (default: the
+    /// template's AlertEvaluationSchedule).
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub evaluations_per_minute: Option<String>,
+}
+
+impl FerryLoadArgs {
+    fn given(&self) -> Option<&'static str> {
+        [
+            (self.environments.is_some(), "--environments"),
+            (
+                self.promotions_per_month.is_some(),
+                "--promotions-per-month",
+            ),
+            (
+                self.evaluations_per_minute.is_some(),
+                "--evaluations-per-minute",
+            ),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    fn load(&self, template: &Value, usage: &Usage) -> Result<bill::Load> {
+        let environments = self
+            .environments
+            .as_deref()
+            .map(|t| bill::EnvironmentCount::parse("--environments", t))
+            .transpose()?
+            .map(|n| f64::from(n.get()));
+        let promotions = self
+            .promotions_per_month
+            .as_deref()
+            .map(|t| bill::PromotionsPerMonth::parse("--promotions-per-month", t))
+            .transpose()?
+            .map(bill::PromotionsPerMonth::get);
+        let evaluations = self
+            .evaluations_per_minute
+            .as_deref()
+            .map(|t| bill::EvaluationsPerMinute::parse("--evaluations-per-minute", t))
+            .transpose()?
+            .map(bill::EvaluationsPerMinute::get);
+        Ok(bill::load_for(
+            template,
+            environments,
+            promotions,
+            evaluations,
+            usage.ferry.as_ref(),
+        ))
+    }
 }
 
 impl Pricing {
@@ -52,17 +116,23 @@ impl Pricing {
         Usage::parse(&text, &path.display().to_string(), profile).map_err(anyhow::Error::from)
     }
 
-    /// Prices a template, with advice for its profile.
-    pub fn analyse(&self, template: &Value) -> Result<CostEstimate> {
-        let profile = cost::template_profile(template);
-        let catalog = self.catalog()?;
-        let usage = self.usage(profile.unwrap_or(ProfileName::Prod))?;
+    /// The usage file for a template, warning about logical ids the template lacks.
+    fn usage_for(&self, template: &Value, profile: ProfileName) -> Result<Usage> {
+        let usage = self.usage(profile)?;
         for id in usage.unmatched_resources(template) {
             eprintln!(
                 "ferry: warning: {}: resources.{id}: the template has no resource '{id}'; its values are not used",
                 usage.origin
             );
         }
+        Ok(usage)
+    }
+
+    /// Prices a template, with advice for its profile.
+    pub fn analyse(&self, template: &Value) -> Result<CostEstimate> {
+        let profile = cost::template_profile(template);
+        let catalog = self.catalog()?;
+        let usage = self.usage_for(template, profile.unwrap_or(ProfileName::Prod))?;
         // A plain template's profile comes from the usage file (`profile:`), else prod.
         let context = AdviceContext {
             profile: Some(profile.unwrap_or(usage.profile)),
@@ -98,15 +168,67 @@ fn template_from(document: Value, input: &Path, env: Option<&str>) -> Result<Val
     }
 }
 
-pub fn cost(input: &Path, env: Option<&str>, pricing: &Pricing, format: CostOutput) -> Result<()> {
+pub fn cost(
+    input: &Path,
+    env: Option<&str>,
+    pricing: &Pricing,
+    load: &FerryLoadArgs,
+    format: CostOutput,
+) -> Result<()> {
     let document = crate::read_document(&input.to_path_buf())?;
+    let ferry_flag = load.given();
     if env.is_none() && document.get("Resources").is_none() && document.get("app").is_some() {
+        if let Some(flag) = ferry_flag {
+            bail!(
+                "{flag}: prices Ferry's own template (infra/ferry.json); {} is an app spec",
+                input.display()
+            );
+        }
         return app_cost(document, input, pricing, format);
     }
-    let estimate = pricing.analyse(&template_from(document, input, env)?)?;
+    let template = template_from(document, input, env)?;
+    if bill::is_ferry_template(&template) {
+        return ferry_cost(&template, pricing, load, format);
+    }
+    if let Some(flag) = ferry_flag {
+        bail!(
+            "{flag}: prices Ferry's own template (infra/ferry.json); {} is not it",
+            input.display()
+        );
+    }
+    let estimate = pricing.analyse(&template)?;
     match format {
         CostOutput::Table => output::print_estimate(&estimate),
         CostOutput::Json => output::print_json(&serde_json::to_value(&estimate)?),
+    }
+    Ok(())
+}
+
+/// Ferry's own template, priced with its usage model: the table (or JSON) of the estimate,
+/// with the assumptions it rests on and the usage-based part on its own.
+fn ferry_cost(
+    template: &Value,
+    pricing: &Pricing,
+    load: &FerryLoadArgs,
+    format: CostOutput,
+) -> Result<()> {
+    let catalog = pricing.catalog()?;
+    let mut usage = pricing.usage_for(template, ProfileName::Prod)?;
+    let load = load.load(template, &usage)?;
+    let assumptions = bill::apply(template, &load, &mut usage);
+    let context = AdviceContext {
+        profile: Some(usage.profile),
+        ..AdviceContext::default()
+    };
+    let estimate = cost::analyse(template, &catalog, &usage, &context);
+    match format {
+        CostOutput::Table => output::print_ferry_bill(&estimate, &assumptions),
+        CostOutput::Json => {
+            let mut value = serde_json::to_value(&estimate)?;
+            value["usage_based_usd"] = estimate.usage_based_usd().into();
+            value["ferry"] = serde_json::to_value(&assumptions)?;
+            output::print_json(&value);
+        }
     }
     Ok(())
 }

@@ -85,6 +85,9 @@ enum Command {
         env: Option<String>,
         #[command(flatten)]
         pricing: cost::Pricing,
+        // Boxed: the flags of Ferry's own bill would make every command as large.
+        #[command(flatten)]
+        load: Box<cost::FerryLoadArgs>,
         #[arg(long, value_enum, default_value = "table")]
         output: cost::CostOutput,
     },
@@ -336,9 +339,10 @@ fn offline(command: &Command) -> Option<Result<()>> {
             input: Some(input),
             env,
             pricing,
+            load,
             output,
             ..
-        } => cost::cost(input, env.as_deref(), pricing, *output),
+        } => cost::cost(input, env.as_deref(), pricing, load, *output),
         Command::Alerts {
             command: AlertsCommand::Backtest { file, output },
         } => alerts::backtest(file, *output),

@@ -196,6 +196,32 @@ pub fn print_estimate(estimate: &CostEstimate) {
     }
 }
 
+/// Ferry's own bill: what it assumes, the estimate, and its usage-based part.
+pub fn print_ferry_bill(
+    estimate: &CostEstimate,
+    assumptions: &ferry_core::cost::bill::Assumptions,
+) {
+    let a = assumptions;
+    println!(
+        "Ferry's own bill for {} environments: {} promotions a month, {} alert evaluations a month ({} a minute), {} drift checks and {} cost reports a month",
+        trim_number(a.environments),
+        trim_number(a.promotions_per_month),
+        trim_number(a.evaluations_per_month),
+        trim_number(a.evaluations_per_minute),
+        trim_number((a.drift_checks_per_month * 100.0).round() / 100.0),
+        trim_number((a.cost_reports_per_month * 100.0).round() / 100.0),
+    );
+    print_estimate(estimate);
+    let usage_based = estimate.usage_based_usd();
+    println!(
+        "usage-based: ${usage_based:.2} / month; fixed by the template: ${:.2} / month (figures and their sources: docs/ferry-bill.md)",
+        ferry_core::cost::round_cents(estimate.monthly_usd - usage_based)
+    );
+    for warning in &a.warnings {
+        println!("warning: {warning}");
+    }
+}
+
 pub struct EnvironmentCost {
     pub env: String,
     pub estimate: CostEstimate,

@@ -242,7 +242,7 @@ fn with_an_api_url_requests_are_sigv4_signed_for_execute_api() {
 fn cost_prices_specs_and_plain_templates() {
     let template =
         std::env::temp_dir().join(format!("ferry-cli-{}-template.json", std::process::id()));
-    // An internet-facing ALB in 2 subnets, a NAT gateway with its address, and a queue
+    // An internet-facing ALB in 2 subnets, a NAT gateway with its address, and a stream
     // Ferry has no price for.
     std::fs::write(
         &template,
@@ -250,7 +250,7 @@ fn cost_prices_specs_and_plain_templates() {
             "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": ["a", "b"]}},
             "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}},
             "NatEip": {"Type": "AWS::EC2::EIP", "Properties": {}},
-            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}}"#,
+            "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {}}}}"#,
     )
     .unwrap();
     // No Ferry metadata, so the prod profile's usage defaults apply:
@@ -270,7 +270,7 @@ fn cost_prices_specs_and_plain_templates() {
     );
     let estimate: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(estimate["monthly_usd"], 111.93);
-    assert_eq!(estimate["unpriced"][0]["logical_id"], "Queue");
+    assert_eq!(estimate["unpriced"][0]["logical_id"], "Stream");
     assert_eq!(
         estimate["resources"][0]["components"][2]["name"],
         "LCU hours"
@@ -533,6 +533,153 @@ fn backtest_judges_points_against_their_time_of_day() {
     let error = one_line_error(&["alerts", "backtest", bad.to_str().unwrap()]);
     assert!(
         error.contains(":3: timestamp 'yesterday' is not"),
+        "{error}"
+    );
+}
+
+const FERRY_TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/ferry.json");
+
+/// `ferry cost infra/ferry.json`: Ferry's own bill for a number of environments, with what
+/// it assumes, as a table and as JSON. The cents of the bill are worked out by hand in
+/// shared/ferry-core/tests/ferry_bill.rs; here, what a user sees.
+#[test]
+fn cost_prices_ferrys_own_template_for_a_number_of_environments() {
+    let output = ferry()
+        .args(["cost", FERRY_TEMPLATE, "--environments", "10"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.starts_with("Ferry's own bill for 10 environments: 80 promotions a month, 43800 alert evaluations a month (1 a minute), 730 drift checks and 4.35 cost reports a month"),
+        "{table}"
+    );
+    assert!(
+        table.contains("CloudWatch GetMetricData metrics requested (per 1,000) *"),
+        "{table}"
+    );
+    assert!(table.contains("usage-based: $"), "{table}");
+
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = ferry().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let ten = json(&[
+        "cost",
+        FERRY_TEMPLATE,
+        "--environments",
+        "10",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(ten["ferry"]["environments"], 10.0);
+    assert_eq!(ten["ferry"]["promotions_per_month"], 80.0);
+    assert_eq!(ten["ferry"]["figures"]["metrics_per_evaluation"], 7.0);
+    assert_eq!(ten["usage_based_usd"], ten["monthly_usd"]);
+    // Evaluating every five minutes reads a fifth of the metrics: the bill drops.
+    let slower = json(&[
+        "cost",
+        FERRY_TEMPLATE,
+        "--environments",
+        "10",
+        "--evaluations-per-minute",
+        "0.2",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        slower["monthly_usd"].as_f64() < ten["monthly_usd"].as_f64(),
+        "{} vs {}",
+        slower["monthly_usd"],
+        ten["monthly_usd"]
+    );
+    // More environments cost more, and a usage file's ferry: section says the same as the
+    // flags (which win over it).
+    let usage = spec_file(
+        "ferry-usage",
+        "version: 1\nferry:\n  environments: 50\n  promotions_per_month: 400\n",
+    );
+    let from_file = json(&[
+        "cost",
+        FERRY_TEMPLATE,
+        "--usage",
+        usage.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let from_flags = json(&[
+        "cost",
+        FERRY_TEMPLATE,
+        "--environments",
+        "50",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(from_file["monthly_usd"], from_flags["monthly_usd"]);
+    assert!(from_file["monthly_usd"].as_f64() > ten["monthly_usd"].as_f64());
+    let flag_wins = json(&[
+        "cost",
+        FERRY_TEMPLATE,
+        "--usage",
+        usage.to_str().unwrap(),
+        "--environments",
+        "10",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(flag_wins["ferry"]["environments"], 10.0);
+    // Beyond what a 30-second function can evaluate, the bill says so.
+    let many = json(&[
+        "cost",
+        FERRY_TEMPLATE,
+        "--environments",
+        "500",
+        "--output",
+        "json",
+    ]);
+    let warnings = many["ferry"]["warnings"].to_string();
+    assert!(warnings.contains("over its 30 s Timeout"), "{warnings}");
+}
+
+#[test]
+fn bad_values_for_ferrys_own_bill_are_named_by_flag() {
+    assert_eq!(
+        one_line_error(&["cost", FERRY_TEMPLATE, "--environments", "0"]),
+        "ferry: --environments: must be a whole number of 1 or more, got 0\n"
+    );
+    assert_eq!(
+        one_line_error(&["cost", FERRY_TEMPLATE, "--environments", "ten"]),
+        "ferry: --environments: must be a whole number of 1 or more, got ten\n"
+    );
+    assert_eq!(
+        one_line_error(&["cost", FERRY_TEMPLATE, "--promotions-per-month", "-3"]),
+        "ferry: --promotions-per-month: must be a number of 0 or more, got -3\n"
+    );
+    assert_eq!(
+        one_line_error(&["cost", FERRY_TEMPLATE, "--evaluations-per-minute", "2"]),
+        "ferry: --evaluations-per-minute: must be more than 0 and at most 1 (an EventBridge schedule runs at most once a minute), got 2\n"
+    );
+    let shop = format!("{EXAMPLES}/shop.json");
+    assert_eq!(
+        one_line_error(&["cost", &shop, "--environments", "3"]),
+        format!("ferry: --environments: prices Ferry's own template (infra/ferry.json); {shop} is an app spec\n")
+    );
+    let usage = spec_file(
+        "ferry-bad-usage",
+        "version: 1\nferry:\n  environments: 2.5\n",
+    );
+    let error = one_line_error(&["cost", FERRY_TEMPLATE, "--usage", usage.to_str().unwrap()]);
+    assert!(
+        error.ends_with(": ferry.environments: must be a whole number of 1 or more, got 2.5\n"),
         "{error}"
     );
 }

@@ -1,16 +1,24 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use ferry_core::cost::Catalog;
-use ferry_core::jobs::{self, Rightsizing};
+use ferry_core::jobs::{self, FerrySchedules, Rightsizing};
 use ferry_core::ports::Store;
 use ferry_lambda::FunctionError;
 use serde_json::{json, Value};
 
-/// Prices every environment, and returns the summary with one EMF document per
-/// environment (`EstimatedMonthlyCost{app,env}` in namespace `Ferry`); `main` prints them.
+/// Ferry's own template and its deployed schedules, for Ferry's own bill.
+pub struct Ferry<'a> {
+    pub template: &'a Value,
+    pub schedules: FerrySchedules,
+}
+
+/// Prices every environment, and Ferry itself beside them; returns the summary with one
+/// EMF document per environment (`EstimatedMonthlyCost{app,env}` in namespace `Ferry`)
+/// and one for Ferry (`FerryMonthlyCost`); `main` prints them.
 pub async fn handle(
     store: &dyn Store,
     catalog: &Catalog,
     rightsizing: Option<Rightsizing<'_>>,
+    ferry: &Ferry<'_>,
     payload: Value,
 ) -> Result<Value, FunctionError> {
     let event: EventBridgeEvent =
@@ -18,7 +26,8 @@ pub async fn handle(
     ferry_lambda::expect_schedule(&event)?;
     let now = event.time.unwrap_or_else(chrono::Utc::now);
     let figures = jobs::cost_reports(store, catalog, rightsizing, now).await?;
-    let metrics: Vec<Value> = figures
+    let own = jobs::ferry_cost(store, catalog, ferry.template, &ferry.schedules, now).await?;
+    let mut metrics: Vec<Value> = figures
         .iter()
         .map(|f| {
             let dimensions = [("app", f.app.as_str()), ("env", f.env.as_str())];
@@ -32,11 +41,22 @@ pub async fn handle(
             )
         })
         .collect();
+    metrics.push(ferry_lambda::emf(
+        "Ferry",
+        "FerryMonthlyCost",
+        "None",
+        own.monthly_usd,
+        &[("component", "ferry")],
+        now,
+    ));
     let over_budget = figures.iter().filter(|f| f.over_budget).count();
     tracing::info!(
         environments = figures.len(),
         over_budget,
+        ferry_monthly_usd = own.monthly_usd,
         "cost reports written"
     );
-    Ok(json!({"environments": figures, "over_budget": over_budget, "metrics": metrics}))
+    Ok(
+        json!({"environments": figures, "over_budget": over_budget, "ferry": own, "metrics": metrics}),
+    )
 }

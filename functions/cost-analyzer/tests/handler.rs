@@ -1,4 +1,4 @@
-use cost_analyzer::handler::handle;
+use cost_analyzer::handler::{handle, Ferry};
 use ferry_core::cost::Catalog;
 use ferry_core::memory::{seed_shop, InMemoryStore};
 use ferry_core::model::ReportKind;
@@ -7,16 +7,33 @@ use ferry_core::ports::Store;
 use serde_json::Value;
 
 const SCHEDULE: &str = include_str!("fixtures/eventbridge-schedule.json");
+/// Ferry's template as the reference test in ferry-core froze it, so the figures below do
+/// not move as infra/ferry.json grows.
+const FROZEN_FERRY: &str =
+    include_str!("../../../shared/ferry-core/tests/fixtures/ferry-template.json");
+
+fn frozen_ferry() -> Value {
+    serde_json::from_str(FROZEN_FERRY).unwrap()
+}
+
+fn ferry(template: &Value) -> Ferry<'_> {
+    Ferry {
+        template,
+        schedules: Default::default(),
+    }
+}
 
 #[tokio::test]
 async fn a_scheduled_event_writes_one_priced_report_per_environment() {
     let store = InMemoryStore::new();
     seed_shop(&store).await.unwrap();
     let catalog = Catalog::bundled("us-east-1").unwrap();
+    let template = frozen_ferry();
     let summary = handle(
         &store,
         &catalog,
         None,
+        &ferry(&template),
         serde_json::from_str(SCHEDULE).unwrap(),
     )
     .await
@@ -87,9 +104,12 @@ async fn an_estimate_over_the_budget_raises_an_alert_that_clears_when_it_fits() 
     };
     let catalog = Catalog::bundled("us-east-1").unwrap();
     let mut event: Value = serde_json::from_str(SCHEDULE).unwrap();
+    let template = frozen_ferry();
 
     set_budget(100.0).await;
-    let summary = handle(&store, &catalog, None, event.clone()).await.unwrap();
+    let summary = handle(&store, &catalog, None, &ferry(&template), event.clone())
+        .await
+        .unwrap();
     assert_eq!(summary["over_budget"], 1);
     let open = store.open_alerts(&app, &dev).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
@@ -103,7 +123,9 @@ async fn an_estimate_over_the_budget_raises_an_alert_that_clears_when_it_fits() 
 
     set_budget(150.0).await;
     event["time"] = "2015-10-15T16:53:06Z".into();
-    let summary = handle(&store, &catalog, None, event).await.unwrap();
+    let summary = handle(&store, &catalog, None, &ferry(&template), event)
+        .await
+        .unwrap();
     assert_eq!(summary["over_budget"], 0);
     assert!(store.open_alerts(&app, &dev).await.unwrap().is_empty());
 }
@@ -113,9 +135,16 @@ async fn events_other_than_schedules_are_refused_by_name() {
     let store = InMemoryStore::new();
     let mut event: Value = serde_json::from_str(SCHEDULE).unwrap();
     event["detail-type"] = "Object Created".into();
-    let err = handle(&store, &Catalog::bundled("us-east-1").unwrap(), None, event)
-        .await
-        .unwrap_err();
+    let template = frozen_ferry();
+    let err = handle(
+        &store,
+        &Catalog::bundled("us-east-1").unwrap(),
+        None,
+        &ferry(&template),
+        event,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.name, "InvalidEvent");
     assert!(err.message.contains("detail-type"));
 }
@@ -164,10 +193,12 @@ async fn utilisation_from_the_deployed_stack_rightsizes_tasks() {
     }
     let rightsizing = cost_analyzer_rightsizing(&stacks, &metrics);
     let catalog = Catalog::bundled("us-east-1").unwrap();
+    let template = frozen_ferry();
     handle(
         &store,
         &catalog,
         Some(rightsizing),
+        &ferry(&template),
         serde_json::from_str(SCHEDULE).unwrap(),
     )
     .await
@@ -207,4 +238,119 @@ fn cost_analyzer_rightsizing<'a>(
     metrics: &'a ferry_core::memory::InMemoryMetrics,
 ) -> ferry_core::jobs::Rightsizing<'a> {
     ferry_core::jobs::Rightsizing { stacks, metrics }
+}
+
+/// The weekly run reports Ferry's own monthly cost beside the apps', from what Ferry knows:
+/// the environments in the store, the promotions started in the last 30 days and each
+/// environment's alert rules. No AWS call is added: only the store is read.
+#[tokio::test]
+async fn the_schedule_reports_ferrys_own_cost_beside_the_apps() {
+    use ferry_core::names::{PromotionId, Strategy};
+    use ferry_core::promotion::{self, PromotionRequest};
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    // One promotion a week before the scheduled run counts; one two months before does not.
+    for (id, at) in [
+        ("old-1", "2015-08-01T10:00:00Z"),
+        ("recent-1", "2015-10-01T10:00:00Z"),
+    ] {
+        promotion::create(
+            &store,
+            PromotionRequest {
+                app: AppName::parse("a", "shop").unwrap(),
+                source_env: EnvName::parse("e", "dev").unwrap(),
+                target_env: EnvName::parse("e", "staging").unwrap(),
+                strategy: Strategy::BlueGreen,
+            },
+            PromotionId::parse("id", id).unwrap(),
+            "ana".into(),
+            chrono::DateTime::parse_from_rfc3339(at).unwrap().to_utc(),
+        )
+        .await
+        .unwrap();
+        // Release the lock, as Finalise would, so the next one can start.
+        let staging = EnvName::parse("e", "staging").unwrap();
+        let app = AppName::parse("a", "shop").unwrap();
+        let mut env = store
+            .get_environment(&app, &staging)
+            .await
+            .unwrap()
+            .unwrap();
+        env.active_promotion = None;
+        store
+            .put_environment(&env, Some(env.version))
+            .await
+            .unwrap();
+    }
+    let catalog = Catalog::bundled("us-east-1").unwrap();
+    let template = frozen_ferry();
+    let summary = handle(
+        &store,
+        &catalog,
+        None,
+        &ferry(&template),
+        serde_json::from_str(SCHEDULE).unwrap(),
+    )
+    .await
+    .unwrap();
+    let own = &summary["ferry"];
+    assert_eq!(own["environments"], 2.0, "{own}");
+    // 1 promotion in 30 days, scaled to 730 h: 1 x 730 / 720 = 1.013889 -> 1.01.
+    assert_eq!(own["promotions_per_month"], 1.01, "{own}");
+    // The seeded shop's dev and staging each evaluate 5 series, as evaluate::targets plans
+    // them for the shop's rules (evaluate_rules on the same seeded shop reads 10).
+    assert_eq!(own["metrics_per_evaluation"], 10.0, "{own}");
+    // By hand (us-east-1, the model's figures, 43,800 evaluations a month):
+    // alert-evaluator: 43,840 invocations x $0.20 / 1M = 0.01; 43,800 x (150 + 2 x 250) ms
+    //   + 40 x 50 ms = 28,472,000 ms x 0.25 GB = 7,118 GB-s x $0.0000133334 = 0.09;
+    //   GetMetricData 43,800 x 2 x 5 = 438,000 metrics x $0.01 / 1,000 = 4.38 -> 4.48;
+    //   its logs 43,840 x 1,500 B = 0.061244 GB x $0.50 = 0.03.
+    // The table: writes 43,800 x 2 x 2 + 40 x 4 + 730 x 2 + 4.345238 x 2 x 15
+    //   + 1.013889 x 130 = 177,082 = 0.177082 M x $0.625 = 0.11; reads 43,800 x 2 x 8.25
+    //   + 40 + 730 x 2 x 0.25 + 4.345238 x 2 x 1.25 + 1.013889 x 40 + 1,418.69 API requests
+    //   x 2 = 725,994 = 0.725994 M x $0.125 = 0.09 -> 0.20.
+    // cost-analyzer's EMF: 3 metrics x 4.345238 hours / 730 = 0.017857 x $0.30 = 0.01.
+    // Everything else is under half a cent. 4.48 + 0.03 + 0.20 + 0.01 = 4.72.
+    assert_eq!(own["monthly_usd"], 4.72, "{own}");
+    assert_eq!(own["usage_based_usd"], 4.72, "{own}");
+    assert!(own["unpriced"].as_array().unwrap().is_empty(), "{own}");
+    // It leaves as an EMF metric too, and is kept for reading back.
+    let metric = summary["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m.get("FerryMonthlyCost").is_some())
+        .expect("the FerryMonthlyCost metric");
+    assert_eq!(metric["FerryMonthlyCost"], 4.72);
+    assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Ferry");
+    let (kept, _) = store.load_state("cost/ferry").await.unwrap().unwrap();
+    assert_eq!(kept["figure"]["monthly_usd"], 4.72);
+    assert_eq!(kept["computed_at"], "2015-10-08T16:53:06Z");
+}
+
+/// The template compiled into the function is Ferry's own, and its schedules come from
+/// the stack's parameters when they are set.
+#[test]
+fn the_compiled_in_template_and_the_schedules_are_read() {
+    let template: Value = serde_json::from_str(cost_analyzer::config::FERRY_TEMPLATE).unwrap();
+    assert!(ferry_core::cost::bill::is_ferry_template(&template));
+    let env = ferry_lambda::Env::from_fn(|name| match name {
+        "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_PRICING_REGION" => Some("us-east-1".into()),
+        "FERRY_ALERT_EVALUATION_SCHEDULE" => Some("rate(5 minutes)".into()),
+        "FERRY_DRIFT_CHECK_SCHEDULE" => Some("rate(1 hour)".into()),
+        _ => None,
+    });
+    let config = cost_analyzer::config::Config::load(&env).unwrap();
+    assert_eq!(config.schedules.evaluations_per_minute, Some(0.2));
+    assert_eq!(config.schedules.drift_checks_per_month, Some(730.0));
+    assert_eq!(config.schedules.cost_reports_per_month, None);
+    let env = ferry_lambda::Env::from_fn(|name| match name {
+        "FERRY_TABLE_NAME" => Some("t".into()),
+        "FERRY_PRICING_REGION" => Some("us-east-1".into()),
+        "FERRY_DRIFT_CHECK_SCHEDULE" => Some("whenever".into()),
+        _ => None,
+    });
+    let err = cost_analyzer::config::Config::load(&env).unwrap_err();
+    assert_eq!(err.variable, "FERRY_DRIFT_CHECK_SCHEDULE");
 }

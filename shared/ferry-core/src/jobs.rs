@@ -306,6 +306,143 @@ pub async fn cost_reports(
     Ok(figures)
 }
 
+/// The schedules of Ferry's own jobs as deployed (the stack's parameters, handed to the
+/// cost-analyzer as configuration); `None` takes the compiled-in template's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FerrySchedules {
+    pub evaluations_per_minute: Option<f64>,
+    pub drift_checks_per_month: Option<f64>,
+    pub cost_reports_per_month: Option<f64>,
+}
+
+/// Ferry's own monthly cost, as the cost report states it beside the apps'.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FerryCost {
+    pub monthly_usd: f64,
+    pub usage_based_usd: f64,
+    pub environments: f64,
+    /// Promotions started in the last 30 days, scaled to the catalog's month.
+    pub promotions_per_month: f64,
+    pub evaluations_per_minute: f64,
+    /// GetMetricData metrics one scheduled evaluation requests, over all environments.
+    pub metrics_per_evaluation: f64,
+    /// Resources the catalog cannot price in this region, named.
+    pub unpriced: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The metrics one scheduled evaluation of `env` requests: one per rule target, as
+/// `evaluate_rules` plans them (counted offline: the deployed stack's physical names only
+/// change the dimensions, not how many series there are).
+fn metrics_per_evaluation(env: &Environment, template: &Value) -> usize {
+    use crate::monitoring::rules::RuleKind;
+    let physical: std::collections::BTreeMap<String, String> = template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(id, _)| (id.clone(), format!("{}-{id}", env.stack_name)))
+        .collect();
+    env.spec
+        .alert_rules()
+        .iter()
+        .map(|rule| match &rule.kind {
+            RuleKind::Threshold {
+                metric,
+                statistic,
+                period_seconds,
+                ..
+            }
+            | RuleKind::Anomaly {
+                metric,
+                statistic,
+                period_seconds,
+                ..
+            }
+            | RuleKind::Forecast {
+                metric,
+                statistic,
+                period_seconds,
+                ..
+            } => crate::monitoring::evaluate::targets(
+                metric,
+                statistic,
+                *period_seconds,
+                template,
+                &physical,
+            )
+            .len(),
+            RuleKind::Composite { .. } => 0,
+        })
+        .sum()
+}
+
+/// Prices Ferry's own template with the load Ferry itself knows: the environments in the
+/// store, the promotions started in the last 30 days, each environment's alert rules (how
+/// many metrics an evaluation reads) and the deployed schedules. Only the store is read.
+pub async fn ferry_cost(
+    store: &dyn Store,
+    catalog: &Catalog,
+    ferry_template: &Value,
+    schedules: &FerrySchedules,
+    now: DateTime<Utc>,
+) -> Result<FerryCost, JobError> {
+    let environments = store.list_environments(None).await?;
+    let since = now - chrono::Duration::days(30);
+    let (mut promotions, mut metrics) = (0_usize, 0_usize);
+    for env in &environments {
+        let recent = store
+            .list_promotions(&env.app, &env.name, 1_000)
+            .await?
+            .into_iter()
+            .filter(|p| p.created_at > since)
+            .count();
+        promotions += recent;
+        let template = template::generate(env, env.deployed_release.as_ref(), env.live_colour);
+        metrics += metrics_per_evaluation(env, &template);
+    }
+    let count = environments.len() as f64;
+    // 30 days of promotions, scaled to the catalog's month (730 h = 30.42 days).
+    let promotions_per_month = promotions as f64 * cost::HOURS_PER_MONTH / (24.0 * 30.0);
+    let mut load = cost::bill::load_for(
+        ferry_template,
+        Some(count),
+        Some(promotions_per_month),
+        schedules.evaluations_per_minute,
+        None,
+    );
+    load.drift_checks_per_month = schedules.drift_checks_per_month;
+    load.cost_reports_per_month = schedules.cost_reports_per_month;
+    if !environments.is_empty() {
+        load.figures.metrics_per_evaluation = metrics as f64 / count;
+    }
+    let mut usage = cost::Usage::profile_defaults(crate::profile::ProfileName::Prod);
+    let assumptions = cost::bill::apply(ferry_template, &load, &mut usage);
+    let estimate = cost::estimate(ferry_template, catalog, &usage);
+    let figure = FerryCost {
+        monthly_usd: estimate.monthly_usd,
+        usage_based_usd: estimate.usage_based_usd(),
+        environments: count,
+        promotions_per_month: cost::round_cents(promotions_per_month),
+        evaluations_per_minute: load.evaluations_per_minute,
+        metrics_per_evaluation: metrics as f64,
+        unpriced: estimate
+            .unpriced
+            .iter()
+            .map(|u| format!("{} ({}): {}", u.logical_id, u.resource_type, u.reason))
+            .collect(),
+        warnings: assumptions.warnings.clone(),
+    };
+    // Kept with its breakdown, so the latest figure can be read back beside the apps'
+    // reports (the same GetItem and PutItem the job already makes).
+    let key = "cost/ferry";
+    let version = store.load_state(key).await?.map(|(_, v)| v);
+    let state = json!({
+        "computed_at": now, "figure": &figure, "estimate": &estimate, "assumptions": &assumptions,
+    });
+    store.save_state(key, &state, version).await?;
+    Ok(figure)
+}
+
 /// The budget alarm goes into ALARM when the estimate exceeds the budget, and back to OK
 /// (only if it was in ALARM) when it no longer does.
 async fn budget_alert(

@@ -4,6 +4,7 @@
 //! with the reason, never counted as zero.
 
 pub mod advice;
+pub mod bill;
 pub mod catalog;
 pub mod diff;
 pub mod refresh;
@@ -112,7 +113,7 @@ fn number(value: &Value) -> Option<f64> {
 }
 
 /// Types that are free by themselves (their cost lands elsewhere, or nowhere).
-const FREE_TYPES: [&str; 22] = [
+const FREE_TYPES: &[&str] = &[
     "AWS::EC2::VPC",
     "AWS::EC2::Subnet",
     "AWS::EC2::RouteTable",
@@ -127,6 +128,8 @@ const FREE_TYPES: [&str; 22] = [
     "AWS::ECS::ClusterCapacityProviderAssociations",
     "AWS::ECS::TaskDefinition",
     "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
     "AWS::ElasticLoadBalancingV2::TargetGroup",
     "AWS::ElasticLoadBalancingV2::Listener",
     "AWS::ElasticLoadBalancingV2::ListenerRule",
@@ -135,6 +138,19 @@ const FREE_TYPES: [&str; 22] = [
     "AWS::S3::BucketPolicy",
     "AWS::ApplicationAutoScaling::ScalableTarget",
     "AWS::ApplicationAutoScaling::ScalingPolicy",
+    // A function's permissions, async-invocation settings and versions cost nothing; its
+    // invocations are priced on the function.
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Lambda::Version",
+    "AWS::Lambda::Alias",
+    // An HTTP API's requests are priced on the API, not its routes, integrations or stages.
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SNS::Subscription",
 ];
 
 /// Checks that a document is a CloudFormation template before it is priced: a
@@ -164,7 +180,12 @@ pub fn check_template(document: &Value) -> Result<(), String> {
 /// Prices every resource of `template`. Advice is added by [`advice::advise`].
 pub fn estimate(template: &Value, catalog: &Catalog, usage: &Usage) -> CostEstimate {
     let empty = serde_json::Map::new();
-    let all = template["Resources"].as_object().unwrap_or(&empty);
+    let resolved = with_parameter_defaults(template);
+    let all = resolved
+        .as_ref()
+        .and_then(Value::as_object)
+        .or_else(|| template["Resources"].as_object())
+        .unwrap_or(&empty);
     let mut priced = Vec::new();
     let mut unpriced = Vec::new();
     let mut prices = BTreeMap::new();
@@ -221,6 +242,41 @@ pub fn estimate(template: &Value, catalog: &Catalog, usage: &Usage) -> CostEstim
     }
 }
 
+/// The template's resources with each `{"Ref": P}` to a parameter that has a `Default`
+/// replaced by the default, so a property set through a parameter (Ferry's own template
+/// sets log retention and schedules so) is priced as a deployment without overrides would
+/// have it. `None` when no parameter has a default: nothing to replace.
+fn with_parameter_defaults(template: &Value) -> Option<Value> {
+    let defaults: serde_json::Map<String, Value> = template["Parameters"]
+        .as_object()?
+        .iter()
+        .filter_map(|(name, p)| Some((name.clone(), p.get("Default")?.clone())))
+        .collect();
+    if defaults.is_empty() {
+        return None;
+    }
+    let mut resources = template["Resources"].clone();
+    replace_refs(&mut resources, &defaults);
+    Some(resources)
+}
+
+fn replace_refs(value: &mut Value, defaults: &serde_json::Map<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            let default = match (map.len(), map.get("Ref")) {
+                (1, Some(Value::String(name))) => defaults.get(name),
+                _ => None,
+            };
+            match default {
+                Some(default) => *value = default.clone(),
+                None => map.values_mut().for_each(|v| replace_refs(v, defaults)),
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_refs(v, defaults)),
+        _ => {}
+    }
+}
+
 /// The estimate with its advice: what the CLI, the API and the cost report show.
 pub fn analyse(
     template: &Value,
@@ -258,7 +314,7 @@ mod tests {
             "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
                 "Cpu": "512", "Memory": "1024", "RuntimePlatform": {"CpuArchitecture": arch}}},
             "Web": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": desired, "TaskDefinition": {"Ref": "Task"}}},
-            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+            "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {}},
         }})
     }
 
@@ -274,7 +330,7 @@ mod tests {
         assert_eq!(web.components[1].monthly_usd, 5.20);
         assert_eq!(estimate.monthly_usd, 28.84);
         assert_eq!(estimate.unpriced.len(), 1);
-        assert_eq!(estimate.unpriced[0].logical_id, "Queue");
+        assert_eq!(estimate.unpriced[0].logical_id, "Stream");
         assert_eq!(
             estimate.unpriced[0].reason,
             "Ferry does not price this resource type"

@@ -175,6 +175,73 @@ impl Context<'_> {
                 );
                 bill.finish()
             }
+            "AWS::Lambda::Function" => self.lambda(id, props),
+            "AWS::DynamoDB::Table" => self.dynamodb(id, props),
+            "AWS::StepFunctions::StateMachine" => {
+                if props["StateMachineType"].as_str() == Some("EXPRESS") {
+                    return Outcome::Unpriced(
+                        "Express workflows (requests and GB-seconds) are not in the catalog".into(),
+                    );
+                }
+                let transitions = self.usage(id, Kind::StepFunctions, |u| u.transitions);
+                let mut bill = Bill::new(self.catalog);
+                bill.add(
+                    "state transitions (per 1,000)",
+                    transitions / 1_000.0,
+                    "stepfunctions.transitions_1k",
+                    true,
+                );
+                bill.finish()
+            }
+            "AWS::ApiGatewayV2::Api" => match props["ProtocolType"].as_str() {
+                Some("HTTP") => {
+                    let requests = self.usage(id, Kind::HttpApi, |u| u.requests);
+                    let mut bill = Bill::new(self.catalog);
+                    bill.add(
+                        "HTTP API requests (per 1M)",
+                        requests / 1e6,
+                        "apigateway.http_1m",
+                        true,
+                    );
+                    bill.finish()
+                }
+                _ => Outcome::Unpriced("WebSocket APIs are not in the catalog".into()),
+            },
+            "AWS::Events::Rule" => events_rule(props),
+            "AWS::SQS::Queue" => {
+                if truthy(&props["FifoQueue"]) {
+                    return Outcome::Unpriced("FIFO queues are not in the catalog".into());
+                }
+                let requests = self.usage(id, Kind::Sqs, |u| u.requests);
+                let mut bill = Bill::new(self.catalog);
+                bill.add("requests (per 1M)", requests / 1e6, "sqs.requests_1m", true);
+                bill.finish()
+            }
+            "AWS::SNS::Topic" => {
+                if truthy(&props["FifoTopic"]) {
+                    return Outcome::Unpriced("FIFO topics are not in the catalog".into());
+                }
+                let publishes = self.usage(id, Kind::Sns, |u| u.requests);
+                let emails = self.usage(id, Kind::Sns, |u| u.emails);
+                let mut bill = Bill::new(self.catalog);
+                bill.add(
+                    "publishes (per 1M)",
+                    publishes / 1e6,
+                    "sns.publish_1m",
+                    true,
+                );
+                // Email deliveries are a price of their own; other protocols (Lambda, SQS
+                // subscribers) are free to deliver to.
+                if emails > 0.0 {
+                    bill.add(
+                        "email notifications (per 100,000)",
+                        emails / 1e5,
+                        "sns.email_100k",
+                        true,
+                    );
+                }
+                bill.finish()
+            }
             "AWS::EC2::FlowLog" => {
                 Outcome::Unpriced("vended log delivery (per GB) is not in the catalog".into())
             }
@@ -183,6 +250,93 @@ impl Context<'_> {
             }
             _ => Outcome::Unpriced("Ferry does not price this resource type".into()),
         }
+    }
+
+    /// Requests and GB-seconds (MemorySize and Architectures), from the usage's invocations
+    /// and average billed duration; and the CloudWatch API calls and custom metrics the
+    /// function's own code drives, which bill to the account, not to the function.
+    fn lambda(&self, id: &str, props: &Value) -> Outcome {
+        let memory_mb = number(&props["MemorySize"]).unwrap_or(128.0);
+        let arch = match props["Architectures"][0].as_str() {
+            Some("arm64") => "arm64",
+            _ => "x86_64",
+        };
+        let requests = self.usage(id, Kind::Lambda, |u| u.requests);
+        let duration_ms = self.usage(id, Kind::Lambda, |u| u.duration_ms);
+        // Lambda bills memory in GB of 1,024 MB, and duration in milliseconds.
+        let gb_seconds = requests * duration_ms / 1_000.0 * memory_mb / 1_024.0;
+        let mut bill = Bill::new(self.catalog);
+        bill.add(
+            "requests (per 1M)",
+            requests / 1e6,
+            "lambda.requests_1m",
+            true,
+        );
+        bill.add(
+            &format!("compute, {arch} at {memory_mb} MB (GB-seconds)"),
+            gb_seconds,
+            &format!("lambda.{arch}.gb_second"),
+            true,
+        );
+        let metrics = self.usage(id, Kind::Lambda, |u| u.metrics_requested);
+        if metrics > 0.0 {
+            bill.add(
+                "CloudWatch GetMetricData metrics requested (per 1,000)",
+                metrics / 1_000.0,
+                "cloudwatch.api_1k",
+                true,
+            );
+        }
+        let custom = self.usage(id, Kind::Lambda, |u| u.custom_metrics);
+        if custom > 0.0 {
+            bill.add(
+                "custom metrics from its EMF logs",
+                custom,
+                "cloudwatch.metric_month",
+                true,
+            );
+        }
+        bill.finish()
+    }
+
+    fn dynamodb(&self, id: &str, props: &Value) -> Outcome {
+        if props["BillingMode"].as_str() != Some("PAY_PER_REQUEST") {
+            return Outcome::Unpriced(
+                "provisioned capacity is not in the catalog (only on-demand tables are)".into(),
+            );
+        }
+        if props["TableClass"]
+            .as_str()
+            .is_some_and(|c| c != "STANDARD")
+        {
+            return Outcome::Unpriced("the Standard-IA table class is not in the catalog".into());
+        }
+        let reads = self.usage(id, Kind::DynamoDb, |u| u.read_units);
+        let writes = self.usage(id, Kind::DynamoDb, |u| u.write_units);
+        let stored = self.usage(id, Kind::DynamoDb, |u| u.gb_stored);
+        let mut bill = Bill::new(self.catalog);
+        bill.add(
+            "write request units (per 1M)",
+            writes / 1e6,
+            "dynamodb.write_1m",
+            true,
+        );
+        bill.add(
+            "read request units (per 1M)",
+            reads / 1e6,
+            "dynamodb.read_1m",
+            true,
+        );
+        bill.add("storage", stored, "dynamodb.storage_gb_month", true);
+        if truthy(&props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]) {
+            bill.add(
+                "point-in-time recovery (by table size)",
+                stored,
+                "dynamodb.pitr_gb_month",
+                true,
+            );
+        }
+        bill.finish()
     }
 
     fn secret(&self, id: &str, bill: &mut Bill) {
@@ -473,5 +627,28 @@ impl Context<'_> {
         bill.add("log data ingested", ingested, "logs.ingest_gb", true);
         bill.add("log data stored", stored, "logs.storage_gb_month", true);
         bill.finish()
+    }
+}
+
+/// EventBridge charges nothing for a rule: scheduled rules and AWS services' events on the
+/// default bus are delivered free; custom events are billed to whoever puts them (per event,
+/// which a template does not say), so a rule on a custom bus or source is named, not priced.
+fn events_rule(props: &Value) -> Outcome {
+    let default_bus = props["EventBusName"]
+        .as_str()
+        .is_none_or(|bus| bus == "default");
+    if props.get("ScheduleExpression").is_some() {
+        return Outcome::Free;
+    }
+    let sources: Vec<&str> = props["EventPattern"]["source"]
+        .as_array()
+        .map(|s| s.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if default_bus && !sources.is_empty() && sources.iter().all(|s| s.starts_with("aws.")) {
+        Outcome::Free
+    } else {
+        Outcome::Unpriced(
+            "custom events are billed per event put; Ferry does not know how many".into(),
+        )
     }
 }

@@ -48,6 +48,24 @@ pub struct ResourceUsage {
     pub gb_out: Option<f64>,
     /// Hours a month the resource runs (730 = always; a schedule lowers it).
     pub hours_per_month: Option<f64>,
+    /// Requests a month: a Lambda function's invocations, an HTTP API's requests, a
+    /// queue's requests, a topic's publishes.
+    pub requests: Option<f64>,
+    /// A Lambda function's average billed duration per invocation, in milliseconds.
+    pub duration_ms: Option<f64>,
+    /// DynamoDB read request units a month (on demand).
+    pub read_units: Option<f64>,
+    /// DynamoDB write request units a month (on demand), index writes included.
+    pub write_units: Option<f64>,
+    /// Step Functions state transitions a month (Standard workflows).
+    pub transitions: Option<f64>,
+    /// Metrics a Lambda function requests from CloudWatch `GetMetricData` a month.
+    pub metrics_requested: Option<f64>,
+    /// Custom metric-months a Lambda function's EMF logs create (a metric sent in only
+    /// some hours of the month counts for those hours: CloudWatch prorates by the hour).
+    pub custom_metrics: Option<f64>,
+    /// Email notifications a month from an SNS topic.
+    pub emails: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -62,6 +80,12 @@ pub struct KindDefaults {
     pub data_transfer: ResourceUsage,
     pub fargate: ResourceUsage,
     pub elasticache: ResourceUsage,
+    pub lambda: ResourceUsage,
+    pub dynamodb: ResourceUsage,
+    pub step_functions: ResourceUsage,
+    pub http_api: ResourceUsage,
+    pub sqs: ResourceUsage,
+    pub sns: ResourceUsage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +97,8 @@ struct UsageDocument {
     defaults: KindDefaults,
     #[serde(default)]
     resources: BTreeMap<String, ResourceUsage>,
+    /// How much Ferry does, for pricing Ferry's own template (`infra/ferry.json`).
+    ferry: Option<super::bill::FerrySection>,
 }
 
 /// The YAML reader's first line gives where ("line 3 column 23") but, for a value of the
@@ -107,6 +133,12 @@ pub enum Kind {
     DataTransfer,
     Fargate,
     ElastiCache,
+    Lambda,
+    DynamoDb,
+    StepFunctions,
+    HttpApi,
+    Sqs,
+    Sns,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +149,13 @@ pub struct Usage {
     pub origin: String,
     defaults: KindDefaults,
     resources: BTreeMap<String, ResourceUsage>,
+    /// Values a usage model derived per resource (Ferry's own bill): the file's values for
+    /// a resource or its kind win over them, and they over the profile's defaults.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    modelled: BTreeMap<String, ResourceUsage>,
+    /// The file's `ferry:` section, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ferry: Option<super::bill::FerrySection>,
 }
 
 impl Usage {
@@ -127,6 +166,8 @@ impl Usage {
             origin: format!("{profile} profile defaults"),
             defaults: KindDefaults::default(),
             resources: BTreeMap::new(),
+            modelled: BTreeMap::new(),
+            ferry: None,
         }
     }
 
@@ -155,6 +196,12 @@ impl Usage {
             ("data_transfer", &document.defaults.data_transfer),
             ("fargate", &document.defaults.fargate),
             ("elasticache", &document.defaults.elasticache),
+            ("lambda", &document.defaults.lambda),
+            ("dynamodb", &document.defaults.dynamodb),
+            ("step_functions", &document.defaults.step_functions),
+            ("http_api", &document.defaults.http_api),
+            ("sqs", &document.defaults.sqs),
+            ("sns", &document.defaults.sns),
         ];
         for (kind, usage) in kinds {
             check_values(file, &format!("defaults.{kind}"), usage)?;
@@ -162,12 +209,31 @@ impl Usage {
         for (id, usage) in &document.resources {
             check_values(file, &format!("resources.{id}"), usage)?;
         }
+        if let Some(ferry) = &document.ferry {
+            ferry.check().map_err(|e| UsageError::BadValue {
+                file: file.to_owned(),
+                key: format!("ferry.{}", e.key),
+                problem: e.problem,
+            })?;
+        }
         Ok(Usage {
             profile: document.profile.unwrap_or(profile),
             origin: file.to_owned(),
             defaults: document.defaults,
             resources: document.resources,
+            modelled: BTreeMap::new(),
+            ferry: document.ferry,
         })
+    }
+
+    /// Sets what a usage model derived for one resource; the file's own values still win.
+    pub fn set_modelled(&mut self, logical_id: &str, usage: ResourceUsage) {
+        self.modelled.insert(logical_id.to_owned(), usage);
+    }
+
+    /// What a usage model derived for one resource, if anything.
+    pub fn modelled(&self, logical_id: &str) -> Option<&ResourceUsage> {
+        self.modelled.get(logical_id)
     }
 
     /// Logical ids the file sets values for that the template does not have: most
@@ -192,11 +258,13 @@ impl Usage {
             .get(logical_id)
             .and_then(field)
             .or_else(|| field(self.defaults_for(kind)))
+            .or_else(|| self.modelled.get(logical_id).and_then(field))
             .or_else(|| field(&profile_defaults(self.profile, kind)))
             .unwrap_or(0.0)
     }
 
-    /// Whether a resource has a value of its own or from the kind's defaults in the file.
+    /// Whether a resource has a value of its own, from the kind's defaults in the file, or
+    /// from a usage model.
     pub fn is_set(
         &self,
         logical_id: &str,
@@ -205,6 +273,7 @@ impl Usage {
     ) -> bool {
         self.resources.get(logical_id).and_then(field).is_some()
             || field(self.defaults_for(kind)).is_some()
+            || self.modelled.get(logical_id).and_then(field).is_some()
     }
 
     fn defaults_for(&self, kind: Kind) -> &ResourceUsage {
@@ -219,6 +288,12 @@ impl Usage {
             Kind::DataTransfer => &d.data_transfer,
             Kind::Fargate => &d.fargate,
             Kind::ElastiCache => &d.elasticache,
+            Kind::Lambda => &d.lambda,
+            Kind::DynamoDb => &d.dynamodb,
+            Kind::StepFunctions => &d.step_functions,
+            Kind::HttpApi => &d.http_api,
+            Kind::Sqs => &d.sqs,
+            Kind::Sns => &d.sns,
         }
     }
 }
@@ -233,6 +308,14 @@ fn check_values(file: &str, path: &str, usage: &ResourceUsage) -> Result<(), Usa
         ("api_calls", usage.api_calls),
         ("gb_out", usage.gb_out),
         ("hours_per_month", usage.hours_per_month),
+        ("requests", usage.requests),
+        ("duration_ms", usage.duration_ms),
+        ("read_units", usage.read_units),
+        ("write_units", usage.write_units),
+        ("transitions", usage.transitions),
+        ("metrics_requested", usage.metrics_requested),
+        ("custom_metrics", usage.custom_metrics),
+        ("emails", usage.emails),
     ];
     for (name, value) in fields {
         let Some(value) = value else { continue };
@@ -278,7 +361,16 @@ pub fn profile_defaults(profile: ProfileName, kind: Kind) -> ResourceUsage {
         Kind::Rds => usage.backup_gb = pick(0.0, 0.0, 0.0),
         Kind::Secret => usage.api_calls = pick(1_000.0, 10_000.0, 100_000.0),
         Kind::DataTransfer => usage.gb_out = pick(5.0, 20.0, 200.0),
-        Kind::Fargate | Kind::ElastiCache => {}
+        // Serverless resources have no traffic of their own unless a usage file (or, for
+        // Ferry's own template, its usage model) says how much: nothing is guessed.
+        Kind::Fargate
+        | Kind::ElastiCache
+        | Kind::Lambda
+        | Kind::DynamoDb
+        | Kind::StepFunctions
+        | Kind::HttpApi
+        | Kind::Sqs
+        | Kind::Sns => {}
     }
     usage
 }

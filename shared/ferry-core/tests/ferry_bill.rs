@@ -1,0 +1,248 @@
+//! Ferry's own bill, priced by hand from the bundled catalog and the usage model's
+//! documented figures (`cost::bill::Figures`, docs/ferry-bill.md). The reference prices a
+//! frozen copy of infra/ferry.json (`fixtures/ferry-template.json`, as of the usage model's
+//! first version), so the template growing does not move these cents; the live template
+//! is checked for what matters as it grows: everything priced, every resource modelled.
+
+use ferry_core::cost::{self, advice::AdviceContext, bill, Catalog, CostEstimate, Usage};
+use ferry_core::profile::ProfileName;
+use serde_json::{json, Value};
+
+const FROZEN: &str = include_str!("fixtures/ferry-template.json");
+
+fn priced(template: &Value, region: &str, load: &bill::Load) -> (CostEstimate, bill::Assumptions) {
+    let catalog = Catalog::bundled(region).unwrap();
+    let mut usage = Usage::profile_defaults(ProfileName::Prod);
+    let assumptions = bill::apply(template, load, &mut usage);
+    let estimate = cost::analyse(template, &catalog, &usage, &AdviceContext::default());
+    (estimate, assumptions)
+}
+
+fn cents(estimate: &CostEstimate, id: &str) -> Vec<f64> {
+    estimate
+        .resource(id)
+        .unwrap_or_else(|| panic!("{id} is priced: {:?}", estimate.unpriced))
+        .components
+        .iter()
+        .map(|c| c.monthly_usd)
+        .collect()
+}
+
+/// 10 environments in us-east-1: 80 promotions a month (8 each), the template's evaluation
+/// schedule (rate(1 minute): 43,800 a month), hourly drift checks (730) and weekly cost
+/// reports (730 / 168 = 4.345238 a month).
+#[test]
+fn ten_environments_in_us_east_1() {
+    let template: Value = serde_json::from_str(FROZEN).unwrap();
+    assert!(bill::is_ferry_template(&template));
+    let load = bill::load_for(&template, Some(10.0), None, None, None);
+    assert_eq!(
+        (load.promotions_per_month, load.evaluations_per_minute),
+        (80.0, 1.0)
+    );
+    let (estimate, assumptions) = priced(&template, "us-east-1", &load);
+    assert_eq!(assumptions.evaluations_per_month, 43_800.0);
+    assert_eq!(assumptions.drift_checks_per_month, 730.0);
+    assert!(
+        assumptions.warnings.is_empty(),
+        "{:?}",
+        assumptions.warnings
+    );
+
+    // alert-evaluator: 43,800 runs + 10 x 20 alarm changes = 44,000 invocations:
+    //   0.044 M x $0.20 = 0.0088 -> 0.01;
+    //   43,800 x (150 + 10 x 250) ms + 200 x 50 ms = 116,080,000 ms; x 0.25 GB = 29,020 GB-s
+    //   x $0.0000133334 = 0.3869 -> 0.39;
+    //   GetMetricData: 43,800 x 10 environments x 7 metrics = 3,066,000 = 3,066 x $0.01 = 30.66.
+    assert_eq!(
+        cents(&estimate, "AlertEvaluatorFunction"),
+        [0.01, 0.39, 30.66]
+    );
+    // Its logs: 44,000 x 1,500 B = 0.061467 GB x $0.50 = 0.0307 -> 0.03; stored 30 days of
+    // 30: 0.06 GB x $0.03 = 0.0018 -> 0.00.
+    assert_eq!(cents(&estimate, "AlertEvaluatorLogGroup"), [0.03, 0.00]);
+    // api: 80 promotions x (2 + 600 s watched x 2 polls a second) + 10 x 100 = 97,160
+    //   requests: 0.09716 M x $0.20 = 0.0194 -> 0.02; x 50 ms x 0.25 GB = 1,214.5 GB-s
+    //   x $0.0000133334 = 0.0162 -> 0.02.
+    assert_eq!(cents(&estimate, "ApiFunction"), [0.02, 0.02]);
+    // The same requests through the HTTP API: 0.09716 M x $1.00 = 0.0972 -> 0.10.
+    assert_eq!(cents(&estimate, "HttpApi"), [0.10]);
+    // 97,160 x 1,500 B = 0.135731 GB x $0.50 = 0.0679 -> 0.07; 0.14 GB x $0.03 -> 0.00.
+    assert_eq!(cents(&estimate, "ApiLogGroup"), [0.07, 0.00]);
+    // promotion-step: 80 x 9 = 720 invocations -> 0.00; 80 x 360 s x 0.25 GB = 7,200 GB-s
+    //   x $0.0000133334 = 0.0960 -> 0.10; the judge: 80 x 8 metrics = 0.64 x $0.01 -> 0.01.
+    assert_eq!(
+        cents(&estimate, "PromotionStepFunction"),
+        [0.00, 0.10, 0.01]
+    );
+    // template-generator: 80 invocations, 80 x 0.5 s x 0.25 GB = 10 GB-s: both under a cent.
+    assert_eq!(cents(&estimate, "TemplateGeneratorFunction"), [0.00, 0.00]);
+    // cost-analyzer: 4.345238 runs x (300 + 10 x 300) ms x 0.25 GB = 3.58 GB-s -> 0.00;
+    //   rightsizing 4.345238 x 10 x 4 = 173.8 metrics -> 0.00; EMF: 11 metrics each sent in
+    //   4.345238 hours of 730 = 0.065476 metric-months x $0.30 = 0.0196 -> 0.02.
+    assert_eq!(
+        cents(&estimate, "CostAnalyzerFunction"),
+        [0.00, 0.00, 0.00, 0.02]
+    );
+    // drift-checker: 730 runs x (150 + 10 x 200) ms x 0.25 GB = 392.375 GB-s
+    //   x $0.0000133334 = 0.0052 -> 0.01; 730 requests -> 0.00.
+    assert_eq!(cents(&estimate, "DriftCheckerFunction"), [0.00, 0.01]);
+    // The state machine: 80 x 16 = 1,280 transitions = 1.28 x $0.025 = 0.032 -> 0.03.
+    assert_eq!(cents(&estimate, "PromotionStateMachine"), [0.03]);
+    // The table, writes: evaluations 43,800 x 10 x 2 = 876,000; alarm changes 200 x 4 = 800;
+    //   drift 730 x 10 x 1 = 7,300; cost reports 4.345238 x 10 x 15 = 651.8; promotions
+    //   80 x 130 = 10,400: 895,151.8 = 0.895152 M x $0.625 = 0.5595 -> 0.56.
+    // Reads: 43,800 x 10 x (3.25 + 7) = 4,489,500; 200 x 1; 730 x 10 x 0.25 = 1,825;
+    //   4.345238 x 10 x 1.25 = 54.3; 80 x 40 = 3,200; 97,160 x 2 = 194,320:
+    //   4,689,099.3 = 4.689099 M x $0.125 = 0.5861 -> 0.59.
+    // Storage: 10 x 1,000 KB + 80 x 260 KB = 30,800 KB = 0.029373 GB x $0.25 = 0.0073
+    //   -> 0.01; point-in-time recovery 0.029373 x $0.20 = 0.0059 -> 0.01.
+    assert_eq!(cents(&estimate, "StateTable"), [0.56, 0.59, 0.01, 0.01]);
+    for quiet in [
+        "PromotionStepLogGroup",
+        "TemplateGeneratorLogGroup",
+        "CostAnalyzerLogGroup",
+        "DriftCheckerLogGroup",
+    ] {
+        assert_eq!(cents(&estimate, quiet), [0.00, 0.00], "{quiet}");
+    }
+    // Rules, roles, permissions and the API's route, integration and stage are free.
+    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
+    assert_eq!(estimate.resources.len(), 15);
+    // 1.17 + 0.07 + 0.04 + 0.11 + 0.02 + 0.01 + 31.06 + 0.03 + 0.03 + 0.10
+    assert_eq!(estimate.monthly_usd, 32.64);
+    // Nothing in Ferry's template is fixed: it all scales with use.
+    assert_eq!(estimate.usage_based_usd(), 32.64);
+}
+
+/// The same load in eu-central-1, where DynamoDB and the HTTP API cost more and logs
+/// $0.63 a GB: what differs from us-east-1.
+#[test]
+fn ten_environments_in_eu_central_1() {
+    let template: Value = serde_json::from_str(FROZEN).unwrap();
+    let load = bill::load_for(&template, Some(10.0), None, None, None);
+    let (estimate, _) = priced(&template, "eu-central-1", &load);
+    // 0.895152 M x $0.7625 = 0.6826 -> 0.68; 4.689099 M x $0.1525 = 0.7151 -> 0.72;
+    // 0.029373 GB x $0.306 = 0.0090 -> 0.01; x $0.2448 = 0.0072 -> 0.01.
+    assert_eq!(cents(&estimate, "StateTable"), [0.68, 0.72, 0.01, 0.01]);
+    // 0.09716 M x $1.20 = 0.1166 -> 0.12.
+    assert_eq!(cents(&estimate, "HttpApi"), [0.12]);
+    // 0.135731 GB x $0.63 = 0.0855 -> 0.09; 0.14 GB x $0.0324 = 0.0045 -> 0.00.
+    assert_eq!(cents(&estimate, "ApiLogGroup"), [0.09, 0.00]);
+    // Lambda and GetMetricData cost the same as in us-east-1.
+    assert_eq!(
+        cents(&estimate, "AlertEvaluatorFunction"),
+        [0.01, 0.39, 30.66]
+    );
+    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
+}
+
+/// What the template is growing (a bucket for large templates, dead-letter queues, the
+/// state machine's and the API's logs, alarms on Ferry's health, a topic, a service role
+/// with managed policies) is priced from its properties, with no change to the model.
+#[test]
+fn the_growing_template_is_priced_without_more_work() {
+    let mut template: Value = serde_json::from_str(FROZEN).unwrap();
+    let resources = template["Resources"].as_object_mut().unwrap();
+    let more = json!({
+        "ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "CostAnalyzerDeadLetters": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        "StateMachineLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+        "ApiAccessLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+        "AlertEvaluatorErrorsAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors"}},
+        "DeadLetterDepthAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "ApproximateNumberOfMessagesVisible"}},
+        "OpsTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+        "CloudFormationServiceRole": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "DeployPolicy": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {}},
+    });
+    for (id, resource) in more.as_object().unwrap() {
+        resources.insert(id.clone(), resource.clone());
+    }
+    resources["PromotionStateMachine"]["Properties"]["LoggingConfiguration"] = json!({
+        "Level": "ALL",
+        "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["StateMachineLogGroup", "Arn"]}}}]
+    });
+    resources["HttpApiStage"]["Properties"]["AccessLogSettings"] = json!({
+        "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}, "Format": "$context.requestId"
+    });
+    let load = bill::load_for(&template, Some(10.0), None, None, None);
+    let (estimate, assumptions) = priced(&template, "us-east-1", &load);
+    assert!(
+        assumptions.warnings.is_empty(),
+        "{:?}",
+        assumptions.warnings
+    );
+    // The state machine at level ALL: 1,280 transitions x 1,000 B = 0.001192 GB -> 0.00.
+    let logged = assumptions.resources["StateMachineLogGroup"]
+        .gb_ingested
+        .unwrap();
+    assert!(
+        (logged - 1_280_000.0 / 1_073_741_824.0).abs() < 1e-12,
+        "{logged}"
+    );
+    // Access logs: 97,160 requests x 300 B = 0.027146 GB x $0.50 = 0.0136 -> 0.01.
+    assert_eq!(cents(&estimate, "ApiAccessLogGroup"), [0.01, 0.00]);
+    // Two alarms of one metric each, $0.10 apiece.
+    assert_eq!(cents(&estimate, "AlertEvaluatorErrorsAlarm"), [0.10]);
+    assert_eq!(cents(&estimate, "DeadLetterDepthAlarm"), [0.10]);
+    // No dead letters by default: the queue is priced, at nothing.
+    assert_eq!(cents(&estimate, "CostAnalyzerDeadLetters"), [0.00]);
+    // 10 x 5 notifications: 50 publishes and 50 emails, under a cent each.
+    assert_eq!(cents(&estimate, "OpsTopic"), [0.00, 0.00]);
+    // Roles and managed policies are free; S3 is named, never counted as zero.
+    let unpriced: Vec<&str> = estimate
+        .unpriced
+        .iter()
+        .map(|u| u.logical_id.as_str())
+        .collect();
+    assert_eq!(unpriced, ["ArtifactsBucket"]);
+    // 32.64 + the access logs 0.01 + two alarms 0.20
+    assert_eq!(estimate.monthly_usd, 32.85);
+}
+
+/// The live template, whatever it has grown into: every resource Ferry runs is modelled
+/// (no warning) and nothing but S3 goes unpriced in us-east-1.
+#[test]
+fn the_live_template_is_fully_modelled() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../infra/ferry.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let template: Value = serde_json::from_str(&text).unwrap();
+    assert!(bill::is_ferry_template(&template));
+    let load = bill::load_for(&template, Some(10.0), None, None, None);
+    let (estimate, assumptions) = priced(&template, "us-east-1", &load);
+    assert!(
+        assumptions.warnings.is_empty(),
+        "{:?}",
+        assumptions.warnings
+    );
+    let unpriced: Vec<&str> = estimate
+        .unpriced
+        .iter()
+        .filter(|u| u.resource_type != "AWS::S3::Bucket")
+        .map(|u| u.logical_id.as_str())
+        .collect();
+    assert!(unpriced.is_empty(), "{:?}", estimate.unpriced);
+    assert!(estimate.monthly_usd >= 32.64, "{}", estimate.monthly_usd);
+}
+
+/// Where a price could not be sourced, the resource is named as not priced in that
+/// region rather than priced at another region's rate.
+#[test]
+fn a_topic_in_eu_west_1_is_named_not_borrowed() {
+    let mut template: Value = serde_json::from_str(FROZEN).unwrap();
+    template["Resources"]["OpsTopic"] = json!({"Type": "AWS::SNS::Topic", "Properties": {}});
+    let load = bill::load_for(&template, Some(10.0), None, None, None);
+    let (estimate, _) = priced(&template, "eu-west-1", &load);
+    let topic = estimate
+        .unpriced
+        .iter()
+        .find(|u| u.logical_id == "OpsTopic")
+        .expect("the topic is named");
+    assert_eq!(
+        topic.reason,
+        "the catalog has no eu-west-1 price for sns.publish_1m, sns.email_100k"
+    );
+}
