@@ -15,7 +15,7 @@ pub struct Rule {
 }
 
 /// Every rule in `policy/ferry.guard`, in its order; a test keeps the two in step.
-pub const RULES: [Rule; 9] = [
+pub const RULES: [Rule; 10] = [
     Rule {
         name: "rds_storage_encrypted",
         covers: "encryption",
@@ -51,6 +51,10 @@ pub const RULES: [Rule; 9] = [
     Rule {
         name: "tasks_not_public",
         covers: "public access",
+    },
+    Rule {
+        name: "egress_restricted",
+        covers: "least-privilege security groups",
     },
 ];
 

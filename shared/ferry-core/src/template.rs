@@ -15,6 +15,15 @@ const AZ_LETTERS: [&str; 3] = ["A", "B", "C"];
 /// Why log groups have no customer-managed KMS key (checkov CKV_AWS_158).
 const LOGS_KMS: &str = "CloudWatch Logs encrypts every log group with AWS-owned keys; a customer KMS key is a compliance choice with a cost (docs/security.md)";
 
+/// An egress rule that allows nothing. A security group without `SecurityGroupEgress`
+/// gets AWS's default allow-all egress; listing this rule removes the default, so a group
+/// that never starts a connection (the database's, the cache's) cannot start one.
+/// Type 252 code 86 is no ICMP message, to a broadcast address: nothing matches it.
+fn no_egress() -> Value {
+    json!([{"IpProtocol": "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32",
+            "Description": "No egress: replaces the default allow-all rule"}])
+}
+
 /// Logical ids are CamelCase; service names are kebab-case.
 pub fn logical_id(prefix: &str, name: &str, suffix: &str) -> String {
     let camel: String = name
@@ -362,6 +371,7 @@ fn network(b: &mut Builder) {
         b.add("EndpointSecurityGroup", "AWS::EC2::SecurityGroup", json!({
             "GroupDescription": "VPC interface endpoints, reachable from the services",
             "VpcId": r("Vpc"),
+            "SecurityGroupEgress": no_egress(),
             "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "HTTPS from the services"}]}));
         let mut services = vec![
             ("EcrApi", "ecr.api"),
@@ -422,13 +432,16 @@ fn load_balancer(b: &mut Builder) {
         p.dedup();
         p
     };
+    // Egress: only to the services, through the standalone AlbToServiceEgress rules
+    // below; `no_egress` removes AWS's default allow-all.
     b.add("AlbSecurityGroup", "AWS::EC2::SecurityGroup", json!({
         "GroupDescription": "The load balancer: HTTPS (and HTTP) from anywhere",
         "VpcId": r("Vpc"),
         "SecurityGroupIngress": [
             {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "HTTPS"},
             {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0", "Description": if profile.allow_http { "HTTP (dev)" } else { "HTTP, redirected to HTTPS" }},
-        ]}));
+        ],
+        "SecurityGroupEgress": no_egress()}));
     b.skip(
         "AlbSecurityGroup",
         "CKV_AWS_260",
@@ -779,6 +792,7 @@ fn database(b: &mut Builder) {
     b.add("DatabaseSecurityGroup", "AWS::EC2::SecurityGroup", json!({
         "GroupDescription": "The database: from the services only",
         "VpcId": r("Vpc"),
+        "SecurityGroupEgress": no_egress(),
         "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}]}));
     b.add("ServiceToDatabaseEgress", "AWS::EC2::SecurityGroupEgress", json!({
         "GroupId": r("ServiceSecurityGroup"), "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
@@ -848,6 +862,7 @@ fn cache(b: &mut Builder) {
     b.add("CacheSecurityGroup", "AWS::EC2::SecurityGroup", json!({
         "GroupDescription": "The cache: from the services only",
         "VpcId": r("Vpc"),
+        "SecurityGroupEgress": no_egress(),
         "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379, "SourceSecurityGroupId": r("ServiceSecurityGroup"), "Description": "from the services"}]}));
     b.add(
         "ServiceToCacheEgress",

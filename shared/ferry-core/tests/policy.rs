@@ -136,6 +136,34 @@ fn tasks_not_public() {
 }
 
 #[test]
+fn egress_restricted() {
+    // No SecurityGroupEgress: AWS's default allows all traffic out.
+    assert_caught("egress_restricted", |t| {
+        t["Resources"]["DatabaseSecurityGroup"]["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SecurityGroupEgress");
+    });
+    assert_caught("egress_restricted", |t| {
+        t["Resources"]["ServiceSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}))
+    });
+    assert_caught("egress_restricted", |t| {
+        t["Resources"]["CacheSecurityGroup"]["Properties"]["SecurityGroupEgress"] = json!([
+            {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "CidrIpv6": "::/0"}
+        ])
+    });
+    assert_caught("egress_restricted", |t| {
+        let egress = &mut t["Resources"]["ServiceToDatabaseEgress"]["Properties"];
+        let egress = egress.as_object_mut().unwrap();
+        egress.remove("DestinationSecurityGroupId");
+        egress.insert("CidrIp".into(), json!("10.0.0.0/8"));
+    });
+}
+
+#[test]
 fn a_waiver_moves_a_violation_to_waived_with_its_reason() {
     let mut template = prod_template();
     template["Resources"]["Database"]["Properties"]["StorageEncrypted"] = json!(false);

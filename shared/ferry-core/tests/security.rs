@@ -161,6 +161,33 @@ fn the_access_log_bucket_is_versioned_and_its_old_versions_expire() {
     assert!(buckets > 0, "prod has an access-log bucket");
 }
 
+/// Without `SecurityGroupEgress`, AWS gives a group allow-all egress: every group Ferry
+/// makes lists its own, and only the services reach the internet (on 443).
+#[test]
+fn every_security_group_lists_its_egress() {
+    for (at, _, template) in templates() {
+        for (id, group) in of_type(&template, "AWS::EC2::SecurityGroup") {
+            let egress = group["Properties"]["SecurityGroupEgress"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{at} {id}: no SecurityGroupEgress"));
+            let to_anywhere: Vec<&Value> = egress
+                .iter()
+                .filter(|e| e["CidrIp"] == "0.0.0.0/0")
+                .collect();
+            if id == "ServiceSecurityGroup" {
+                assert_eq!(to_anywhere.len(), 1, "{at} {id}");
+                assert_eq!(
+                    (&to_anywhere[0]["FromPort"], &to_anywhere[0]["ToPort"]),
+                    (&Value::from(443), &Value::from(443)),
+                    "{at} {id}"
+                );
+            } else {
+                assert!(to_anywhere.is_empty(), "{at} {id}: {to_anywhere:?}");
+            }
+        }
+    }
+}
+
 /// CloudFormation takes a template body of 51,200 bytes at most (larger ones must go
 /// through S3); the suppressions' reasons add to every template, so keep an eye on it.
 #[test]
