@@ -15,7 +15,7 @@ pub struct Rule {
 }
 
 /// Every rule in `policy/ferry.guard`, in its order; a test keeps the two in step.
-pub const RULES: [Rule; 10] = [
+pub const RULES: [Rule; 12] = [
     Rule {
         name: "rds_storage_encrypted",
         covers: "encryption",
@@ -51,6 +51,14 @@ pub const RULES: [Rule; 10] = [
     Rule {
         name: "tasks_not_public",
         covers: "public access",
+    },
+    Rule {
+        name: "containers_read_only_root",
+        covers: "container hardening",
+    },
+    Rule {
+        name: "containers_not_root",
+        covers: "container hardening",
     },
     Rule {
         name: "egress_restricted",

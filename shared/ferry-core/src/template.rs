@@ -615,6 +615,13 @@ fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &R
         .iter()
         .map(|(k, v)| json!({"Name": k, "ValueFrom": v}))
         .collect();
+    // tmpfs, not a bind mount: Fargate makes a bind mount writable by root only, and the
+    // container runs as a user. nosuid and nodev: nothing there is a program to trust.
+    let tmpfs: Vec<Value> = service
+        .tmpfs
+        .iter()
+        .map(|(path, mib)| json!({"ContainerPath": path, "Size": mib, "MountOptions": ["nosuid", "nodev"]}))
+        .collect();
     // Graviton is cheaper on demand, but Fargate Spot runs only X86_64 Linux tasks: an
     // ARM64 task on FARGATE_SPOT is never placed.
     let architecture = if b.env.spec.profile.fargate_spot {
@@ -640,7 +647,9 @@ fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &R
                 "PortMappings": [{"ContainerPort": service.port, "Protocol": "tcp"}],
                 "Environment": environment,
                 "Secrets": secrets,
-                "ReadonlyRootFilesystem": false,
+                "User": service.user,
+                "ReadonlyRootFilesystem": service.read_only_root_filesystem,
+                "LinuxParameters": {"Tmpfs": tmpfs},
                 "LogConfiguration": {"LogDriver": "awslogs", "Options": {
                     "awslogs-group": r(&logs), "awslogs-region": r("AWS::Region"), "awslogs-stream-prefix": name}}
             }]}));

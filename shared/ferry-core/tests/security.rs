@@ -188,6 +188,58 @@ fn every_security_group_lists_its_egress() {
     }
 }
 
+#[test]
+fn containers_run_read_only_as_their_user_with_a_writable_tmp() {
+    for (at, _, template) in templates() {
+        for (id, task) in of_type(&template, "AWS::ECS::TaskDefinition") {
+            let container = &task["Properties"]["ContainerDefinitions"][0];
+            assert_eq!(container["ReadonlyRootFilesystem"], true, "{at} {id}");
+            let user = container["User"].as_str().unwrap();
+            assert!(
+                !["root", "0"].contains(&user) && !user.starts_with("0:"),
+                "{at} {id}"
+            );
+            let tmpfs = &container["LinuxParameters"]["Tmpfs"];
+            assert_eq!(tmpfs[0]["ContainerPath"], "/tmp", "{at} {id}");
+            assert!(tmpfs[0]["Size"].as_u64().unwrap() > 0, "{at} {id}");
+        }
+    }
+    // The spec chooses: small-web's nginx runs as its own user, 101.
+    let small = &templates()[0].2;
+    assert_eq!(
+        small["Resources"]["WebBlueTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+            ["User"],
+        "101"
+    );
+}
+
+#[test]
+fn a_service_lists_its_own_tmpfs_paths() {
+    let text = EXAMPLES[0].replace(
+        "    user: \"101\"\n",
+        "    user: \"101\"\n    tmpfs: {/tmp: 32, /var/cache/nginx: 16}\n",
+    );
+    let env = AppSpec::parse(&text)
+        .unwrap()
+        .new_environment("dev")
+        .unwrap();
+    let template = ferry_core::template::generate(&env, None, Colour::Blue);
+    let tmpfs = &template["Resources"]["WebGreenTaskDefinition"]["Properties"]
+        ["ContainerDefinitions"][0]["LinuxParameters"]["Tmpfs"];
+    let mounts: Vec<(&str, u64)> = tmpfs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["ContainerPath"].as_str().unwrap(),
+                t["Size"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(mounts, [("/tmp", 32), ("/var/cache/nginx", 16)]);
+}
+
 /// CloudFormation takes a template body of 51,200 bytes at most (larger ones must go
 /// through S3); the suppressions' reasons add to every template, so keep an eye on it.
 #[test]
