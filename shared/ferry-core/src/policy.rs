@@ -15,7 +15,7 @@ pub struct Rule {
 }
 
 /// Every rule in `policy/ferry.guard`, in its order; a test keeps the two in step.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 13] = [
     Rule {
         name: "rds_storage_encrypted",
         covers: "encryption",
@@ -63,6 +63,10 @@ pub const RULES: [Rule; 12] = [
     Rule {
         name: "egress_restricted",
         covers: "least-privilege security groups",
+    },
+    Rule {
+        name: "rds_backups",
+        covers: "backups",
     },
 ];
 

@@ -198,6 +198,30 @@ fn egress_restricted() {
     });
 }
 
+#[test]
+fn rds_backups() {
+    assert_caught("rds_backups", |t| {
+        t["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"] = json!(0)
+    });
+    // Prod keeps a week at least.
+    assert_caught("rds_backups", |t| {
+        t["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"] = json!(3)
+    });
+    // Dev's one day is enough there, and zero is not.
+    let env = AppSpec::parse(EXAMPLE)
+        .unwrap()
+        .new_environment("dev")
+        .unwrap();
+    let mut dev = ferry_core::template::generate(&env, None, Colour::Blue);
+    assert_eq!(
+        dev["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"],
+        1
+    );
+    assert_eq!(failed_rules(&dev), Vec::<String>::new());
+    dev["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"] = json!(0);
+    assert_eq!(failed_rules(&dev), ["rds_backups"]);
+}
+
 /// The hardening can be turned off in the spec, and then the environment must waive the
 /// rule by name, with its reason, as for any other rule.
 #[test]
