@@ -635,6 +635,17 @@ impl EnvironmentSpec {
                     "looks like a secret given as a plain value; move it to secrets as an SSM parameter or Secrets Manager ARN".into(),
                 );
             }
+            // The policy rule containers_not_root matches root by its usual spellings
+            // (root, 0, root:root, 0:0, ...); uid 0 with another group is root too, and
+            // is asked for in one of those spellings so the rule (and a waiver) sees it.
+            if let Some((uid, gid)) = s.user.split_once(':') {
+                if ["root", "0"].contains(&uid) && !["root", "0"].contains(&gid) {
+                    push(
+                        format!("{at}.user"),
+                        format!("'{}' runs as root: write it as root (or 0), and waive containers_not_root", s.user),
+                    );
+                }
+            }
             let scratch: u32 = s.tmpfs.values().sum();
             if scratch >= s.memory {
                 push(
@@ -830,6 +841,8 @@ mod tests {
         let text = BASE.replace("memory: 512}", "memory: 512, tmpfs: {tmp: 16}}");
         assert_eq!(errors(&text), ["services[0].tmpfs"]);
         let text = BASE.replace("memory: 512}", "memory: 512, user: 'app user'}");
+        assert_eq!(errors(&text), ["services[0].user"]);
+        let text = BASE.replace("memory: 512}", "memory: 512, user: '0:1000'}");
         assert_eq!(errors(&text), ["services[0].user"]);
     }
 

@@ -154,7 +154,7 @@ fn containers_read_only_root() {
 
 #[test]
 fn containers_not_root() {
-    for root in ["root", "0", "0:0", "root:app"] {
+    for root in ["root", "0", "0:0", "root:root", "root:0", "0:root"] {
         assert_caught("containers_not_root", |t| {
             first_container(t)["User"] = json!(root)
         });
