@@ -456,7 +456,7 @@ async fn post_template_returns_the_policy_checked_template() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["template"]["Metadata"]["Ferry"]["Profile"], "staging");
-    assert_eq!(body["summary"]["policy"]["rules_checked"], 9);
+    assert_eq!(body["summary"]["policy"]["rules_checked"], 13);
     let (status, _, _) = h
         .send("POST", "/apps/shop/environments/qa/template", None, &[])
         .await;

@@ -15,7 +15,7 @@ pub struct Rule {
 }
 
 /// Every rule in `policy/ferry.guard`, in its order; a test keeps the two in step.
-pub const RULES: [Rule; 9] = [
+pub const RULES: [Rule; 13] = [
     Rule {
         name: "rds_storage_encrypted",
         covers: "encryption",
@@ -51,6 +51,22 @@ pub const RULES: [Rule; 9] = [
     Rule {
         name: "tasks_not_public",
         covers: "public access",
+    },
+    Rule {
+        name: "containers_read_only_root",
+        covers: "container hardening",
+    },
+    Rule {
+        name: "containers_not_root",
+        covers: "container hardening",
+    },
+    Rule {
+        name: "egress_restricted",
+        covers: "least-privilege security groups",
+    },
+    Rule {
+        name: "rds_backups",
+        covers: "backups",
     },
 ];
 
@@ -122,12 +138,98 @@ fn checked_properties() -> &'static Vec<String> {
     })
 }
 
+/// For a list property the rules read only item by item (`Properties.P[*].X`, and
+/// never `Properties.P` otherwise), the item keys they read: the view keeps just those.
+/// A task definition's container definitions are most of its size (environment,
+/// secrets, logging), and the rules read two keys of them.
+fn checked_item_keys() -> &'static Vec<(String, Vec<String>)> {
+    static KEYS: OnceLock<Vec<(String, Vec<String>)>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let ident = |rest: &str| {
+            rest.split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut read: Vec<(String, Option<String>)> = RULES_FILE
+            .split("Properties.")
+            .skip(1)
+            .map(|rest| {
+                let name = ident(rest);
+                let item = rest[name.len()..].strip_prefix("[*].").map(ident);
+                (name, item)
+            })
+            .collect();
+        read.sort();
+        read.dedup();
+        let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, _) in &read {
+            let items: Option<Vec<String>> = read
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, item)| item.clone())
+                .collect();
+            if let Some(items) = items {
+                if !keys.iter().any(|(n, _)| n == name) {
+                    keys.push((name.clone(), items));
+                }
+            }
+        }
+        keys
+    })
+}
+
+/// The resource attributes the rules read besides `Type` and `Properties` (as
+/// `%db_instances.DeletionPolicy`): a resource's `Metadata` (checkov's suppressions),
+/// `DependsOn` and the rest stay out of the view unless a rule names them.
+fn checked_resource_keys() -> &'static Vec<&'static str> {
+    static KEYS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        [
+            "DeletionPolicy",
+            "UpdateReplacePolicy",
+            "DependsOn",
+            "Condition",
+            "Metadata",
+            "CreationPolicy",
+            "UpdatePolicy",
+        ]
+        .into_iter()
+        .filter(|key| RULES_FILE.contains(&format!(".{key}")))
+        .collect()
+    })
+}
+
+/// A property's value as the view keeps it: list items cut to the keys the rules read,
+/// where [`checked_item_keys`] knows them.
+fn property_view(name: &str, value: &Value) -> Value {
+    match (checked_item_keys().iter().find(|(n, _)| n == name), value) {
+        (Some((_, keys)), Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::Object(fields) => Value::Object(
+                        fields
+                            .iter()
+                            .filter(|(key, _)| keys.contains(key))
+                            .map(|(key, v)| (key.clone(), v.clone()))
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}
+
 /// Only what the rules can see: cfn-guard's cost grows with the document, and most of a
 /// template (subnets, routes, alarms, the dashboard, container definitions) is of no
 /// interest to any rule. Types and properties are both read from the rules file.
 fn policy_view(template: &Value) -> Value {
     let types = checked_types();
     let properties = checked_properties();
+    let resource_keys = checked_resource_keys();
     let resources: serde_json::Map<String, Value> = template["Resources"]
         .as_object()
         .into_iter()
@@ -147,6 +249,11 @@ fn policy_view(template: &Value) -> Value {
                 .as_object()
                 .into_iter()
                 .flatten()
+                .filter(|(key, _)| {
+                    key.as_str() == "Type"
+                        || key.as_str() == "Properties"
+                        || resource_keys.contains(&key.as_str())
+                })
                 .map(|(key, value)| match value {
                     Value::Object(props) if key == "Properties" => (
                         key.clone(),
@@ -154,7 +261,7 @@ fn policy_view(template: &Value) -> Value {
                             props
                                 .iter()
                                 .filter(|(name, _)| whole || properties.contains(name))
-                                .map(|(name, v)| (name.clone(), v.clone()))
+                                .map(|(name, v)| (name.clone(), property_view(name, v)))
                                 .collect(),
                         ),
                     ),
@@ -226,4 +333,33 @@ fn message(check: &FailedCheck) -> String {
         .unwrap_or("template");
     let message = custom.unwrap_or_else(|| error.split(" Value traversed").next().unwrap_or(error));
     format!("{resource}: {message}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The view is what keeps the check fast: it must keep every key a rule reads (the
+    /// rule tests prove that by breaking them) and drop the rest.
+    #[test]
+    fn the_view_keeps_what_the_rules_read_and_drops_the_rest() {
+        let template = json!({"Metadata": {"Ferry": {"Profile": "prod"}}, "Resources": {
+            "Task": {"Type": "AWS::ECS::TaskDefinition", "DependsOn": "Role",
+                     "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_1", "comment": "why"}]}},
+                     "Properties": {"Family": "f", "ContainerDefinitions": [{
+                         "Name": "web", "User": "1000", "ReadonlyRootFilesystem": true,
+                         "Environment": [{"Name": "A", "Value": "b"}]}]}},
+            "Database": {"Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot",
+                         "Properties": {"StorageEncrypted": true, "DBInstanceClass": "db.t4g.micro"}},
+            "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"CidrBlock": "10.0.0.0/24"}}}});
+        assert_eq!(
+            policy_view(&template),
+            json!({"Metadata": {"Ferry": {"Profile": "prod"}}, "Resources": {
+                "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": [
+                    {"User": "1000", "ReadonlyRootFilesystem": true}]}},
+                "Database": {"Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot",
+                             "Properties": {"StorageEncrypted": true}}}})
+        );
+    }
 }

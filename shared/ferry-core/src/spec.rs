@@ -40,6 +40,28 @@ pub struct ServiceSpec {
     /// Name -> SSM parameter or Secrets Manager secret ARN.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, String>,
+    /// The user the container runs as (`uid[:gid]`, or a name the image defines). Not
+    /// root by default: code that breaks into the app should not own the container.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// A read-only root filesystem, so code that breaks in cannot rewrite the app or
+    /// drop tools beside it; the app writes to its `tmpfs` paths. `false` breaks the
+    /// policy rule `containers_read_only_root`, which the environment must then waive.
+    #[serde(default = "default_true")]
+    pub read_only_root_filesystem: bool,
+    /// Writable in-memory paths, path -> MiB, counted in the task's memory. tmpfs rather
+    /// than a bind mount because Fargate makes bind mounts writable by root only.
+    #[serde(default = "default_tmpfs")]
+    pub tmpfs: BTreeMap<String, u32>,
+}
+
+fn default_user() -> String {
+    "1000:1000".into()
+}
+/// /tmp is what most runtimes need (temporary files, uploads buffered to disk, the
+/// JVM's perf data); 64 MiB fits the smallest Fargate task (512 MiB) with room to spare.
+fn default_tmpfs() -> BTreeMap<String, u32> {
+    BTreeMap::from([("/tmp".to_owned(), 64)])
 }
 
 fn default_image() -> String {
@@ -613,6 +635,24 @@ impl EnvironmentSpec {
                     "looks like a secret given as a plain value; move it to secrets as an SSM parameter or Secrets Manager ARN".into(),
                 );
             }
+            // The policy rule containers_not_root matches root by its usual spellings
+            // (root, 0, root:root, 0:0, ...); uid 0 with another group is root too, and
+            // is asked for in one of those spellings so the rule (and a waiver) sees it.
+            if let Some((uid, gid)) = s.user.split_once(':') {
+                if ["root", "0"].contains(&uid) && !["root", "0"].contains(&gid) {
+                    push(
+                        format!("{at}.user"),
+                        format!("'{}' runs as root: write it as root (or 0), and waive containers_not_root", s.user),
+                    );
+                }
+            }
+            let scratch: u32 = s.tmpfs.values().sum();
+            if scratch >= s.memory {
+                push(
+                    format!("{at}.tmpfs"),
+                    format!("{scratch} MiB of tmpfs leaves nothing of the task's {} MiB for the app: tmpfs is memory", s.memory),
+                );
+            }
             if s.environment.keys().any(|k| s.secrets.contains_key(k)) {
                 push(
                     format!("{at}.secrets"),
@@ -776,6 +816,34 @@ mod tests {
         ] {
             assert!(!is_secret_reference(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn containers_run_read_only_as_a_user_with_a_tmp_by_default() {
+        let dev = AppSpec::parse(BASE).unwrap().environment("dev").unwrap();
+        let web = &dev.services[0];
+        assert_eq!(
+            (
+                web.user.as_str(),
+                web.read_only_root_filesystem,
+                web.tmpfs.clone()
+            ),
+            ("1000:1000", true, BTreeMap::from([("/tmp".to_owned(), 64)]))
+        );
+    }
+
+    #[test]
+    fn tmpfs_paths_are_absolute_and_fit_in_the_task_memory() {
+        let text = format!(
+            "{BASE}environments:\n  prod:\n    services:\n      web: {{tmpfs: {{/tmp: 512}}}}\n"
+        );
+        assert_eq!(errors(&text), ["environments.prod.services.web.tmpfs"]);
+        let text = BASE.replace("memory: 512}", "memory: 512, tmpfs: {tmp: 16}}");
+        assert_eq!(errors(&text), ["services[0].tmpfs"]);
+        let text = BASE.replace("memory: 512}", "memory: 512, user: 'app user'}");
+        assert_eq!(errors(&text), ["services[0].user"]);
+        let text = BASE.replace("memory: 512}", "memory: 512, user: '0:1000'}");
+        assert_eq!(errors(&text), ["services[0].user"]);
     }
 
     #[test]

@@ -135,6 +135,136 @@ fn tasks_not_public() {
     });
 }
 
+fn first_container(t: &mut Value) -> &mut Value {
+    &mut t["Resources"]["WebBlueTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+}
+
+#[test]
+fn containers_read_only_root() {
+    assert_caught("containers_read_only_root", |t| {
+        first_container(t)["ReadonlyRootFilesystem"] = json!(false)
+    });
+    assert_caught("containers_read_only_root", |t| {
+        first_container(t)
+            .as_object_mut()
+            .unwrap()
+            .remove("ReadonlyRootFilesystem");
+    });
+}
+
+#[test]
+fn containers_not_root() {
+    for root in ["root", "0", "0:0", "root:root", "root:0", "0:root"] {
+        assert_caught("containers_not_root", |t| {
+            first_container(t)["User"] = json!(root)
+        });
+    }
+    // No User: the container runs as whatever the image says, root unless it says otherwise.
+    assert_caught("containers_not_root", |t| {
+        first_container(t).as_object_mut().unwrap().remove("User");
+    });
+    for user in ["1000:1000", "10001", "app", "rootless"] {
+        let mut template = prod_template();
+        first_container(&mut template)["User"] = json!(user);
+        assert_eq!(failed_rules(&template), Vec::<String>::new(), "{user}");
+    }
+}
+
+#[test]
+fn egress_restricted() {
+    // No SecurityGroupEgress: AWS's default allows all traffic out.
+    assert_caught("egress_restricted", |t| {
+        t["Resources"]["DatabaseSecurityGroup"]["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SecurityGroupEgress");
+    });
+    assert_caught("egress_restricted", |t| {
+        t["Resources"]["ServiceSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}))
+    });
+    assert_caught("egress_restricted", |t| {
+        t["Resources"]["CacheSecurityGroup"]["Properties"]["SecurityGroupEgress"] = json!([
+            {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "CidrIpv6": "::/0"}
+        ])
+    });
+    assert_caught("egress_restricted", |t| {
+        let egress = &mut t["Resources"]["ServiceToDatabaseEgress"]["Properties"];
+        let egress = egress.as_object_mut().unwrap();
+        egress.remove("DestinationSecurityGroupId");
+        egress.insert("CidrIp".into(), json!("10.0.0.0/8"));
+    });
+}
+
+#[test]
+fn rds_backups() {
+    assert_caught("rds_backups", |t| {
+        t["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"] = json!(0)
+    });
+    // Prod keeps a week at least.
+    assert_caught("rds_backups", |t| {
+        t["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"] = json!(3)
+    });
+    // Dev's one day is enough there, and zero is not.
+    let env = AppSpec::parse(EXAMPLE)
+        .unwrap()
+        .new_environment("dev")
+        .unwrap();
+    let mut dev = ferry_core::template::generate(&env, None, Colour::Blue);
+    assert_eq!(
+        dev["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"],
+        1
+    );
+    assert_eq!(failed_rules(&dev), Vec::<String>::new());
+    dev["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"] = json!(0);
+    assert_eq!(failed_rules(&dev), ["rds_backups"]);
+}
+
+/// The hardening can be turned off in the spec, and then the environment must waive the
+/// rule by name, with its reason, as for any other rule.
+#[test]
+fn a_service_that_needs_a_writable_root_renders_only_with_a_waiver() {
+    let spec = |waivers: &str| {
+        EXAMPLE.replace(
+            "    health_check_path: /health\n",
+            "    health_check_path: /health\n    read_only_root_filesystem: false\n    user: root\n",
+        ) + &format!("  staging:\n    waivers: [{waivers}]\n")
+    };
+    let render = |text: String| {
+        let env = AppSpec::parse(&text)
+            .unwrap()
+            .new_environment("staging")
+            .unwrap();
+        ferry_core::template::render(&env, None, Colour::Blue)
+    };
+    let error = render(spec("")).unwrap_err().to_string();
+    assert!(error.contains("containers_read_only_root"), "{error}");
+    assert!(error.contains("containers_not_root"), "{error}");
+
+    let (_, report) = render(spec(
+        "{rule: containers_read_only_root, reason: vendor image writes to /var/lib}, \
+         {rule: containers_not_root, reason: \"vendor image needs root, ticket 12\"}",
+    ))
+    .unwrap();
+    let waived: Vec<(&str, &str)> = report
+        .waived
+        .iter()
+        .map(|(v, reason)| (v.rule.as_str(), reason.as_str()))
+        .collect();
+    assert_eq!(
+        waived,
+        [
+            (
+                "containers_read_only_root",
+                "vendor image writes to /var/lib"
+            ),
+            ("containers_not_root", "vendor image needs root, ticket 12"),
+        ]
+    );
+}
+
 #[test]
 fn a_waiver_moves_a_violation_to_waived_with_its_reason() {
     let mut template = prod_template();
