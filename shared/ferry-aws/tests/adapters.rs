@@ -3,10 +3,12 @@
 
 use aws_sdk_cloudformation::operation::get_template::{GetTemplateError, GetTemplateOutput};
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::error::{
-    ConditionalCheckFailedException, ProvisionedThroughputExceededException,
+    ProvisionedThroughputExceededException, TransactionCanceledException,
 };
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::types::error::{ExecutionAlreadyExists, StateMachineDoesNotExist};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
@@ -37,21 +39,46 @@ fn environment(version: u64) -> Environment {
     }
 }
 
+/// DynamoDB's answer when a transaction item's condition fails: one reason per item, in
+/// order, `None` for the items that passed.
+fn cancelled(reasons: &[&str]) -> TransactWriteItemsError {
+    TransactWriteItemsError::TransactionCanceledException(
+        TransactionCanceledException::builder()
+            .meta(code(
+                "TransactionCanceledException",
+                "Transaction cancelled, please refer cancellation reasons for specific reasons",
+            ))
+            .set_cancellation_reasons(Some(
+                reasons
+                    .iter()
+                    .map(|r| CancellationReason::builder().code(*r).build())
+                    .collect(),
+            ))
+            .build(),
+    )
+}
+
+/// The environment's own read before an update (`environment(version)` as stored).
+fn stored_environment(version: u64) -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+        let mut item: std::collections::HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(environment(version)).unwrap();
+        item.insert("PK".into(), AttributeValue::S("APP#shop".into()));
+        GetItemOutput::builder().set_item(Some(item)).build()
+    })
+}
+
 #[tokio::test]
 async fn a_failed_version_condition_is_a_version_conflict() {
-    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(|req| req.condition_expression() == Some("#v = :expected"))
-        .then_error(|| {
-            PutItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder()
-                    .meta(code(
-                        "ConditionalCheckFailedException",
-                        "The conditional request failed",
-                    ))
-                    .build(),
-            )
-        });
-    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+    let write = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+        .match_requests(|req| {
+            let items = req.transact_items();
+            items.len() == 2
+                && items[0].put().and_then(|p| p.condition_expression()) == Some("#v = :expected")
+        })
+        .then_error(|| cancelled(&["ConditionalCheckFailed", "None"]));
+    let read = stored_environment(4);
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&write, &read]);
     let store = DynamoStore::new(client, "t");
     let err = store
         .put_environment(&environment(3), Some(3))
@@ -64,28 +91,58 @@ async fn a_failed_version_condition_is_a_version_conflict() {
             expected: 3
         }
     );
-    assert_eq!(rule.num_calls(), 1);
+    assert_eq!(write.num_calls(), 1);
 }
 
 #[tokio::test]
 async fn a_new_environment_that_exists_is_already_exists() {
-    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(|req| req.condition_expression() == Some("attribute_not_exists(PK)"))
-        .then_error(|| {
-            PutItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder()
-                    .meta(code(
-                        "ConditionalCheckFailedException",
-                        "The conditional request failed",
-                    ))
-                    .build(),
-            )
-        });
-    let store = DynamoStore::new(mock_client!(aws_sdk_dynamodb, [&rule]), "t");
+    let write = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+        .match_requests(|req| {
+            req.transact_items()[0]
+                .put()
+                .and_then(|p| p.condition_expression())
+                == Some("attribute_not_exists(PK)")
+        })
+        .then_error(|| cancelled(&["ConditionalCheckFailed", "None"]));
+    let store = DynamoStore::new(mock_client!(aws_sdk_dynamodb, [&write]), "t");
     assert!(matches!(
         store.put_environment(&environment(0), None).await,
         Err(StoreError::AlreadyExists(_))
     ));
+}
+
+#[tokio::test]
+async fn a_stack_another_environment_holds_is_refused_naming_it() {
+    // The claim (second item) is held by shop-eu/prod.
+    let write = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+        .match_requests(|req| {
+            let claim = req.transact_items()[1].put();
+            claim.is_some_and(|p| {
+                p.item()["PK"] == AttributeValue::S("STACK#ferry-shop-dev".into())
+                    && p.item()["owner"] == AttributeValue::S("shop/dev".into())
+            })
+        })
+        .then_error(|| cancelled(&["None", "ConditionalCheckFailed"]));
+    let owner = mock!(aws_sdk_dynamodb::Client::get_item)
+        .match_requests(|req| {
+            req.key().and_then(|k| k.get("PK"))
+                == Some(&AttributeValue::S("STACK#ferry-shop-dev".into()))
+        })
+        .then_output(|| {
+            GetItemOutput::builder()
+                .item("PK", AttributeValue::S("STACK#ferry-shop-dev".into()))
+                .item("owner", AttributeValue::S("shop-eu/prod".into()))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&write, &owner]);
+    let store = DynamoStore::new(client, "t");
+    assert_eq!(
+        store.put_environment(&environment(0), None).await,
+        Err(StoreError::StackTaken {
+            stack: "ferry-shop-dev".into(),
+            owner: "shop-eu/prod".into()
+        })
+    );
 }
 
 #[tokio::test]

@@ -41,6 +41,11 @@ impl JobError {
             | JobError::Stacks(StacksError::Unavailable(_))
             | JobError::Metrics(crate::ports::MetricsError::Unavailable(_)) => "TransientError",
             JobError::Policy(template::RenderError::Policy(_)) => "PolicyViolation",
+            // Refused at validation; reaching a job means the spec predates the check.
+            JobError::Policy(
+                template::RenderError::TooManyResources { .. }
+                | template::RenderError::TooLarge { .. },
+            ) => "ValidationFailed",
             JobError::Store(_)
             | JobError::Stacks(_)
             | JobError::Policy(_)

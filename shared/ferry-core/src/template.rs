@@ -234,12 +234,23 @@ pub fn generate_rollout(env: &Environment, rollout: &Rollout) -> Value {
     template
 }
 
+/// CloudFormation's limits on one stack: a template read from S3 (`TemplateURL`) holds
+/// at most 1,000,000 bytes, and a stack at most 500 resources. (Inline, `TemplateBody`, is
+/// 51,200 bytes; Ferry uploads anything larger.) A spec whose template breaks either is
+/// refused when it is rendered, at validation, not by CloudFormation at its first deploy.
+pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
+pub const MAX_RESOURCES: usize = 500;
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum RenderError {
     #[error("the template breaks {} policy rule(s): {}", .0.violations.len(), describe_violations(.0))]
     Policy(PolicyReport),
     #[error(transparent)]
     Engine(#[from] PolicyError),
+    #[error("the template would have {resources} resources, over CloudFormation's limit of {MAX_RESOURCES} per stack; split the services across environments or apps")]
+    TooManyResources { resources: usize },
+    #[error("the template would be {bytes} bytes, over CloudFormation's limit of {MAX_TEMPLATE_BYTES} bytes for a template in S3; the services' environment variables and secrets are the usual cause")]
+    TooLarge { bytes: usize },
 }
 
 fn describe_violations(report: &PolicyReport) -> String {
@@ -273,12 +284,26 @@ pub fn render_rollout(
     rollout: &Rollout,
 ) -> Result<(Value, PolicyReport), RenderError> {
     let template = generate_rollout(env, rollout);
+    check_stack_limits(&template)?;
     let report = policy::check(&template, &env.spec.waivers)?;
     if report.violations.is_empty() {
         Ok((template, report))
     } else {
         Err(RenderError::Policy(report))
     }
+}
+
+fn check_stack_limits(template: &Value) -> Result<(), RenderError> {
+    let resources = template["Resources"].as_object().map_or(0, |r| r.len());
+    if resources > MAX_RESOURCES {
+        return Err(RenderError::TooManyResources { resources });
+    }
+    // Deployed as compact JSON (CloudFormationStacks sends `to_string()`).
+    let bytes = template.to_string().len();
+    if bytes > MAX_TEMPLATE_BYTES {
+        return Err(RenderError::TooLarge { bytes });
+    }
+    Ok(())
 }
 
 fn network(b: &mut Builder) {
