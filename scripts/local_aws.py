@@ -421,6 +421,9 @@ def up(args):
         **admin,
         "FERRY_TABLE_NAME": outputs["TableName"],
         "FERRY_STATE_MACHINE_ARN": outputs["StateMachineArn"],
+        # What `ferry deploy` takes from the Ferry stack's outputs (--role-arn, --artifacts-bucket).
+        "FERRY_STACK_ROLE_ARN": outputs["EnvironmentStackRoleArn"],
+        "FERRY_ARTIFACTS_BUCKET": outputs["ArtifactsBucketName"],
         "FERRY_LOCAL_STACK": args.stack,
         "FERRY_MOTO_URL": moto_url,
         "FERRY_ROUTER_URL": router_url,

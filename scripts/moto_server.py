@@ -21,18 +21,26 @@ made or changed by change sets (every Ferry deploy) showed none, or stale ones. 
 outputs are recomputed from the change set's template after it applies.
 
 IAM: `scripts/local_aws.py` turns on moto's own check of every call against the caller's
-policies (`/moto-api/reset-auth`). moto knows the resource of a call only for S3 (bucket
-and key), SQS (the queue), IAM roles and STS; for every other service it checks against
-`*`, so a statement scoped to an ARN would never match and every least-privilege policy
-would be refused. Nor can it evaluate condition keys (`aws:ResourceTag/...`,
-`iam:PassedToService`): it turns any statement with a condition into an explicit deny.
-Here a statement's action is always checked; its resource is checked where moto knows
-the resource (S3, SQS, IAM roles, and below: SSM parameters, DynamoDB tables, stacks,
-state machines); where it does not, and for conditions, the statement is assumed to
-apply if it allows and not to apply if it denies. So locally a call is refused exactly when no statement
-of the caller's policies allows its action. What stays unchecked (resources outside S3,
-SQS and IAM, conditions, the calls CloudFormation makes for a stack) is named in the
-README's "On a real account" section.
+policies (`/moto-api/reset-auth`), and each function calls with its own role. As moto
+ships, that check refuses least-privilege policies AWS accepts, so it is mended here:
+- moto knows a call's resource only for S3, SQS, IAM roles and STS, and checks every
+  other call against `*`, which no ARN-scoped statement matches. Here SSM parameters,
+  DynamoDB tables and indexes, CloudFormation stacks and Step Functions state machines
+  are named too; for the rest the statement is assumed to apply if it allows, and not
+  to apply if it denies.
+- moto cannot evaluate condition keys (`aws:ResourceTag/...`, `iam:PassedToService`) and
+  turned any statement with one into a deny; here, the same assumption as above.
+- DynamoDB transactions are authorized per item (`dynamodb:PutItem`, ...), as on AWS,
+  not as a `dynamodb:TransactWriteItems` action that IAM does not have.
+- CloudWatch signs as `monitoring`; its actions are `cloudwatch:*`.
+- A refusal comes back in the caller's protocol (JSON, query XML), not always EC2's XML.
+- Role policies made by moto's CloudFormation are readable by the check, and signatures
+  are checked on the body as sent (form-encoded and gzip bodies were re-encoded).
+What stays unchecked (conditions, resources of other services, the calls CloudFormation
+makes for a stack) is named in the README's "On a real account" section.
+
+EventBridge's TestEventPattern answers with moto's own pattern matcher (moto answered
+nothing).
 
 CloudFormation's template limits: AWS refuses a `TemplateBody` over 51,200 bytes and a
 template at `TemplateURL` over 1 MB (ValidationError); moto accepts any size. Both are
@@ -350,6 +358,24 @@ def _enforce_template_limits(handler):
 for _name in ("create_stack", "update_stack", "create_change_set", "validate_template"):
     _response_class = cloudformation_responses.CloudFormationResponse
     setattr(_response_class, _name, _enforce_template_limits(getattr(_response_class, _name)))
+
+# EventBridge's TestEventPattern: moto has the matcher (its rules use it on PutEvents) but
+# answers the call with nothing. It is how a test asks whether a rule's pattern takes an
+# event, as on AWS.
+from moto.events.models import EventPattern
+from moto.events.responses import EventsHandler
+
+
+def test_event_pattern(self):
+    try:
+        event = json.loads(self._get_param("Event"))
+        matched = EventPattern.load(self._get_param("EventPattern")).matches_event(event)
+    except (TypeError, ValueError) as error:
+        return self.error("InvalidEventPatternException", str(error))
+    return self._create_response({"Result": matched})
+
+
+EventsHandler.test_event_pattern = test_event_pattern
 
 if __name__ == "__main__":
     from moto.server import main

@@ -160,6 +160,30 @@ impl Local {
     /// A query-protocol call to a service the e2e crate has no SDK client for, signed
     /// with SigV4 as the local admin (the local AWS checks signatures and policies).
     pub async fn query_call(&self, service: &str, body: &str) -> Result<String> {
+        self.signed_call(service, "application/x-www-form-urlencoded", None, body)
+            .await
+    }
+
+    /// The same for a JSON-protocol service: `target` is its `X-Amz-Target`.
+    pub async fn json_call(&self, service: &str, target: &str, body: &Value) -> Result<Value> {
+        let text = self
+            .signed_call(
+                service,
+                "application/x-amz-json-1.1",
+                Some(target),
+                &body.to_string(),
+            )
+            .await?;
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    async fn signed_call(
+        &self,
+        service: &str,
+        content_type: &str,
+        target: Option<&str>,
+        body: &str,
+    ) -> Result<String> {
         use aws_credential_types::provider::ProvideCredentials;
         use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -170,7 +194,10 @@ impl Local {
             .await?;
         let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
         let url = var("AWS_ENDPOINT_URL");
-        let content_type = ("content-type", "application/x-www-form-urlencoded");
+        let mut headers = vec![("content-type", content_type)];
+        if let Some(target) = target {
+            headers.push(("x-amz-target", target));
+        }
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region("us-east-1")
@@ -182,12 +209,12 @@ impl Local {
         let signable = SignableRequest::new(
             "POST",
             &url,
-            [content_type].into_iter(),
+            headers.iter().copied(),
             SignableBody::Bytes(body.as_bytes()),
         )?;
         let (instructions, _) = sign(signable, &params)?.into_parts();
-        let mut request = self.http.post(&url).header(content_type.0, content_type.1);
-        for (name, value) in instructions.headers() {
+        let mut request = self.http.post(&url);
+        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
             request = request.header(name, value);
         }
         let response = request.body(body.to_owned()).send().await?;
@@ -195,6 +222,37 @@ impl Local {
         let text = response.text().await?;
         anyhow::ensure!(status.is_success(), "{service}: {status} {text}");
         Ok(text)
+    }
+
+    /// An S3 client on the local AWS, as the admin (the bucket goes in the path).
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    /// The SDK configuration of one function's role: the credentials `scripts/local_aws.py`
+    /// got from sts:AssumeRole and gave that function.
+    pub async fn as_function(&self, binary: &str) -> Result<aws_config::SdkConfig> {
+        let roles: Value =
+            serde_json::from_str(&std::fs::read_to_string(var("FERRY_LOCAL_ROLES"))?)?;
+        let role = &roles[binary];
+        let credentials = aws_credential_types::Credentials::new(
+            role["AWS_ACCESS_KEY_ID"].as_str().context("no key")?,
+            role["AWS_SECRET_ACCESS_KEY"]
+                .as_str()
+                .context("no secret")?,
+            role["AWS_SESSION_TOKEN"].as_str().map(str::to_owned),
+            None,
+            "local-role",
+        );
+        Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .credentials_provider(credentials)
+            .load()
+            .await)
     }
 
     pub async fn wait_for_execution(
@@ -426,7 +484,13 @@ pub async fn deploy_stack(local: &Local, spec: &Value, env: &str) -> Result<()> 
     let (template, _) =
         ferry_core::template::render(&environment, None, ferry_core::names::Colour::Blue)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let stacks = ferry_aws::CloudFormationStacks::from_sdk(&sdk);
+    // As `ferry deploy --role-arn --artifacts-bucket` does with the Ferry stack's outputs.
+    let stacks = ferry_aws::CloudFormationStacks::from_sdk(&sdk)
+        .with_service_role(Some(var("FERRY_STACK_ROLE_ARN")))
+        .with_template_bucket(Some(ferry_aws::TemplateBucket::from_sdk(
+            &sdk,
+            var("FERRY_ARTIFACTS_BUCKET"),
+        )));
     let parameters = vec![("CertificateArn".to_owned(), local.certificate().await?)];
     ferry_core::deploy::deploy(
         &stacks,
@@ -577,34 +641,44 @@ pub async fn put_target_metrics(
             .with_context(|| format!("no output {key}"))
     };
     let title = if colour == "blue" { "Blue" } else { "Green" };
-    let group = output(&format!("Web{title}TargetGroupFullName"))?;
     let lb = output("LoadBalancerFullName")?;
-    let dims = vec![
-        Dimension::builder()
-            .name("TargetGroup")
-            .value(&group)
-            .build(),
-        Dimension::builder().name("LoadBalancer").value(&lb).build(),
-    ];
+    // Every service's target group of that colour (`<Service><Colour>TargetGroupFullName`).
+    let suffix = format!("{title}TargetGroupFullName");
+    let groups: Vec<String> = outputs.stacks()[0]
+        .outputs()
+        .iter()
+        .filter(|o| o.output_key().is_some_and(|k| k.ends_with(&suffix)))
+        .filter_map(|o| o.output_value().map(str::to_owned))
+        .collect();
+    anyhow::ensure!(!groups.is_empty(), "{stack} has no {suffix} output");
     let now = chrono::Utc::now().timestamp();
     let mut data = Vec::new();
-    for i in 0..seconds {
-        let at = aws_smithy_types::DateTime::from_secs(now - seconds + i);
-        let wobble = 1.0 + 0.1 * ((i * 7919 % 21) as f64 - 10.0) / 10.0;
-        for (name, value) in [
-            ("TargetResponseTime", latency * wobble),
-            ("RequestCount", 100.0),
-            ("HTTPCode_Target_5XX_Count", 0.0),
-            ("HealthyHostCount", 2.0),
-        ] {
-            data.push(
-                MetricDatum::builder()
-                    .metric_name(name)
-                    .set_dimensions(Some(dims.clone()))
-                    .timestamp(at)
-                    .value(value)
-                    .build(),
-            );
+    for group in &groups {
+        let dims = vec![
+            Dimension::builder()
+                .name("TargetGroup")
+                .value(group)
+                .build(),
+            Dimension::builder().name("LoadBalancer").value(&lb).build(),
+        ];
+        for i in 0..seconds {
+            let at = aws_smithy_types::DateTime::from_secs(now - seconds + i);
+            let wobble = 1.0 + 0.1 * ((i * 7919 % 21) as f64 - 10.0) / 10.0;
+            for (name, value) in [
+                ("TargetResponseTime", latency * wobble),
+                ("RequestCount", 100.0),
+                ("HTTPCode_Target_5XX_Count", 0.0),
+                ("HealthyHostCount", 2.0),
+            ] {
+                data.push(
+                    MetricDatum::builder()
+                        .metric_name(name)
+                        .set_dimensions(Some(dims.clone()))
+                        .timestamp(at)
+                        .value(value)
+                        .build(),
+                );
+            }
         }
     }
     for chunk in data.chunks(500) {
