@@ -21,6 +21,7 @@ lint:
 validate:
 	$(VENV)/bin/cfn-lint infra/ferry.json
 	scripts/service-role --check
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template-file infra/ferry.json
 	scripts/lint-templates
 	.local/node/node_modules/.bin/asl-validator --json-path state-machines/promotion.asl.json
 

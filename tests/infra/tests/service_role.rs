@@ -229,3 +229,29 @@ fn the_promotion_step_passes_the_role_and_keeps_only_what_it_calls() {
         }
     }
 }
+
+#[test]
+fn ferrys_own_resources_are_out_of_its_reach_whatever_ferrys_stack_is_called() {
+    // A Ferry stack named `ferry` would give its roles names that `role/ferry-*` matches,
+    // were they not under their own path.
+    let template = ferry_template();
+    for (id, role) in of_type(&template, "AWS::IAM::Role") {
+        assert_eq!(role["Properties"]["Path"], "/platform/", "{id}");
+    }
+    let denied: Vec<Value> = role_policies(&template)
+        .iter()
+        .flat_map(|(_, p)| {
+            p["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .filter(|s| s["Effect"] == "Deny")
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0]["Action"], "*");
+    assert_eq!(
+        denied[0]["Resource"],
+        serde_json::json!([{"Fn::GetAtt": ["ArtifactsBucket", "Arn"]}, {"Fn::Sub": "${ArtifactsBucket.Arn}/*"}])
+    );
+}
