@@ -696,3 +696,21 @@ fn bad_values_for_ferrys_own_bill_are_named_by_flag() {
         "{error}"
     );
 }
+
+#[test]
+fn deploy_refuses_a_service_role_that_is_not_a_role_before_calling_aws() {
+    let error = one_line_error(&[
+        "deploy",
+        &format!("{EXAMPLES}/small-web.yaml"),
+        "--env",
+        "dev",
+        "--role-arn",
+        "arn:aws:iam::123456789012:user/ana",
+    ]);
+    assert!(
+        error.starts_with(
+            "ferry: --role-arn: 'arn:aws:iam::123456789012:user/ana' is not an IAM role ARN"
+        ),
+        "{error}"
+    );
+}

@@ -265,3 +265,52 @@ async fn a_prod_environment_of_three_services_deploys_through_s3_and_promotes() 
     assert!(uploaded.contents().len() > 1);
     assert_eq!(listener_weights(&local, &stack).await.unwrap(), [0, 100]);
 }
+
+#[tokio::test]
+async fn two_environments_never_share_a_stack_in_dynamodb() {
+    let local = Local::connect().await;
+    let shop = unique_app("claim");
+    let shop_eu = format!("{shop}-eu");
+    let mut spec = e2e::app_spec(&shop_eu, &e2e::fast_promotions());
+    create_environments(&local, &shop_eu, &spec, &["prod"])
+        .await
+        .unwrap();
+    // shop/eu-prod's default stack, ferry-<shop>-eu-prod, is shop-eu/prod's.
+    spec["app"] = json!(shop);
+    spec["environments"] = json!({"eu-prod": {"profile": "prod"}});
+    let created = local
+        .api("PUT", &format!("/apps/{shop}"), None, &[])
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201);
+    let refused = local
+        .api(
+            "PUT",
+            &format!("/apps/{shop}/environments/eu-prod"),
+            Some(&json!({"spec": spec})),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert_eq!(refused.body["errors"][0]["field"], "stack_name");
+    assert!(refused.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{shop_eu}/prod")));
+    let stored = local
+        .item(&format!("APP#{shop}"), "ENV#eu-prod")
+        .await
+        .unwrap();
+    assert!(stored.is_none(), "nothing was written");
+    let own = local
+        .api(
+            "PUT",
+            &format!("/apps/{shop}/environments/eu-prod"),
+            Some(&json!({"spec": spec, "stack_name": format!("ferry-{shop}-eu-prod-2")})),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(own.status, 201, "{:?}", own.body);
+}
