@@ -334,6 +334,22 @@ core_responses.BaseResponse.setup_class = setup_class
 from moto.cloudformation import responses as cloudformation_responses
 from moto.cloudformation.exceptions import ValidationError
 
+# A template URL on the local endpoint itself (`http://127.0.0.1:PORT/bucket/key`, which
+# is what `sam deploy` makes when AWS_ENDPOINT_URL points it here) is path-style; moto
+# read only `localhost` that way and took `127` for the bucket.
+_stack_from_s3_url = cloudformation_responses.get_stack_from_s3_url
+
+
+def stack_from_s3_url(template_url, account_id, partition):
+    from urllib.parse import urlparse
+
+    if urlparse(template_url).hostname == "127.0.0.1":
+        template_url = template_url.replace("127.0.0.1", "localhost", 1)
+    return _stack_from_s3_url(template_url, account_id=account_id, partition=partition)
+
+
+cloudformation_responses.get_stack_from_s3_url = stack_from_s3_url
+
 TEMPLATE_BODY_LIMIT = 51_200
 TEMPLATE_URL_LIMIT = 1_000_000
 
