@@ -2,7 +2,7 @@
 //! one score per row, in NAB's results format or as a summary.
 
 use anyhow::{bail, Result};
-use ferry_core::anomaly::Detector;
+use ferry_core::monitoring::anomaly::Detector;
 use std::path::Path;
 
 #[derive(Clone, Copy, clap::ValueEnum)]

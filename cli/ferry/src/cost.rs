@@ -5,7 +5,7 @@ use crate::output;
 use anyhow::{bail, Result};
 use ferry_core::cost::advice::AdviceContext;
 use ferry_core::cost::{self, bill, diff, Catalog, CostEstimate, Usage};
-use ferry_core::profile::ProfileName;
+use ferry_core::infra::profile::ProfileName;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

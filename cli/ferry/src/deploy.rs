@@ -4,9 +4,9 @@
 use anyhow::{bail, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use ferry_aws::{CloudFormationStacks, TemplateBucket};
-use ferry_core::deploy::{deploy, Outcome, Polling, Progress};
+use ferry_core::infra::deploy::{deploy, Outcome, Polling, Progress};
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::EnvName;
-use ferry_core::spec::AppSpec;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -10,8 +10,8 @@ mod output;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use client::FerryApi;
+use ferry_core::infra::spec::{parse_document, AppSpec};
 use ferry_core::names::Colour;
-use ferry_core::spec::{parse_document, AppSpec};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -270,7 +270,7 @@ pub(crate) fn rendered(spec: &AppSpec, env: &str) -> Result<Value> {
     let environment = spec
         .new_environment(env)
         .map_err(|errors| anyhow::anyhow!("{errors}"))?;
-    let (template, report) = ferry_core::template::render(&environment, None, Colour::Blue)
+    let (template, report) = ferry_core::infra::template::render(&environment, None, Colour::Blue)
         .map_err(|e| anyhow::anyhow!("environment {env}: {e}"))?;
     for (violation, reason) in &report.waived {
         eprintln!(
@@ -284,7 +284,7 @@ pub(crate) fn rendered(spec: &AppSpec, env: &str) -> Result<Value> {
 fn offline(command: &Command) -> Option<Result<()>> {
     Some(match command {
         Command::Schema => {
-            println!("{}", ferry_core::spec::SCHEMA.trim_end());
+            println!("{}", ferry_core::infra::spec::SCHEMA.trim_end());
             Ok(())
         }
         Command::Validate { spec } => read_spec(spec).and_then(|parsed| {

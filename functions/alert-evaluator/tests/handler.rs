@@ -51,7 +51,7 @@ async fn deployed_shop_dev() -> (InMemoryStore, AppName, EnvName, InMemoryStacks
     let stacks = InMemoryStacks::new();
     stacks.deploy(
         &env.stack_name,
-        ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
+        ferry_core::infra::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
     );
     (store, app, dev, stacks)
 }

@@ -4,13 +4,13 @@
 use crate::handler::Deps;
 use crate::problem::Problem;
 use chrono::Utc;
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::model::{
     App, Environment, PromotionStatus, Release, ReportKind, StepOutcome, StepRecord,
 };
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId};
 use ferry_core::ports::{Completion, StoreError};
 use ferry_core::promotion::{self, CreateError, PromotionRequest};
-use ferry_core::spec::AppSpec;
 use ferry_core::{FieldError, ValidationErrors};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -285,7 +285,7 @@ pub async fn put_environment(
     // A spec whose template breaks a policy rule it does not waive is refused here, not
     // at deploy time.
     if let Err(error) =
-        ferry_core::template::render(&next, next.deployed_release.as_ref(), next.live_colour)
+        ferry_core::infra::template::render(&next, next.deployed_release.as_ref(), next.live_colour)
     {
         return Err(Problem::invalid("spec", error.to_string()));
     }

@@ -175,7 +175,7 @@ async fn utilisation_from_the_deployed_stack_rightsizes_tasks() {
     let stacks = InMemoryStacks::new();
     stacks.deploy(
         &env.stack_name,
-        ferry_core::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
+        ferry_core::infra::template::generate(&env, env.deployed_release.as_ref(), env.live_colour),
     );
     let metrics = InMemoryMetrics::new();
     let now = chrono::DateTime::parse_from_rfc3339("2015-10-08T16:53:06Z")

@@ -38,7 +38,7 @@ impl Config {
             artifacts_bucket: env.required("FERRY_ARTIFACTS_BUCKET")?,
             policy: StepPolicy {
                 approval_threshold: threshold,
-                polling: ferry_core::deploy::Polling {
+                polling: ferry_core::infra::deploy::Polling {
                     interval: std::time::Duration::from_secs_f64(poll_seconds),
                     ..defaults.polling
                 },

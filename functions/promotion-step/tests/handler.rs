@@ -40,7 +40,7 @@ async fn with_promotion() -> World {
     let stacks = InMemoryStacks::new();
     stacks.deploy(
         &staging.stack_name,
-        ferry_core::template::generate(&staging, None, staging.live_colour),
+        ferry_core::infra::template::generate(&staging, None, staging.live_colour),
     );
     let request = PromotionRequest {
         app: AppName::parse("a", "shop").unwrap(),

@@ -757,7 +757,7 @@ impl Store for DynamoStore {
             .await?
             .map(from_item)
             .transpose()?;
-        let next = ferry_core::alerts::next_state(previous.as_ref(), event);
+        let next = ferry_core::monitoring::alerts::next_state(previous.as_ref(), event);
         let mut event_item = to_item(
             event,
             &[

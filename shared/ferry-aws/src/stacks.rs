@@ -4,7 +4,7 @@ use crate::{describe, is_transient};
 use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, TemplateStage};
 use aws_sdk_cloudformation::Client;
-use ferry_core::deploy::{
+use ferry_core::infra::deploy::{
     ChangeSetState, ChangeSets, ResourceChange, StackApiError, StackDetails, StackEvent,
 };
 use ferry_core::ports::{DeployedStacks, StacksError};

@@ -264,7 +264,7 @@ async fn stack_details_carry_parameters_and_outputs_and_a_missing_stack_is_none(
         DescribeStacksError, DescribeStacksOutput,
     };
     use aws_sdk_cloudformation::types::{Output, Parameter, Stack, StackStatus};
-    use ferry_core::deploy::ChangeSets;
+    use ferry_core::infra::deploy::ChangeSets;
     let found = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .match_requests(|r| r.stack_name() == Some("ferry-shop-prod"))
         .then_output(|| {
@@ -530,7 +530,7 @@ mod large_templates {
     use aws_sdk_s3::operation::put_object::PutObjectOutput;
     use aws_smithy_mocks::{mock, mock_client};
     use ferry_aws::{CloudFormationStacks, TemplateBucket};
-    use ferry_core::deploy::{ChangeSets, StackApiError};
+    use ferry_core::infra::deploy::{ChangeSets, StackApiError};
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/ferry-EnvironmentStackRole-1";
 

@@ -2,7 +2,7 @@
 //! z-score against the running mean and variance) in the same run. Target: 10 M points/s.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ferry_core::anomaly::Detector;
+use ferry_core::monitoring::anomaly::Detector;
 use std::hint::black_box;
 
 /// A daily-seasonal series with noise and a few level shifts (deterministic).

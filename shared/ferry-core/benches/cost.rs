@@ -5,9 +5,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ferry_core::cost::{self, advice::AdviceContext, Catalog, Usage};
+use ferry_core::infra::profile::ProfileName;
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::Colour;
-use ferry_core::profile::ProfileName;
-use ferry_core::spec::AppSpec;
 use serde_json::Value;
 use std::hint::black_box;
 
@@ -30,7 +30,7 @@ pub fn many_services_template(apps: usize) -> Value {
             })
             .new_environment("prod")
             .expect("resolves");
-        let template = ferry_core::template::generate(&env, None, Colour::Blue);
+        let template = ferry_core::infra::template::generate(&env, None, Colour::Blue);
         for (id, resource) in template["Resources"].as_object().into_iter().flatten() {
             merged.entry(id.clone()).or_insert_with(|| resource.clone());
         }

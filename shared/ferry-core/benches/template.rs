@@ -2,9 +2,9 @@
 //! behind every `ferry template`, `plan` and environment update. Target: under 1 ms.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::model::Environment;
 use ferry_core::names::Colour;
-use ferry_core::spec::AppSpec;
 use std::hint::black_box;
 
 fn largest_example_prod() -> Environment {
@@ -16,13 +16,13 @@ fn largest_example_prod() -> Environment {
 fn bench(c: &mut Criterion) {
     let env = largest_example_prod();
     c.bench_function("generate prod template (two-services)", |b| {
-        b.iter(|| ferry_core::template::generate(black_box(&env), None, Colour::Blue))
+        b.iter(|| ferry_core::infra::template::generate(black_box(&env), None, Colour::Blue))
     });
     c.bench_function(
         "generate + policy check prod template (two-services)",
         |b| {
             b.iter(|| {
-                ferry_core::template::render(black_box(&env), None, Colour::Blue)
+                ferry_core::infra::template::render(black_box(&env), None, Colour::Blue)
                     .expect("passes policy")
             })
         },

@@ -6,7 +6,7 @@ fn main() {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let start = Instant::now();
     for _ in 0..50 {
-        ferry_core::policy::check(&template, &[]).unwrap();
+        ferry_core::infra::policy::check(&template, &[]).unwrap();
     }
     println!("policy check: {:?} per run", start.elapsed() / 50);
 }

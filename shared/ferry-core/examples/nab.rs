@@ -2,7 +2,7 @@
 //! `cargo run --release -p ferry-core --example nab -- DATA RESULTS [PREFIX]`.
 //! `scripts/nab` runs it and the scorer.
 
-use ferry_core::anomaly::{backtest_at, DetectorConfig};
+use ferry_core::monitoring::anomaly::{backtest_at, DetectorConfig};
 use std::path::Path;
 
 fn main() {

@@ -1,15 +1,15 @@
 //! The work behind the scheduled and event-driven functions, over the ports, so each
 //! Lambda handler is only: parse the event, call one of these, map the error.
 
-use crate::alerts::attribute_alarm;
 use crate::cost::{self, Catalog};
-use crate::drift::{self, DriftStatus};
+use crate::infra::drift::{self, DriftStatus};
+use crate::infra::template;
 use crate::model::{
     AlertEvent, Environment, PromotionStatus, Report, ReportKind, StepOutcome, StepRecord,
 };
+use crate::monitoring::alerts::attribute_alarm;
 use crate::names::{AppName, EnvName, PromotionId};
 use crate::ports::{DeployedStacks, StacksError, Store, StoreError};
-use crate::template;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -120,7 +120,7 @@ pub async fn generate_template(
         "resource_count": resource_count,
         "colour": colour,
         "image": release.map(|r| r.image.as_str()),
-        "policy": {"rules_checked": crate::policy::RULES.len(), "waived": waived},
+        "policy": {"rules_checked": crate::infra::policy::RULES.len(), "waived": waived},
     });
     if let Some(catalog) = pricing {
         summary["cost"] = cost_change(store, &env, &generated, catalog).await?;
@@ -420,7 +420,7 @@ pub async fn ferry_cost(
     if !environments.is_empty() {
         load.figures.metrics_per_evaluation = metrics as f64 / count;
     }
-    let mut usage = cost::Usage::profile_defaults(crate::profile::ProfileName::Prod);
+    let mut usage = cost::Usage::profile_defaults(crate::infra::profile::ProfileName::Prod);
     let assumptions = cost::bill::apply(ferry_template, &load, &mut usage);
     let estimate = cost::estimate(ferry_template, catalog, &usage);
     let figure = FerryCost {

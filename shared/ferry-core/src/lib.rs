@@ -3,24 +3,15 @@
 //! engine runs in a plain unit test against [`memory::InMemoryStore`].
 
 pub mod access;
-pub mod alerts;
-pub mod anomaly;
-pub mod canary;
 pub mod cost;
-pub mod deploy;
-pub mod drift;
+pub mod infra;
 pub mod jobs;
 pub mod memory;
 pub mod model;
 pub mod monitoring;
 pub mod names;
-pub mod policy;
 pub mod ports;
-pub mod profile;
 pub mod promotion;
-pub mod rollout;
-pub mod spec;
-pub mod template;
 pub mod validation;
 
 pub use validation::{FieldError, ValidationErrors};

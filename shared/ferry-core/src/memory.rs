@@ -1,7 +1,9 @@
 //! An in-memory [`Store`] with the same conditional semantics as the DynamoDB adapter,
 //! for engine and handler tests and for the CLI's offline planning.
 
-use crate::deploy::{ChangeSetState, ResourceChange, StackApiError, StackDetails, StackEvent};
+use crate::infra::deploy::{
+    ChangeSetState, ResourceChange, StackApiError, StackDetails, StackEvent,
+};
 use crate::model::{
     AlertEvent, AlertState, App, Approval, Environment, Promotion, Report, ReportKind, StepRecord,
 };
@@ -311,7 +313,7 @@ impl Store for InMemoryStore {
         let previous = t.alert_states.get(&event.alarm_name).cloned();
         t.alert_states.insert(
             event.alarm_name.clone(),
-            crate::alerts::next_state(previous.as_ref(), event),
+            crate::monitoring::alerts::next_state(previous.as_ref(), event),
         );
         Ok(true)
     }
@@ -584,7 +586,7 @@ impl crate::ports::DeployedStacks for InMemoryStacks {
 }
 
 #[async_trait]
-impl crate::deploy::ChangeSets for InMemoryStacks {
+impl crate::infra::deploy::ChangeSets for InMemoryStacks {
     async fn stack_status(&self, stack: &str) -> Result<Option<String>, StackApiError> {
         Ok(self
             .stacks
@@ -854,7 +856,7 @@ pub const SHOP_SPEC: &str = r#"{
 pub async fn seed_shop(store: &dyn Store) -> Result<(), StoreError> {
     use crate::model::Release;
     use crate::names::{Colour, ImageRef};
-    let spec = crate::spec::AppSpec::parse(SHOP_SPEC).expect("the shop spec is valid");
+    let spec = crate::infra::spec::AppSpec::parse(SHOP_SPEC).expect("the shop spec is valid");
     let app = spec.app.clone();
     store
         .create_app(&App {

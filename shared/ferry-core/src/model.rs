@@ -12,7 +12,7 @@ pub struct App {
     pub created_at: DateTime<Utc>,
 }
 
-pub use crate::spec::{CacheSpec, DatabaseSpec, EnvironmentSpec, ServiceSpec};
+pub use crate::infra::spec::{CacheSpec, DatabaseSpec, EnvironmentSpec, ServiceSpec};
 
 /// What an environment runs: an image pinned by digest, plus the config it ran with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,7 +90,7 @@ pub struct Promotion {
     pub release: Option<Release>,
     /// The traffic steps, fixed when the promotion is created.
     #[serde(default)]
-    pub plan: Vec<crate::rollout::TrafficStep>,
+    pub plan: Vec<crate::promotion::rollout::TrafficStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_arn: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -2,7 +2,7 @@
 //! it must catch a 20% latency increase at least 95% of the time, and fail identical
 //! distributions at most 2% of the time.
 
-use ferry_core::canary::{
+use ferry_core::promotion::canary::{
     classify, judge, Classification, Direction, JudgeConfig, MetricConfig, Outcome,
 };
 use rand::rngs::StdRng;

@@ -2,7 +2,7 @@
 //! independently of the bundled prices.
 
 use ferry_core::cost::{self, advice::AdviceContext, Advice, Catalog, CostEstimate, Price, Usage};
-use ferry_core::profile::ProfileName;
+use ferry_core::infra::profile::ProfileName;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

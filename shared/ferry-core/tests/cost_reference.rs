@@ -3,9 +3,9 @@
 //! estimate rounds it; resource and environment totals are sums of those cents.
 
 use ferry_core::cost::{self, advice::AdviceContext, Catalog, CostEstimate, Usage};
+use ferry_core::infra::profile::ProfileName;
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::Colour;
-use ferry_core::profile::ProfileName;
-use ferry_core::spec::AppSpec;
 use serde_json::{json, Value};
 
 fn example_template(file: &str, env: &str) -> Value {
@@ -15,7 +15,7 @@ fn example_template(file: &str, env: &str) -> Value {
     ))
     .unwrap();
     let environment = AppSpec::parse(&text).unwrap().new_environment(env).unwrap();
-    ferry_core::template::generate(&environment, None, Colour::Blue)
+    ferry_core::infra::template::generate(&environment, None, Colour::Blue)
 }
 
 fn priced(template: &Value, region: &str, usage: &Usage) -> CostEstimate {

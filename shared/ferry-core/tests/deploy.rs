@@ -3,7 +3,7 @@
 //! (The same engine runs against moto's CloudFormation in tests/e2e/tests/deploy.rs.)
 
 use async_trait::async_trait;
-use ferry_core::deploy::{
+use ferry_core::infra::deploy::{
     deploy, ChangeSetState, ChangeSets, DeployError, Outcome, Polling, Progress, ResourceChange,
     StackApiError, StackDetails, StackEvent,
 };

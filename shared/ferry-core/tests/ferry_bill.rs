@@ -5,7 +5,7 @@
 //! is checked for what matters as it grows: everything priced, every resource modelled.
 
 use ferry_core::cost::{self, advice::AdviceContext, bill, Catalog, CostEstimate, Usage};
-use ferry_core::profile::ProfileName;
+use ferry_core::infra::profile::ProfileName;
 use serde_json::{json, Value};
 
 const FROZEN: &str = include_str!("fixtures/ferry-template.json");

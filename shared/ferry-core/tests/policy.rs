@@ -1,9 +1,9 @@
 //! One test per policy rule: a compliant template passes, and breaking the rule is caught
 //! under that rule's name.
 
+use ferry_core::infra::policy::{check, RULES, RULES_FILE};
+use ferry_core::infra::spec::{AppSpec, Waiver};
 use ferry_core::names::Colour;
-use ferry_core::policy::{check, RULES, RULES_FILE};
-use ferry_core::spec::{AppSpec, Waiver};
 use serde_json::{json, Value};
 
 const EXAMPLE: &str = include_str!("../../../examples/web-postgres-valkey.yaml");
@@ -13,7 +13,7 @@ fn prod_template() -> Value {
         .unwrap()
         .new_environment("prod")
         .unwrap();
-    ferry_core::template::generate(&env, None, Colour::Blue)
+    ferry_core::infra::template::generate(&env, None, Colour::Blue)
 }
 
 fn failed_rules(template: &Value) -> Vec<String> {
@@ -212,7 +212,7 @@ fn rds_backups() {
         .unwrap()
         .new_environment("dev")
         .unwrap();
-    let mut dev = ferry_core::template::generate(&env, None, Colour::Blue);
+    let mut dev = ferry_core::infra::template::generate(&env, None, Colour::Blue);
     assert_eq!(
         dev["Resources"]["Database"]["Properties"]["BackupRetentionPeriod"],
         1
@@ -237,7 +237,7 @@ fn a_service_that_needs_a_writable_root_renders_only_with_a_waiver() {
             .unwrap()
             .new_environment("staging")
             .unwrap();
-        ferry_core::template::render(&env, None, Colour::Blue)
+        ferry_core::infra::template::render(&env, None, Colour::Blue)
     };
     let error = render(spec("")).unwrap_err().to_string();
     assert!(error.contains("containers_read_only_root"), "{error}");

@@ -1,6 +1,7 @@
 //! Engine tests: promotions on the in-memory store, no AWS involved.
 
 use chrono::{TimeZone, Utc};
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::memory::{InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
 use ferry_core::model::{App, Environment, PromotionStatus, Release, StepOutcome};
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId, Strategy};
@@ -9,7 +10,6 @@ use ferry_core::promotion::{
     self, assess, Action, CreateError, PromotionRequest, RiskInputs, StepError, StepInput,
     StepPolicy, Steps,
 };
-use ferry_core::spec::AppSpec;
 use serde_json::json;
 
 fn app() -> AppName {
@@ -67,7 +67,7 @@ async fn seeded() -> World {
         };
         stacks.deploy(
             &environment.stack_name,
-            ferry_core::template::generate(
+            ferry_core::infra::template::generate(
                 &environment,
                 environment.deployed_release.as_ref(),
                 Colour::Blue,
@@ -483,7 +483,7 @@ fn healthy(world: &World, env: &str, colour: Colour) {
     let stack = format!("ferry-shop-{env}");
     let group = format!(
         "{stack}/{}",
-        ferry_core::template::target_group_output("web", colour)
+        ferry_core::infra::template::target_group_output("web", colour)
     );
     let lb = format!("{stack}/LoadBalancerFullName");
     for seconds in [90, 30] {
@@ -501,7 +501,7 @@ fn latency(world: &World, env: &str, colour: Colour, base: f64, seconds: i64) {
     let stack = format!("ferry-shop-{env}");
     let group = format!(
         "{stack}/{}",
-        ferry_core::template::target_group_output("web", colour)
+        ferry_core::infra::template::target_group_output("web", colour)
     );
     let lb = format!("{stack}/LoadBalancerFullName");
     let dims = [
@@ -746,7 +746,7 @@ async fn a_marginal_canary_is_reported_for_a_human_decision() {
     // Four metrics in one group: a 50% latency increase fails only the one that watches
     // for increases, so the score is 3 of 4 = 75, the marginal threshold.
     let metric = |name: &str, metric: &str, stat: &str, direction: &str| {
-        serde_json::from_value::<ferry_core::rollout::AnalysisMetric>(json!({
+        serde_json::from_value::<ferry_core::promotion::rollout::AnalysisMetric>(json!({
             "name": name, "metric": metric, "stat": stat, "direction": direction}))
         .unwrap()
     };

@@ -2,8 +2,8 @@
 //! scripts/lint-templates) led to: the fixes, and the suppressions, which must appear only
 //! where the profile makes the trade they explain, each documented in docs/security.md.
 
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::Colour;
-use ferry_core::spec::AppSpec;
 use serde_json::Value;
 
 const EXAMPLES: [&str; 4] = [
@@ -15,13 +15,13 @@ const EXAMPLES: [&str; 4] = [
 const SECURITY_DOC: &str = include_str!("../../../docs/security.md");
 
 /// Every example under every environment: (example's app/env, the profile's settings, template).
-fn templates() -> Vec<(String, ferry_core::profile::Profile, Value)> {
+fn templates() -> Vec<(String, ferry_core::infra::profile::Profile, Value)> {
     let mut all = Vec::new();
     for text in EXAMPLES {
         let spec = AppSpec::parse(text).unwrap();
         for env_name in spec.environment_names() {
             let env = spec.new_environment(&env_name).unwrap();
-            let template = ferry_core::template::generate(&env, None, Colour::Blue);
+            let template = ferry_core::infra::template::generate(&env, None, Colour::Blue);
             all.push((
                 format!("{}/{env_name}", env.app),
                 env.spec.profile.clone(),
@@ -117,7 +117,7 @@ fn profile_trades_are_suppressed_only_where_the_profile_makes_them() {
         .unwrap()
         .new_environment("dev")
         .unwrap();
-    let template = ferry_core::template::generate(&env, None, Colour::Blue);
+    let template = ferry_core::infra::template::generate(&env, None, Colour::Blue);
     for id in ["HttpListener", "Cluster", "LoadBalancer"] {
         assert_eq!(skipped(&template, id), Vec::<String>::new(), "{id}");
     }
@@ -223,7 +223,7 @@ fn a_service_lists_its_own_tmpfs_paths() {
         .unwrap()
         .new_environment("dev")
         .unwrap();
-    let template = ferry_core::template::generate(&env, None, Colour::Blue);
+    let template = ferry_core::infra::template::generate(&env, None, Colour::Blue);
     let tmpfs = &template["Resources"]["WebGreenTaskDefinition"]["Properties"]
         ["ContainerDefinitions"][0]["LinuxParameters"]["Tmpfs"];
     let mounts: Vec<(&str, u64)> = tmpfs

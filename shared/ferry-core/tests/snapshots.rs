@@ -2,8 +2,8 @@
 //! any change to generated output shows up in review. Generation is deterministic, so
 //! these compare byte for byte.
 
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::Colour;
-use ferry_core::spec::AppSpec;
 
 const EXAMPLES: [(&str, &str); 4] = [
     (
@@ -29,11 +29,12 @@ fn every_example_under_every_profile() {
             let mut environment = spec.new_environment(&env).unwrap();
             // A fixed time: the snapshot must not change with the clock.
             environment.updated_at = chrono::DateTime::UNIX_EPOCH;
-            let (template, report) = ferry_core::template::render(&environment, None, Colour::Blue)
-                .unwrap_or_else(|e| panic!("{example}/{env}: {e}"));
+            let (template, report) =
+                ferry_core::infra::template::render(&environment, None, Colour::Blue)
+                    .unwrap_or_else(|e| panic!("{example}/{env}: {e}"));
             assert!(report.waived.is_empty(), "{example}/{env} waives nothing");
             let first = serde_json::to_string_pretty(&template).unwrap();
-            let again = serde_json::to_string_pretty(&ferry_core::template::generate(
+            let again = serde_json::to_string_pretty(&ferry_core::infra::template::generate(
                 &environment,
                 None,
                 Colour::Blue,
@@ -54,7 +55,7 @@ fn spot_environments_run_x86_tasks_and_the_rest_graviton() {
         for env_name in spec.environment_names() {
             let env = spec.new_environment(&env_name).unwrap();
             let template =
-                ferry_core::template::generate(&env, None, ferry_core::names::Colour::Blue);
+                ferry_core::infra::template::generate(&env, None, ferry_core::names::Colour::Blue);
             let expected = if env.spec.profile.fargate_spot {
                 "X86_64"
             } else {

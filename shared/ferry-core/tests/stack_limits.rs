@@ -2,9 +2,9 @@
 //! 500 resources, at most 1,000,000 bytes of template read from S3. A spec over either is
 //! refused when rendered (at validation), naming the limit.
 
+use ferry_core::infra::spec::AppSpec;
+use ferry_core::infra::template::{render, RenderError, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
 use ferry_core::names::Colour;
-use ferry_core::spec::AppSpec;
-use ferry_core::template::{render, RenderError, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
 use serde_json::{json, Value};
 
 /// The schema's maxima: 20 services (its `maxItems`), every one with the longest name,

@@ -476,13 +476,13 @@ pub async fn seed_app_with(local: &Local, app: &str, promotion: Value) -> Result
 
 /// Deploys `env`'s stack as `ferry deploy` would: steady, all traffic on blue.
 pub async fn deploy_stack(local: &Local, spec: &Value, env: &str) -> Result<()> {
-    let spec = ferry_core::spec::AppSpec::parse(&spec.to_string())
+    let spec = ferry_core::infra::spec::AppSpec::parse(&spec.to_string())
         .map_err(|e| anyhow::anyhow!("spec: {e}"))?;
     let environment = spec
         .new_environment(env)
         .map_err(|e| anyhow::anyhow!("environment: {e}"))?;
     let (template, _) =
-        ferry_core::template::render(&environment, None, ferry_core::names::Colour::Blue)?;
+        ferry_core::infra::template::render(&environment, None, ferry_core::names::Colour::Blue)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     // As `ferry deploy --role-arn --artifacts-bucket` does with the Ferry stack's outputs.
     let stacks = ferry_aws::CloudFormationStacks::from_sdk(&sdk)
@@ -492,13 +492,13 @@ pub async fn deploy_stack(local: &Local, spec: &Value, env: &str) -> Result<()> 
             var("FERRY_ARTIFACTS_BUCKET"),
         )));
     let parameters = vec![("CertificateArn".to_owned(), local.certificate().await?)];
-    ferry_core::deploy::deploy(
+    ferry_core::infra::deploy::deploy(
         &stacks,
         &environment.stack_name,
         &template.to_string(),
         &parameters,
         "ferry-seed",
-        ferry_core::deploy::Polling {
+        ferry_core::infra::deploy::Polling {
             interval: Duration::from_millis(200),
             timeout: Duration::from_secs(120),
         },

@@ -43,7 +43,7 @@ async fn a_database_breach_is_posted_to_slack_once_after_the_specs_group_wait() 
 
     // The database's CPU at 99% for the last six minutes (staging's rule: above its
     // profile's threshold for 3 of 5 one-minute datapoints).
-    let stack = ferry_core::spec::AppSpec::parse(&spec.to_string())
+    let stack = ferry_core::infra::spec::AppSpec::parse(&spec.to_string())
         .unwrap()
         .new_environment("staging")
         .unwrap()

@@ -3,9 +3,9 @@
 
 use e2e::{unique_app, Local};
 use ferry_aws::CloudFormationStacks;
-use ferry_core::deploy::{deploy, DeployError, Outcome, Polling, Progress};
+use ferry_core::infra::deploy::{deploy, DeployError, Outcome, Polling, Progress};
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::Colour;
-use ferry_core::spec::AppSpec;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ fn template(app: &str, web_count: u32) -> (String, Value) {
         AppSpec::parse(&text.replace("desired_count: 1", &format!("desired_count: {web_count}")))
             .unwrap();
     let env = spec.new_environment("dev").unwrap();
-    let (template, _) = ferry_core::template::render(&env, None, Colour::Blue).unwrap();
+    let (template, _) = ferry_core::infra::template::render(&env, None, Colour::Blue).unwrap();
     (env.stack_name, template)
 }
 

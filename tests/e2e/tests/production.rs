@@ -170,12 +170,13 @@ async fn a_prod_environment_of_three_services_deploys_through_s3_and_promotes() 
     assert_eq!(recorded.status, 200, "{recorded:?}");
 
     // The prod template is over the inline limit: it goes to CloudFormation from S3.
-    let environment = ferry_core::spec::AppSpec::parse(&spec.to_string())
+    let environment = ferry_core::infra::spec::AppSpec::parse(&spec.to_string())
         .unwrap()
         .new_environment("prod")
         .unwrap();
     let (template, _) =
-        ferry_core::template::render(&environment, None, ferry_core::names::Colour::Blue).unwrap();
+        ferry_core::infra::template::render(&environment, None, ferry_core::names::Colour::Blue)
+            .unwrap();
     let bytes = template.to_string().len();
     println!("three services in prod: {bytes} bytes");
     assert!(

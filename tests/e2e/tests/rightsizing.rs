@@ -4,7 +4,7 @@
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use e2e::{unique_app, Local};
 use ferry_core::cost::{self, advice::AdviceContext, Catalog, Usage};
-use ferry_core::profile::ProfileName;
+use ferry_core::infra::profile::ProfileName;
 use serde_json::json;
 use std::collections::BTreeMap;
 

@@ -1,8 +1,8 @@
 //! What the checks of `infra/ferry.json` share: the repository's files, the template, the
 //! templates Ferry generates, and the CloudFormation resource schemas cfn-lint ships.
 
+use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::Colour;
-use ferry_core::spec::AppSpec;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -42,8 +42,9 @@ pub fn generated_templates() -> Vec<(String, Value)> {
         let spec = AppSpec::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for env in spec.environment_names() {
             let environment = spec.new_environment(&env).unwrap();
-            let (template, _) = ferry_core::template::render(&environment, None, Colour::Blue)
-                .unwrap_or_else(|e| panic!("{}/{env}: {e}", path.display()));
+            let (template, _) =
+                ferry_core::infra::template::render(&environment, None, Colour::Blue)
+                    .unwrap_or_else(|e| panic!("{}/{env}: {e}", path.display()));
             all.push((format!("{}/{env}", path.display()), template));
         }
     }

@@ -5,7 +5,7 @@
 use super::catalog::rds_reserved_key;
 use super::resources::vcpus_of_size;
 use super::{number, round_cents, Advice, Catalog, CostEstimate, ResourceCost, HOURS_PER_MONTH};
-use crate::profile::ProfileName;
+use crate::infra::profile::ProfileName;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

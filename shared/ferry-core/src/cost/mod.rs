@@ -290,14 +290,14 @@ pub fn analyse(
 }
 
 /// The profile a template was generated for, from Ferry's metadata.
-pub fn template_profile(template: &Value) -> Option<crate::profile::ProfileName> {
+pub fn template_profile(template: &Value) -> Option<crate::infra::profile::ProfileName> {
     serde_json::from_value(template["Metadata"]["Ferry"]["Profile"].clone()).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::ProfileName;
+    use crate::infra::profile::ProfileName;
     use serde_json::json;
 
     fn price(template: &Value) -> CostEstimate {

@@ -12,7 +12,7 @@
 //!   Database: {backup_gb: 50}
 //! ```
 
-use crate::profile::ProfileName;
+use crate::infra::profile::ProfileName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

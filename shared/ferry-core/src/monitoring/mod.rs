@@ -2,6 +2,8 @@
 //! inhibition, grouping timers) plus what neither Alertmanager nor CloudWatch has: flap
 //! suppression with hysteresis, and incidents ranked by probable root cause.
 
+pub mod alerts;
+pub mod anomaly;
 pub mod evaluate;
 pub mod health;
 pub mod incident;

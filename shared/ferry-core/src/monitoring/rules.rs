@@ -352,7 +352,7 @@ fn cycle_from(start: &str, expressions: &BTreeMap<String, Option<Expr>>) -> Opti
 
 /// The profile's default rules: its alarm thresholds, as threshold rules (3 of 5
 /// one-minute datapoints, missing data not breaching), and storage-full forecasting.
-pub fn profile_rules(profile: &crate::profile::Profile) -> Vec<Rule> {
+pub fn profile_rules(profile: &crate::infra::profile::Profile) -> Vec<Rule> {
     let t = &profile.alarms;
     let threshold = |name: &str, metric: &str, statistic: &str, comparison, value: f64| Rule {
         name: name.into(),

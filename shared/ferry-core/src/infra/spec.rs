@@ -2,8 +2,8 @@
 //! ships with Ferry, then resolved per environment (profile defaults, then overrides)
 //! into the [`EnvironmentSpec`] that templates are generated from.
 
+use crate::infra::profile::{Profile, ProfileName, LOG_RETENTION_DAYS};
 use crate::names::AppName;
-use crate::profile::{Profile, ProfileName, LOG_RETENTION_DAYS};
 use crate::validation::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The JSON Schema of the spec file (`ferry schema` prints it).
-pub const SCHEMA: &str = include_str!("../schema/spec.schema.json");
+pub const SCHEMA: &str = include_str!("../../schema/spec.schema.json");
 
 /// One service as it runs in one environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,7 +143,7 @@ pub struct EnvironmentSpec {
     pub waivers: Vec<Waiver>,
     /// How promotions into this environment move traffic and judge the new release.
     #[serde(default)]
-    pub promotion: crate::rollout::PromotionSettings,
+    pub promotion: crate::promotion::rollout::PromotionSettings,
     /// The weekly cost report raises an alert when the estimate exceeds this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_usd_month: Option<f64>,
@@ -713,8 +713,11 @@ impl EnvironmentSpec {
             push(format!("promotion.{field}"), message);
         }
         for (i, waiver) in self.waivers.iter().enumerate() {
-            if !crate::policy::RULES.iter().any(|r| r.name == waiver.rule) {
-                let names: Vec<&str> = crate::policy::RULES.iter().map(|r| r.name).collect();
+            if !crate::infra::policy::RULES
+                .iter()
+                .any(|r| r.name == waiver.rule)
+            {
+                let names: Vec<&str> = crate::infra::policy::RULES.iter().map(|r| r.name).collect();
                 push(
                     format!("waivers[{i}].rule"),
                     format!(
@@ -779,7 +782,11 @@ mod tests {
         let qa = spec.environment("qa").unwrap();
         assert_eq!(
             (qa.profile_name, qa.profile.az_count, qa.profile.nat),
-            (ProfileName::Staging, 3, crate::profile::NatPolicy::None)
+            (
+                ProfileName::Staging,
+                3,
+                crate::infra::profile::NatPolicy::None
+            )
         );
         assert_eq!(
             spec.environment("prod").unwrap().profile.log_retention_days,

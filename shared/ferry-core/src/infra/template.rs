@@ -2,12 +2,12 @@
 //! hand, for one environment, with blue and green services behind one ALB. Output is
 //! deterministic (objects are sorted maps), so the same spec gives byte-identical JSON.
 
+use crate::infra::policy::{self, PolicyError, PolicyReport};
+use crate::infra::profile::NatPolicy;
+use crate::infra::spec::{EnvironmentSpec, ServiceSpec};
 use crate::model::{Environment, Release};
 use crate::names::Colour;
-use crate::policy::{self, PolicyError, PolicyReport};
-use crate::profile::NatPolicy;
-use crate::rollout::Rollout;
-use crate::spec::{EnvironmentSpec, ServiceSpec};
+use crate::promotion::rollout::Rollout;
 use serde_json::{json, Map, Value};
 
 const AZ_LETTERS: [&str; 3] = ["A", "B", "C"];

@@ -2,8 +2,8 @@
 //! colour and how long each bakes), what the canary judge compares, and the per-
 //! environment settings a spec may override (`promotion:` in the spec).
 
-use crate::canary::{Direction, JudgeConfig, MetricConfig};
 use crate::names::{Colour, Strategy};
+use crate::promotion::canary::{Direction, JudgeConfig, MetricConfig};
 use serde::{Deserialize, Serialize};
 
 /// One traffic step: the new colour's share of requests, then a bake before judging.

@@ -1,13 +1,13 @@
 //! Policy: cfn-guard rules (`policy/ferry.guard`) run on every generated template. A
 //! failed rule is an error unless the environment waives it with a reason.
 
-use crate::spec::Waiver;
+use crate::infra::spec::Waiver;
 use cfn_guard::{FailedCheck, FailedRule, PreparedRules};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::OnceLock;
 
-pub const RULES_FILE: &str = include_str!("../policy/ferry.guard");
+pub const RULES_FILE: &str = include_str!("../../policy/ferry.guard");
 
 pub struct Rule {
     pub name: &'static str,

@@ -1,0 +1,10 @@
+//! Infrastructure: from an app's spec (with its profiles) to the CloudFormation template
+//! of each environment, checked by the policy rules, deployed through change sets, and
+//! compared with what is deployed (drift).
+
+pub mod deploy;
+pub mod drift;
+pub mod policy;
+pub mod profile;
+pub mod spec;
+pub mod template;

@@ -1,0 +1,102 @@
+//! What a promotion step can fail with.
+
+use crate::infra::deploy::{DeployError, StackApiError};
+use crate::ports::{MetricsError, StoreError};
+use serde_json::Value;
+
+/// Step failures. The name of each variant is the `errorType` the function reports, and
+/// what the state machine's `Retry` and `Catch` blocks match: keep them stable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StepError {
+    #[error("promotion {0} was not found")]
+    PromotionNotFound(String),
+    /// The promotion cannot go ahead; not worth retrying.
+    #[error("{0}")]
+    ValidationFailed(String),
+    /// Another writer took the lock or changed the environment under us.
+    #[error("{0}")]
+    LockLost(String),
+    /// Storage or an AWS API throttled or timed out: the state machine retries these.
+    #[error("{0}")]
+    TransientError(String),
+    /// A change set on the environment's stack failed (CloudFormation rolled it back).
+    #[error("{0}")]
+    DeployFailed(String),
+    /// An environment alarm was in ALARM during the bake.
+    #[error("{message}")]
+    AlarmFired { message: String, detail: Value },
+    /// The canary judge failed the new colour.
+    #[error("{message}")]
+    CanaryFailed { message: String, detail: Value },
+    /// The new colour was not healthy in its own target group before taking traffic.
+    #[error("{message}")]
+    SmokeFailed { message: String, detail: Value },
+    /// Traffic could not be put back on the old colour; the lock is released regardless.
+    #[error("{0}")]
+    RollbackIncomplete(String),
+    /// A local run asked this step to fail (fault injection).
+    #[error("{0}")]
+    FaultInjected(String),
+    #[error("{0}")]
+    InternalError(String),
+}
+
+impl StepError {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepError::PromotionNotFound(_) => "PromotionNotFound",
+            StepError::ValidationFailed(_) => "ValidationFailed",
+            StepError::LockLost(_) => "LockLost",
+            StepError::TransientError(_) => "TransientError",
+            StepError::DeployFailed(_) => "DeployFailed",
+            StepError::AlarmFired { .. } => "AlarmFired",
+            StepError::CanaryFailed { .. } => "CanaryFailed",
+            StepError::SmokeFailed { .. } => "SmokeFailed",
+            StepError::RollbackIncomplete(_) => "RollbackIncomplete",
+            StepError::FaultInjected(_) => "FaultInjected",
+            StepError::InternalError(_) => "InternalError",
+        }
+    }
+
+    /// What a failed analysis found, kept on the step record.
+    pub(super) fn detail(&self) -> Option<&Value> {
+        match self {
+            StepError::AlarmFired { detail, .. }
+            | StepError::CanaryFailed { detail, .. }
+            | StepError::SmokeFailed { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for StepError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => StepError::TransientError(error.to_string()),
+            StoreError::LockNotHeld { .. }
+            | StoreError::Locked { .. }
+            | StoreError::VersionConflict { .. } => StepError::LockLost(error.to_string()),
+            _ => StepError::InternalError(error.to_string()),
+        }
+    }
+}
+
+impl From<MetricsError> for StepError {
+    fn from(error: MetricsError) -> Self {
+        match error {
+            MetricsError::Unavailable(_) => StepError::TransientError(error.to_string()),
+            MetricsError::Refused(_) => StepError::InternalError(error.to_string()),
+        }
+    }
+}
+
+impl From<DeployError> for StepError {
+    fn from(error: DeployError) -> Self {
+        match error {
+            DeployError::Busy { .. } | DeployError::Api(StackApiError::Unavailable(_)) => {
+                StepError::TransientError(error.to_string())
+            }
+            _ => StepError::DeployFailed(error.to_string()),
+        }
+    }
+}

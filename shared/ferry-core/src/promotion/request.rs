@@ -1,0 +1,221 @@
+//! Creating a promotion: the request, validated, and the promotion stored with the target
+//! environment's lock taken, or nothing at all.
+
+use crate::model::{Promotion, PromotionStatus};
+use crate::names::{AppName, EnvName, PromotionId, Strategy};
+use crate::ports::{Store, StoreError};
+use crate::validation::ValidationErrors;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// A `POST /promotions` body after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromotionRequest {
+    pub app: AppName,
+    pub source_env: EnvName,
+    pub target_env: EnvName,
+    pub strategy: Strategy,
+}
+
+fn string_field<'a>(
+    body: &'a Value,
+    field: &str,
+    errors: &mut ValidationErrors,
+) -> Option<&'a str> {
+    match body.get(field) {
+        None | Some(Value::Null) => {
+            errors.push(field, "is required");
+            None
+        }
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            errors.push(field, format!("must be a string, not {other}"));
+            None
+        }
+    }
+}
+
+impl PromotionRequest {
+    /// Validates a request body, reporting every bad field at once.
+    pub fn parse(body: &Value) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if !body.is_object() {
+            errors.push("body", "must be a JSON object");
+            return Err(errors);
+        }
+        let app = string_field(body, "app", &mut errors)
+            .and_then(|v| errors.take(AppName::parse("app", v)));
+        let source = string_field(body, "source_env", &mut errors)
+            .and_then(|v| errors.take(EnvName::parse("source_env", v)));
+        let target = string_field(body, "target_env", &mut errors)
+            .and_then(|v| errors.take(EnvName::parse("target_env", v)));
+        let strategy = match body.get("strategy") {
+            None | Some(Value::Null) => Some(Strategy::BlueGreen),
+            Some(Value::String(s)) => errors.take(Strategy::parse("strategy", s)),
+            Some(other) => {
+                errors.push("strategy", format!("must be a string, not {other}"));
+                None
+            }
+        };
+        if let (Some(s), Some(t)) = (&source, &target) {
+            if s == t {
+                errors.push("target_env", format!("must differ from source_env ('{s}')"));
+            }
+        }
+        let known = ["app", "source_env", "target_env", "strategy"];
+        for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
+            if !known.contains(&key.as_str()) {
+                errors.push(
+                    key.clone(),
+                    format!("is not a known field; use {}", known.join(", ")),
+                );
+            }
+        }
+        match (app, source, target, strategy) {
+            (Some(app), Some(source_env), Some(target_env), Some(strategy))
+                if errors.is_empty() =>
+            {
+                Ok(Self {
+                    app,
+                    source_env,
+                    target_env,
+                    strategy,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CreateError {
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error("{env} already has promotion {holder} in progress")]
+    Busy { env: String, holder: String },
+    /// The idempotency key was used before for a different request.
+    #[error("promotion {0} exists with different parameters; use a new idempotency key")]
+    KeyReused(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// The outcome of creating a promotion: new, or the one an earlier identical request made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub promotion: Promotion,
+    pub replayed: bool,
+}
+
+/// Checks the request against what is stored, then stores the promotion and takes the
+/// target's lock in one atomic write. A replay with the same id and parameters returns
+/// the stored promotion, so clients can retry safely.
+pub async fn create(
+    store: &dyn Store,
+    request: PromotionRequest,
+    id: PromotionId,
+    requested_by: String,
+    now: DateTime<Utc>,
+) -> Result<Created, CreateError> {
+    if let Some(existing) = store.get_promotion(&id).await.map_err(CreateError::Store)? {
+        let same = existing.app == request.app
+            && existing.source_env == request.source_env
+            && existing.target_env == request.target_env
+            && existing.strategy == request.strategy;
+        return if same {
+            Ok(Created {
+                promotion: existing,
+                replayed: true,
+            })
+        } else {
+            Err(CreateError::KeyReused(id.to_string()))
+        };
+    }
+    let mut errors = ValidationErrors::default();
+    if store
+        .get_app(&request.app)
+        .await
+        .map_err(CreateError::Store)?
+        .is_none()
+    {
+        errors.push("app", format!("'{}' is not a known app", request.app));
+        return Err(CreateError::Invalid(errors));
+    }
+    let source = store
+        .get_environment(&request.app, &request.source_env)
+        .await
+        .map_err(CreateError::Store)?;
+    let target = store
+        .get_environment(&request.app, &request.target_env)
+        .await
+        .map_err(CreateError::Store)?;
+    if target.is_none() {
+        errors.push(
+            "target_env",
+            format!(
+                "'{}' is not an environment of {}",
+                request.target_env, request.app
+            ),
+        );
+    }
+    let release = match source {
+        None => {
+            errors.push(
+                "source_env",
+                format!(
+                    "'{}' is not an environment of {}",
+                    request.source_env, request.app
+                ),
+            );
+            None
+        }
+        Some(env) => match env.deployed_release {
+            Some(release) => Some(release),
+            None => {
+                errors.push(
+                    "source_env",
+                    format!(
+                        "'{}' has no deployed release to promote",
+                        request.source_env
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let plan = match &target {
+        Some(target) => crate::promotion::rollout::plan(request.strategy, &target.spec.promotion)
+            .unwrap_or_else(|problem| {
+                errors.push("strategy", problem);
+                vec![]
+            }),
+        None => vec![],
+    };
+    errors.into_result().map_err(CreateError::Invalid)?;
+
+    let promotion = Promotion {
+        id,
+        app: request.app,
+        source_env: request.source_env,
+        target_env: request.target_env,
+        strategy: request.strategy,
+        status: PromotionStatus::Pending,
+        requested_by,
+        release,
+        plan,
+        execution_arn: None,
+        created_at: now,
+        updated_at: now,
+        steps: vec![],
+        approvals: vec![],
+        approval_token: None,
+    };
+    match store.create_promotion(&promotion).await {
+        Ok(()) => Ok(Created {
+            promotion,
+            replayed: false,
+        }),
+        Err(StoreError::Locked { env, holder }) => Err(CreateError::Busy { env, holder }),
+        Err(other) => Err(CreateError::Store(other)),
+    }
+}

@@ -1,0 +1,399 @@
+//! The steps the promotion state machine runs, one module per step. Each records what it
+//! did on the promotion, so the record in DynamoDB is the timeline whatever happens to the
+//! execution.
+
+mod analyse;
+mod deploy;
+mod finalise;
+mod gate;
+mod rollback;
+mod shift;
+mod validate;
+
+use super::error::StepError;
+use super::risk::*;
+use crate::infra::deploy::{ChangeSets, DeployError, Polling, ResourceChange, StackApiError};
+use crate::model::{Environment, Promotion, PromotionStatus, StepOutcome, StepRecord};
+use crate::names::{Colour, PromotionId};
+use crate::ports::{Completion, MetricQuery, Metrics, Store, StoreError};
+use crate::promotion::rollout::{Candidate, Rollout, TrafficStep};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The input the state machine passes to every promotion step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepInput {
+    pub action: Action,
+    pub promotion_id: PromotionId,
+    /// For `rollback`: the error the state machine caught.
+    #[serde(default)]
+    pub cause: Option<Value>,
+    /// For `await_approval`: the task token an approver's decision completes.
+    #[serde(default)]
+    pub task_token: Option<String>,
+    /// For `shift` and `analyse`: the index into the promotion's traffic plan.
+    #[serde(default)]
+    pub step: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Validate,
+    AssessRisk,
+    AwaitApproval,
+    Deploy,
+    Shift,
+    Analyse,
+    Finalise,
+    Rollback,
+}
+
+impl Action {
+    fn step_name(self) -> &'static str {
+        match self {
+            Action::Validate => "Validate",
+            Action::AssessRisk => "AssessRisk",
+            Action::AwaitApproval => "AwaitApproval",
+            Action::Deploy => "Deploy",
+            Action::Shift => "Shift",
+            Action::Analyse => "Analyse",
+            Action::Finalise => "Finalise",
+            Action::Rollback => "Rollback",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Action::Validate => "validate",
+            Action::AssessRisk => "assess_risk",
+            Action::AwaitApproval => "await_approval",
+            Action::Deploy => "deploy",
+            Action::Shift => "shift",
+            Action::Analyse => "analyse",
+            Action::Finalise => "finalise",
+            Action::Rollback => "rollback",
+        }
+    }
+}
+
+/// Settings the steps read from the function's config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepPolicy {
+    /// At or above this risk score, any environment needs an approval.
+    pub approval_threshold: u8,
+    /// How the steps follow a change set on the environment's stack.
+    pub polling: Polling,
+    /// Honour faults a local run injects; never on in a deployed Ferry.
+    pub fault_injection: bool,
+}
+
+impl Default for StepPolicy {
+    fn default() -> Self {
+        Self {
+            approval_threshold: 60,
+            polling: Polling {
+                interval: std::time::Duration::from_secs(5),
+                // Under the function's 15-minute limit, with room to record the failure.
+                timeout: std::time::Duration::from_secs(13 * 60),
+            },
+            fault_injection: false,
+        }
+    }
+}
+
+pub struct Steps<'a> {
+    pub store: &'a dyn Store,
+    pub stacks: &'a dyn ChangeSets,
+    pub metrics: &'a dyn Metrics,
+    pub policy: StepPolicy,
+    pub now: fn() -> DateTime<Utc>,
+}
+
+impl Steps<'_> {
+    /// Runs one step and records it on the promotion, successful or not.
+    pub async fn run(&self, input: &StepInput) -> Result<Value, StepError> {
+        let started_at = (self.now)();
+        let promotion = self
+            .store
+            .get_promotion(&input.promotion_id)
+            .await?
+            .ok_or_else(|| StepError::PromotionNotFound(input.promotion_id.to_string()))?;
+        let result = match self.injected_fault(&promotion, input.action).await? {
+            Some(fault) => Err(fault),
+            None => self.dispatch(&promotion, input, started_at).await,
+        };
+        let (outcome, detail) = match &result {
+            Ok(detail) => (StepOutcome::Succeeded, detail.clone()),
+            Err(error) => {
+                let mut detail = json!({"error": error.name(), "message": error.to_string()});
+                if let Some(found) = error.detail() {
+                    detail["analysis"] = found.clone();
+                }
+                (StepOutcome::Failed, detail)
+            }
+        };
+        let awaiting = (Action::AwaitApproval, true);
+        let status = match (input.action, result.is_ok()) {
+            // A stray execution (a replay, a second start) must not rewrite how a
+            // promotion ended; its steps are still recorded for the audit trail.
+            _ if promotion.status.is_terminal() => promotion.status,
+            (Action::Finalise, true) => PromotionStatus::Succeeded,
+            a if a == awaiting => PromotionStatus::AwaitingApproval,
+            (Action::Rollback, true) if was_rejected(&promotion, input.cause.as_ref()) => {
+                PromotionStatus::Rejected
+            }
+            (Action::Rollback, true) => PromotionStatus::RolledBack,
+            (Action::Rollback, false) => PromotionStatus::Failed,
+            _ => PromotionStatus::Running,
+        };
+        let name = match input.step {
+            Some(i) if matches!(input.action, Action::Shift | Action::Analyse) => {
+                format!("{} {}", input.action.step_name(), i + 1)
+            }
+            _ => input.action.step_name().to_owned(),
+        };
+        let step = StepRecord {
+            name,
+            outcome,
+            started_at,
+            finished_at: (self.now)(),
+            detail,
+        };
+        // A transient failure will be retried and recorded then; recording it now too
+        // would only add noise to the timeline.
+        if !matches!(result, Err(StepError::TransientError(_))) {
+            self.store.record_step(&promotion.id, &step, status).await?;
+        }
+        result
+    }
+
+    async fn dispatch(
+        &self,
+        promotion: &Promotion,
+        input: &StepInput,
+        started_at: DateTime<Utc>,
+    ) -> Result<Value, StepError> {
+        let step = || {
+            input.step.ok_or_else(|| {
+                StepError::ValidationFailed(format!("{} needs a step index", input.action.key()))
+            })
+        };
+        match input.action {
+            Action::Validate => self.validate(promotion).await,
+            Action::AssessRisk => self.assess_risk(promotion, started_at).await,
+            Action::AwaitApproval => {
+                self.await_approval(promotion, input.task_token.as_deref())
+                    .await
+            }
+            Action::Deploy => self.deploy(promotion).await,
+            Action::Shift => self.shift(promotion, step()?).await,
+            Action::Analyse => self.analyse(promotion, step()?, started_at).await,
+            Action::Finalise => self.finalise(promotion).await,
+            Action::Rollback => self.rollback(promotion, input.cause.clone()).await,
+        }
+    }
+
+    /// Fault injection for local runs: `<app>/<env>/<action>` in the store names the
+    /// error this step fails with. Rollback is never failed this way: it is what a
+    /// fault must lead to.
+    async fn injected_fault(
+        &self,
+        promotion: &Promotion,
+        action: Action,
+    ) -> Result<Option<StepError>, StepError> {
+        if !self.policy.fault_injection || action == Action::Rollback {
+            return Ok(None);
+        }
+        let key = format!(
+            "{}/{}/{}",
+            promotion.app,
+            promotion.target_env,
+            action.key()
+        );
+        let fault = self.store.injected_fault(&key).await?;
+        Ok(fault.map(|name| {
+            let message = format!("fault injected at {key}");
+            match name.as_str() {
+                "TransientError" => StepError::TransientError(message),
+                "DeployFailed" => StepError::DeployFailed(message),
+                _ => StepError::FaultInjected(message),
+            }
+        }))
+    }
+
+    async fn environments(
+        &self,
+        promotion: &Promotion,
+    ) -> Result<(Environment, Environment), StepError> {
+        let source = self
+            .store
+            .get_environment(&promotion.app, &promotion.source_env)
+            .await?;
+        let target = self
+            .store
+            .get_environment(&promotion.app, &promotion.target_env)
+            .await?;
+        match (source, target) {
+            (Some(s), Some(t)) => Ok((s, t)),
+            (None, _) => Err(StepError::ValidationFailed(format!(
+                "source environment {} no longer exists",
+                promotion.source_env
+            ))),
+            (_, None) => Err(StepError::ValidationFailed(format!(
+                "target environment {} no longer exists",
+                promotion.target_env
+            ))),
+        }
+    }
+
+    async fn locked_target(&self, promotion: &Promotion) -> Result<Environment, StepError> {
+        let (_, target) = self.environments(promotion).await?;
+        Self::check_lock(promotion, &target)?;
+        Ok(target)
+    }
+
+    fn check_lock(promotion: &Promotion, target: &Environment) -> Result<(), StepError> {
+        if target.active_promotion.as_ref() == Some(&promotion.id) {
+            Ok(())
+        } else {
+            Err(StepError::LockLost(format!(
+                "promotion {} does not hold the lock on {}/{} (holder: {})",
+                promotion.id,
+                promotion.app,
+                promotion.target_env,
+                target
+                    .active_promotion
+                    .as_ref()
+                    .map_or("none", |p| p.as_str())
+            )))
+        }
+    }
+
+    /// Puts the target's stack in `rollout` through a change set, and waits for it:
+    /// CloudFormation returns only once the ECS services are stable.
+    async fn apply(
+        &self,
+        promotion: &Promotion,
+        target: &Environment,
+        rollout: &Rollout<'_>,
+        label: &str,
+    ) -> Result<Value, StepError> {
+        let (template, parameters) = self.stack_change(target, rollout).await?;
+        let change_set = self.change_set_name(promotion, label);
+        // A failed change set comes back as a DeployError naming the failed resources, so
+        // progress needs no handling here.
+        let outcome = crate::infra::deploy::deploy(
+            self.stacks,
+            &target.stack_name,
+            &template.to_string(),
+            &parameters,
+            &change_set,
+            self.policy.polling,
+            &mut |_| {},
+        )
+        .await?;
+        let (status, changes) = match outcome {
+            crate::infra::deploy::Outcome::Deployed { status, changes } => (status, changes.len()),
+            crate::infra::deploy::Outcome::NoChanges => ("unchanged".into(), 0),
+        };
+        let weights: serde_json::Map<String, Value> = [Colour::Blue, Colour::Green]
+            .into_iter()
+            .map(|c| (c.to_string(), json!(rollout.weight(c))))
+            .collect();
+        Ok(
+            json!({"change_set": change_set, "changes": changes, "stack_status": status, "weights": weights}),
+        )
+    }
+
+    /// The template for `rollout`, policy-checked, and the stack's current parameter
+    /// values (the certificate) to deploy it with.
+    async fn stack_change(
+        &self,
+        target: &Environment,
+        rollout: &Rollout<'_>,
+    ) -> Result<(Value, Vec<(String, String)>), StepError> {
+        let details = self
+            .stacks
+            .stack_details(&target.stack_name)
+            .await
+            .map_err(stack_error)?
+            .ok_or_else(|| {
+                StepError::ValidationFailed(format!("stack {} does not exist", target.stack_name))
+            })?;
+        let (template, _) = crate::infra::template::render_rollout(target, rollout)
+            .map_err(|e| StepError::ValidationFailed(e.to_string()))?;
+        let parameters: Vec<(String, String)> = template["Parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, _)| {
+                details
+                    .parameters
+                    .get(name)
+                    .map(|value| (name.clone(), value.clone()))
+            })
+            .collect();
+        Ok((template, parameters))
+    }
+
+    /// Unique per attempt: a retried step must not collide with its first change set.
+    fn change_set_name(&self, promotion: &Promotion, label: &str) -> String {
+        format!(
+            "ferry-{label}-{}-{}",
+            promotion
+                .id
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(40)
+                .collect::<String>(),
+            (self.now)().timestamp_millis()
+        )
+    }
+}
+
+fn stack_error(error: StackApiError) -> StepError {
+    StepError::from(DeployError::Api(error))
+}
+
+/// An approval ended it: a rejection, or no decision before the timeout.
+fn was_rejected(promotion: &Promotion, cause: Option<&Value>) -> bool {
+    let error = cause.and_then(|c| c["Error"].as_str()).unwrap_or("");
+    error == "PromotionRejected"
+        || (error == "States.Timeout" && promotion.status == PromotionStatus::AwaitingApproval)
+}
+
+/// Step Functions hands a caught error over as `{"Error": ..., "Cause": ...}` where the
+/// cause is the function's error JSON as a string.
+fn describe_cause(cause: Option<&Value>) -> String {
+    let Some(cause) = cause else {
+        return "unknown".into();
+    };
+    let error = cause["Error"].as_str().unwrap_or("unknown");
+    let message = cause["Cause"]
+        .as_str()
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .and_then(|c| c["errorMessage"].as_str().map(str::to_owned))
+        .or_else(|| cause["Cause"].as_str().map(str::to_owned));
+    match message {
+        Some(message) => format!("{error}: {message}"),
+        None => error.to_owned(),
+    }
+}
+
+fn config_diff_size(promotion: &Promotion, target: &Environment) -> usize {
+    let empty = serde_json::Map::new();
+    let new = promotion.release.as_ref().map_or(&empty, |r| &r.config);
+    let old = target
+        .deployed_release
+        .as_ref()
+        .map_or(&empty, |r| &r.config);
+    new.keys()
+        .chain(old.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|k| new.get(*k) != old.get(*k))
+        .count()
+}
