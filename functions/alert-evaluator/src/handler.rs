@@ -2,8 +2,10 @@ use aws_lambda_events::cloudwatch_alarms::{
     CloudWatchAlarmData, CloudWatchMetricAlarmConfiguration,
 };
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use ferry_core::jobs::{self, AlarmChange};
-use ferry_core::ports::{DeployedStacks, Metrics, Store};
+use ferry_core::monitoring::jobs::{self, AlarmChange};
+use ferry_core::ports::{
+    Alerts, DeliveryLedger, DeployedStacks, EngineState, Environments, Metrics,
+};
 use ferry_lambda::FunctionError;
 use serde_json::Value;
 
@@ -22,7 +24,7 @@ pub struct Sources<'a> {
 /// Two callers: EventBridge's schedule (every minute) evaluates every environment's alert
 /// rules; a CloudWatch Alarm State Change records the alarm's new state.
 pub async fn handle(
-    store: &dyn Store,
+    store: &(impl Environments + Alerts + EngineState + DeliveryLedger + ?Sized),
     sources: &Sources<'_>,
     payload: Value,
 ) -> Result<Value, FunctionError> {
@@ -47,7 +49,7 @@ pub async fn handle(
 }
 
 async fn handle_event(
-    store: &dyn Store,
+    store: &(impl Environments + Alerts + EngineState + DeliveryLedger + ?Sized),
     sources: &Sources<'_>,
     payload: Value,
 ) -> Result<Value, FunctionError> {

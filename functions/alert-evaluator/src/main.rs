@@ -6,7 +6,7 @@ use alert_evaluator::{
     handler::{handle, Sources},
 };
 use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore, SlackWebhook, SnsEmail};
-use ferry_core::jobs::Notify;
+use ferry_core::monitoring::jobs::Notify;
 use ferry_core::monitoring::notify::Channel;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;

@@ -1,10 +1,10 @@
 use alert_evaluator::handler::Sources;
-use ferry_core::jobs::Notify;
-use ferry_core::memory::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
+use ferry_core::monitoring::jobs::Notify;
 use ferry_core::monitoring::noise::Notification;
 use ferry_core::monitoring::notify::{Channel, DeliveryError};
 use ferry_core::names::{AppName, EnvName};
-use ferry_core::ports::Store;
+use ferry_core::ports::prelude::*;
+use ferry_testkit::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
 use serde_json::Value;
 
 const ALARM: &str = include_str!("fixtures/eventbridge-alarm-state-change.json");
@@ -216,10 +216,11 @@ async fn a_silence_keeps_a_breach_from_being_notified() {
     )
     .unwrap();
     store
-        .save_state(
-            &ferry_core::monitoring::silences_key("shop", "dev"),
-            &serde_json::to_value(vec![silence]).unwrap(),
-            None,
+        .save_silences(
+            &AppName::parse("app", "shop").unwrap(),
+            &EnvName::parse("env", "dev").unwrap(),
+            &[silence],
+            0,
         )
         .await
         .unwrap();

@@ -393,22 +393,29 @@ pub async fn record_release(deps: &Deps, app: &str, env: &str, body: &Value) -> 
 /// Generates (and stores) the environment's template, policy checked, and returns it.
 pub async fn generate_template(deps: &Deps, app: &str, env: &str) -> RouteResult {
     let (app, env) = path_names(app, Some(env))?;
-    let task = ferry_core::jobs::TemplateTask {
+    let task = ferry_core::infra::generate::TemplateTask {
         app,
         env: env.expect("env was given"),
         promotion_id: None,
     };
-    match ferry_core::jobs::generate_template(deps.store.as_ref(), &task, None, Utc::now()).await {
+    match ferry_core::infra::generate::generate_template(
+        deps.store.as_ref(),
+        &task,
+        None,
+        Utc::now(),
+    )
+    .await
+    {
         Ok(generated) => respond(
             200,
             &json!({"summary": generated.summary, "template": generated.template}),
             None,
         ),
-        Err(ferry_core::jobs::JobError::NotFound(what)) => Err(Problem::not_found(what)),
-        Err(error @ ferry_core::jobs::JobError::Policy(_)) => {
+        Err(ferry_core::job::JobError::NotFound(what)) => Err(Problem::not_found(what)),
+        Err(error @ ferry_core::job::JobError::Policy(_)) => {
             Err(Problem::invalid("spec", error.to_string()))
         }
-        Err(ferry_core::jobs::JobError::Store(error)) => Err(store_problem(error)),
+        Err(ferry_core::job::JobError::Store(error)) => Err(store_problem(error)),
         Err(other) => Err(Problem::unavailable(other)),
     }
 }
@@ -610,54 +617,27 @@ pub async fn create_silence(
     body: &Value,
     who: &str,
 ) -> RouteResult {
+    use ferry_core::monitoring::silences::{self, SilenceError};
     let (app, env) = path_names(app, Some(env))?;
     let env = env.expect("named");
-    if deps
-        .store
-        .get_environment(&app, &env)
-        .await
-        .map_err(store_problem)?
-        .is_none()
-    {
-        return Err(Problem::not_found(format!(
-            "environment {app}/{env} was not found"
-        )));
+    match silences::create(deps.store.as_ref(), &app, &env, body, who, Utc::now()).await {
+        Ok(silence) => respond(201, &silence, None),
+        Err(SilenceError::NotFound(what)) => Err(Problem::not_found(format!(
+            "environment {what} was not found"
+        ))),
+        Err(SilenceError::Invalid(errors)) => Err(Problem::validation(errors)),
+        Err(SilenceError::Store(error)) => Err(store_problem(error)),
     }
-    let now = Utc::now();
-    let id = format!("silence-{}", now.timestamp_millis());
-    let silence = ferry_core::monitoring::silence_from_request(&id, body, who, now)
-        .map_err(Problem::validation)?;
-    let key = ferry_core::monitoring::silences_key(app.as_str(), env.as_str());
-    let stored = deps.store.load_state(&key).await.map_err(store_problem)?;
-    let version = stored.as_ref().map(|(_, v)| *v);
-    let mut silences: Vec<ferry_core::monitoring::Silence> = stored
-        .and_then(|(state, _)| serde_json::from_value(state).ok())
-        .unwrap_or_default();
-    // Expired silences are dropped as new ones arrive.
-    silences.retain(|s| s.ends_at > now);
-    silences.push(silence.clone());
-    let state = serde_json::to_value(&silences).expect("silences serialise");
-    deps.store
-        .save_state(&key, &state, version)
-        .await
-        .map_err(store_problem)?;
-    respond(201, &silence, None)
 }
 
 /// `GET /apps/{app}/environments/{env}/silences`: the silences not yet over.
 pub async fn list_silences(deps: &Deps, app: &str, env: &str) -> RouteResult {
     let (app, env) = path_names(app, Some(env))?;
     let env = env.expect("named");
-    let key = ferry_core::monitoring::silences_key(app.as_str(), env.as_str());
-    let silences: Vec<ferry_core::monitoring::Silence> = deps
-        .store
-        .load_state(&key)
-        .await
-        .map_err(store_problem)?
-        .and_then(|(state, _)| serde_json::from_value(state).ok())
-        .unwrap_or_default();
-    let now = Utc::now();
-    let active: Vec<_> = silences.into_iter().filter(|s| s.ends_at > now).collect();
+    let active =
+        ferry_core::monitoring::silences::active(deps.store.as_ref(), &app, &env, Utc::now())
+            .await
+            .map_err(store_problem)?;
     respond(
         200,
         &json!({"app": app, "env": env, "silences": active}),

@@ -2,9 +2,9 @@
 //! the api handler, on the in-memory store and workflow.
 
 use api::handler::{handle, Deps, MAX_BODY_BYTES};
-use ferry_core::memory::{InMemoryStore, InMemoryWorkflow};
 use ferry_core::names::{AppName, EnvName, PromotionId};
-use ferry_core::ports::Store;
+use ferry_core::ports::prelude::*;
+use ferry_testkit::{InMemoryStore, InMemoryWorkflow};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -551,13 +551,16 @@ async fn awaiting_prod_approval() -> Harness {
     assert_eq!(status, 202);
     let id = h.workflow.started()[0].0.clone();
     let (stacks, metrics) = (
-        ferry_core::memory::InMemoryStacks::new(),
-        ferry_core::memory::InMemoryMetrics::new(),
+        ferry_testkit::InMemoryStacks::new(),
+        ferry_testkit::InMemoryMetrics::new(),
     );
     let steps = ferry_core::promotion::Steps {
-        store: h.store.as_ref(),
+        environments: h.store.as_ref(),
+        promotions: h.store.as_ref(),
+        alerts: h.store.as_ref(),
         stacks: &stacks,
         metrics: &metrics,
+        faults: None,
         policy: Default::default(),
         now: chrono::Utc::now,
     };
@@ -846,9 +849,7 @@ async fn the_promotion_history_of_an_app_is_listed_newest_first() {
 #[tokio::test]
 async fn the_cost_of_an_app_is_its_environments_latest_reports() {
     let h = Harness::new().await;
-    ferry_core::memory::seed_shop(h.store.as_ref())
-        .await
-        .unwrap();
+    ferry_testkit::seed_shop(h.store.as_ref()).await.unwrap();
     let (status, body, _) = h.send("GET", "/apps/shop/cost", None, &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["monthly_usd"], 0.0);
@@ -859,10 +860,14 @@ async fn the_cost_of_an_app_is_its_environments_latest_reports() {
         .all(|e| e["priced_at"].is_null()));
 
     let catalog = ferry_core::cost::Catalog::bundled("us-east-1").unwrap();
-    let figures =
-        ferry_core::jobs::cost_reports(h.store.as_ref(), &catalog, None, chrono::Utc::now())
-            .await
-            .unwrap();
+    let figures = ferry_core::cost::report::cost_reports(
+        h.store.as_ref(),
+        &catalog,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let (status, body, _) = h.send("GET", "/apps/shop/cost", None, &[]).await;
     assert_eq!(status, 200, "{body}");
     let sum: f64 = figures.iter().map(|f| f.monthly_usd).sum();
@@ -886,9 +891,7 @@ async fn the_cost_of_an_app_is_its_environments_latest_reports() {
 async fn health_correlates_open_alarms_into_an_incident_with_its_root_cause() {
     use ferry_core::model::AlertEvent;
     let h = Harness::new().await;
-    ferry_core::memory::seed_shop(h.store.as_ref())
-        .await
-        .unwrap();
+    ferry_testkit::seed_shop(h.store.as_ref()).await.unwrap();
     let (status, body, _) = h
         .send("GET", "/apps/shop/environments/dev/health", None, &[])
         .await;
@@ -950,9 +953,7 @@ async fn health_correlates_open_alarms_into_an_incident_with_its_root_cause() {
 #[tokio::test]
 async fn silences_are_checked_by_field_and_listed_while_active() {
     let h = Harness::new().await;
-    ferry_core::memory::seed_shop(h.store.as_ref())
-        .await
-        .unwrap();
+    ferry_testkit::seed_shop(h.store.as_ref()).await.unwrap();
     let path = "/apps/shop/environments/dev/silences";
     let now = chrono::Utc::now();
     let bad = json!({"matchers": ["service=~(web"], "starts_at": now.to_rfc3339(),

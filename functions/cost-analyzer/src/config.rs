@@ -1,5 +1,5 @@
+use ferry_core::cost::report::FerrySchedules;
 use ferry_core::cost::{bill, Catalog};
-use ferry_core::jobs::FerrySchedules;
 use ferry_lambda::{ConfigError, Env};
 
 /// Ferry's own template, compiled in: the cost report prices it beside the apps' (its

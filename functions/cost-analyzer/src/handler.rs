@@ -1,7 +1,7 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use ferry_core::cost::report::{self, FerrySchedules, Rightsizing};
 use ferry_core::cost::Catalog;
-use ferry_core::jobs::{self, FerrySchedules, Rightsizing};
-use ferry_core::ports::Store;
+use ferry_core::ports::{Alerts, EngineState, Environments, Promotions, Reports};
 use ferry_lambda::FunctionError;
 use serde_json::{json, Value};
 
@@ -15,7 +15,7 @@ pub struct Ferry<'a> {
 /// EMF document per environment (`EstimatedMonthlyCost{app,env}` in namespace `Ferry`)
 /// and one for Ferry (`FerryMonthlyCost`); `main` prints them.
 pub async fn handle(
-    store: &dyn Store,
+    store: &(impl Environments + Promotions + Reports + Alerts + EngineState + ?Sized),
     catalog: &Catalog,
     rightsizing: Option<Rightsizing<'_>>,
     ferry: &Ferry<'_>,
@@ -25,8 +25,8 @@ pub async fn handle(
         serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
     ferry_lambda::expect_schedule(&event)?;
     let now = event.time.unwrap_or_else(chrono::Utc::now);
-    let figures = jobs::cost_reports(store, catalog, rightsizing, now).await?;
-    let own = jobs::ferry_cost(store, catalog, ferry.template, &ferry.schedules, now).await?;
+    let figures = report::cost_reports(store, catalog, rightsizing, now).await?;
+    let own = report::ferry_cost(store, catalog, ferry.template, &ferry.schedules, now).await?;
     let mut metrics: Vec<Value> = figures
         .iter()
         .map(|f| {

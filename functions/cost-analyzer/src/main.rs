@@ -3,7 +3,7 @@
 use cost_analyzer::config::{Config, FERRY_TEMPLATE};
 use cost_analyzer::handler::{handle, Ferry};
 use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore};
-use ferry_core::jobs::Rightsizing;
+use ferry_core::cost::report::Rightsizing;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 

@@ -1,9 +1,9 @@
 use cost_analyzer::handler::{handle, Ferry};
 use ferry_core::cost::Catalog;
-use ferry_core::memory::{seed_shop, InMemoryStore};
 use ferry_core::model::ReportKind;
 use ferry_core::names::{AppName, EnvName};
-use ferry_core::ports::Store;
+use ferry_core::ports::prelude::*;
+use ferry_testkit::{seed_shop, InMemoryStore};
 use serde_json::Value;
 
 const SCHEDULE: &str = include_str!("fixtures/eventbridge-schedule.json");
@@ -164,7 +164,7 @@ fn config_names_a_region_without_prices() {
 /// the service's CloudWatch series; P99.5 with 20% headroom picks the new task size.
 #[tokio::test]
 async fn utilisation_from_the_deployed_stack_rightsizes_tasks() {
-    use ferry_core::memory::{InMemoryMetrics, InMemoryStacks};
+    use ferry_testkit::{InMemoryMetrics, InMemoryStacks};
     let store = InMemoryStore::new();
     seed_shop(&store).await.unwrap();
     let (app, dev) = (
@@ -234,10 +234,10 @@ async fn utilisation_from_the_deployed_stack_rightsizes_tasks() {
 }
 
 fn cost_analyzer_rightsizing<'a>(
-    stacks: &'a ferry_core::memory::InMemoryStacks,
-    metrics: &'a ferry_core::memory::InMemoryMetrics,
-) -> ferry_core::jobs::Rightsizing<'a> {
-    ferry_core::jobs::Rightsizing { stacks, metrics }
+    stacks: &'a ferry_testkit::InMemoryStacks,
+    metrics: &'a ferry_testkit::InMemoryMetrics,
+) -> ferry_core::cost::report::Rightsizing<'a> {
+    ferry_core::cost::report::Rightsizing { stacks, metrics }
 }
 
 /// The weekly run reports Ferry's own monthly cost beside the apps', from what Ferry knows:
@@ -323,9 +323,9 @@ async fn the_schedule_reports_ferrys_own_cost_beside_the_apps() {
         .expect("the FerryMonthlyCost metric");
     assert_eq!(metric["FerryMonthlyCost"], 4.72);
     assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Ferry");
-    let (kept, _) = store.load_state("cost/ferry").await.unwrap().unwrap();
-    assert_eq!(kept["figure"]["monthly_usd"], 4.72);
-    assert_eq!(kept["computed_at"], "2015-10-08T16:53:06Z");
+    let kept = store.ferry_cost().await.unwrap().unwrap().value;
+    assert_eq!(kept.figure.monthly_usd, 4.72);
+    assert_eq!(kept.computed_at.to_rfc3339(), "2015-10-08T16:53:06+00:00");
 }
 
 /// The template compiled into the function is Ferry's own, and its schedules come from

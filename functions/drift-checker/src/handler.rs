@@ -1,11 +1,11 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use ferry_core::jobs;
-use ferry_core::ports::{DeployedStacks, Store};
+use ferry_core::infra::drift;
+use ferry_core::ports::{DeployedStacks, Environments, Reports};
 use ferry_lambda::FunctionError;
 use serde_json::Value;
 
 pub async fn handle(
-    store: &dyn Store,
+    store: &(impl Environments + Reports + ?Sized),
     stacks: &dyn DeployedStacks,
     payload: Value,
 ) -> Result<Value, FunctionError> {
@@ -13,7 +13,7 @@ pub async fn handle(
         serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
     ferry_lambda::expect_schedule(&event)?;
     let summary =
-        jobs::drift_reports(store, stacks, event.time.unwrap_or_else(chrono::Utc::now)).await?;
+        drift::drift_reports(store, stacks, event.time.unwrap_or_else(chrono::Utc::now)).await?;
     tracing::info!(summary = %summary, "drift reports written");
     Ok(summary)
 }

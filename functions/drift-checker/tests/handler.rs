@@ -1,9 +1,9 @@
 use drift_checker::handler::handle;
 use ferry_core::infra::template;
-use ferry_core::memory::{seed_shop, InMemoryStacks, InMemoryStore};
 use ferry_core::model::ReportKind;
 use ferry_core::names::{AppName, EnvName};
-use ferry_core::ports::Store;
+use ferry_core::ports::prelude::*;
+use ferry_testkit::{seed_shop, InMemoryStacks, InMemoryStore};
 
 const SCHEDULE: &str = include_str!("fixtures/eventbridge-schedule.json");
 

@@ -9,6 +9,8 @@ pub struct Config {
     pub stack_role_arn: String,
     /// Where templates over CloudFormation's 51,200-byte inline limit are uploaded.
     pub artifacts_bucket: String,
+    /// Honour faults a local run injects; refused at cold start inside AWS Lambda.
+    pub fault_injection: bool,
 }
 
 impl Config {
@@ -42,8 +44,8 @@ impl Config {
                     interval: std::time::Duration::from_secs_f64(poll_seconds),
                     ..defaults.polling
                 },
-                fault_injection: env.local_only_switch("FERRY_FAULT_INJECTION")?,
             },
+            fault_injection: env.local_only_switch("FERRY_FAULT_INJECTION")?,
         })
     }
 }

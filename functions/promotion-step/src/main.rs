@@ -21,9 +21,15 @@ async fn main() -> Result<(), Error> {
         )));
     let metrics = CloudWatchMetrics::from_sdk(&sdk);
     let steps = Steps {
-        store: &store,
+        environments: &store,
+        promotions: &store,
+        alerts: &store,
         stacks: &stacks,
         metrics: &metrics,
+        // Only a local run installs fault injection (the config refuses it in Lambda).
+        faults: config
+            .fault_injection
+            .then_some(&store as &dyn ferry_core::ports::Faults),
         policy: config.policy,
         now: chrono::Utc::now,
     };

@@ -1,7 +1,7 @@
-use ferry_core::memory::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
 use ferry_core::names::{AppName, EnvName, PromotionId, Strategy};
-use ferry_core::ports::Store;
+use ferry_core::ports::prelude::*;
 use ferry_core::promotion::{self, PromotionRequest, StepPolicy, Steps};
+use ferry_testkit::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
 use promotion_step::handler::handle;
 use serde_json::{json, Value};
 
@@ -16,9 +16,12 @@ struct World {
 impl World {
     fn steps(&self) -> Steps<'_> {
         Steps {
-            store: &self.store,
+            environments: &self.store,
+            promotions: &self.store,
+            alerts: &self.store,
             stacks: &self.stacks,
             metrics: &self.metrics,
+            faults: None,
             policy: StepPolicy::default(),
             now: chrono::Utc::now,
         }

@@ -1,8 +1,8 @@
 use ferry_core::cost::Catalog;
-use ferry_core::memory::{seed_shop, InMemoryStore};
 use ferry_core::model::ReportKind;
 use ferry_core::names::{AppName, EnvName};
-use ferry_core::ports::Store;
+use ferry_core::ports::prelude::*;
+use ferry_testkit::{seed_shop, InMemoryStore};
 use serde_json::{json, Value};
 
 const TASK: &str = include_str!("fixtures/generate-task.json");

@@ -2,18 +2,18 @@
 //! error type so engines never see the SDK: throttling and timeouts become "unavailable"
 //! (retried), condition failures become the domain conflict they stand for.
 
-pub mod dynamo;
 pub mod metrics;
 pub mod notify;
 pub mod pricing;
 pub mod stacks;
+pub mod store;
 pub mod workflow;
 
-pub use dynamo::DynamoStore;
 pub use metrics::CloudWatchMetrics;
 pub use notify::{SlackWebhook, SnsEmail};
 pub use pricing::PricingApi;
 pub use stacks::{CloudFormationStacks, TemplateBucket};
+pub use store::DynamoStore;
 pub use workflow::StepFunctionsWorkflow;
 
 /// Loads the SDK config from the environment. `AWS_ENDPOINT_URL` points every client at

@@ -16,7 +16,8 @@ use aws_smithy_types::error::ErrorMetadata;
 use ferry_aws::{CloudFormationStacks, DynamoStore, StepFunctionsWorkflow};
 use ferry_core::model::{Environment, EnvironmentSpec};
 use ferry_core::names::{AppName, Colour, EnvName, PromotionId};
-use ferry_core::ports::{DeployedStacks, StacksError, Store, StoreError, Workflow, WorkflowError};
+use ferry_core::ports::prelude::*;
+use ferry_core::ports::{DeployedStacks, StacksError, StoreError, Workflow, WorkflowError};
 use serde_json::json;
 
 /// The SDK's response parser always fills the error metadata with the wire error code;

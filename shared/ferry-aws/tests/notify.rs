@@ -4,10 +4,10 @@
 
 use aws_smithy_mocks::{mock, mock_client};
 use ferry_aws::{SlackWebhook, SnsEmail};
-use ferry_core::memory::InMemoryStore;
 use ferry_core::monitoring::incident::{Cause, Incident};
 use ferry_core::monitoring::noise::{AlertLine, Notification};
 use ferry_core::monitoring::notify::{deliver, Backoff, Outcome};
+use ferry_testkit::InMemoryStore;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -5,8 +5,7 @@
 pub mod access;
 pub mod cost;
 pub mod infra;
-pub mod jobs;
-pub mod memory;
+pub mod job;
 pub mod model;
 pub mod monitoring;
 pub mod names;

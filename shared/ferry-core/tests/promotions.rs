@@ -2,14 +2,14 @@
 
 use chrono::{TimeZone, Utc};
 use ferry_core::infra::spec::AppSpec;
-use ferry_core::memory::{InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
 use ferry_core::model::{App, Environment, PromotionStatus, Release, StepOutcome};
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId, Strategy};
-use ferry_core::ports::Store;
+use ferry_core::ports::prelude::*;
 use ferry_core::promotion::{
     self, assess, Action, CreateError, PromotionRequest, RiskInputs, StepError, StepInput,
     StepPolicy, Steps,
 };
+use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
 use serde_json::json;
 
 fn app() -> AppName {
@@ -109,9 +109,12 @@ async fn create(
 
 fn steps(world: &World) -> Steps<'_> {
     Steps {
-        store: &world.store,
+        environments: &world.store,
+        promotions: &world.store,
+        alerts: &world.store,
         stacks: &world.stacks,
         metrics: &world.metrics,
+        faults: None,
         policy: StepPolicy::default(),
         now: Utc::now,
     }
@@ -698,10 +701,7 @@ async fn injected_faults_are_honoured_only_when_fault_injection_is_on() {
         .await
         .unwrap();
     let on = Steps {
-        policy: StepPolicy {
-            fault_injection: true,
-            ..StepPolicy::default()
-        },
+        faults: Some(&world.store),
         ..steps(&world)
     };
     let error = on.run(&input(Action::AssessRisk, "p1")).await.unwrap_err();

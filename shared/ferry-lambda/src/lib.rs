@@ -204,8 +204,8 @@ impl From<ferry_core::promotion::StepError> for FunctionError {
     }
 }
 
-impl From<ferry_core::jobs::JobError> for FunctionError {
-    fn from(error: ferry_core::jobs::JobError) -> Self {
+impl From<ferry_core::job::JobError> for FunctionError {
+    fn from(error: ferry_core::job::JobError) -> Self {
         FunctionError::new(error.name(), error.to_string())
     }
 }

@@ -8,6 +8,7 @@ pub mod bill;
 pub mod catalog;
 pub mod diff;
 pub mod refresh;
+pub mod report;
 mod resources;
 pub mod usage;
 pub mod utilisation;

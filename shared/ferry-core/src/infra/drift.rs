@@ -2,8 +2,13 @@
 //! deployed with. (Resource-level drift, via CloudFormation's DetectStackDrift, comes
 //! behind its own port later; moto does not implement it.)
 
+use crate::infra::template;
+use crate::job::JobError;
+use crate::model::{Report, ReportKind};
+use crate::ports::{DeployedStacks, Environments, Reports};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,6 +132,38 @@ fn changed_properties(want: &Value, have: &Value) -> Vec<String> {
         }
     }
     changed.into_iter().collect()
+}
+
+/// Compares every environment's expected template with its deployed stack.
+pub async fn drift_reports(
+    store: &(impl Environments + Reports + ?Sized),
+    stacks: &dyn DeployedStacks,
+    now: DateTime<Utc>,
+) -> Result<Value, JobError> {
+    let mut summaries = Vec::new();
+    for env in store.list_environments(None).await? {
+        let expected = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
+        let deployed = stacks.deployed_template(&env.stack_name).await?;
+        let report = compare(&env.stack_name, &expected, deployed.as_ref());
+        summaries.push(json!({
+            "app": env.app, "env": env.name, "status": report.status,
+            "drifted_resources": report.resources.len(),
+        }));
+        store
+            .put_report(&Report {
+                app: env.app.clone(),
+                env: env.name.clone(),
+                kind: ReportKind::Drift,
+                created_at: now,
+                body: serde_json::to_value(&report).unwrap_or(Value::Null),
+            })
+            .await?;
+    }
+    let drifted = summaries
+        .iter()
+        .filter(|s| s["status"] == json!(DriftStatus::Drifted))
+        .count();
+    Ok(json!({"environments": summaries, "drifted": drifted}))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod deploy;
 pub mod drift;
+pub mod generate;
 pub mod policy;
 pub mod profile;
 pub mod spec;

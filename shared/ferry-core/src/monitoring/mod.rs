@@ -7,10 +7,12 @@ pub mod anomaly;
 pub mod evaluate;
 pub mod health;
 pub mod incident;
+pub mod jobs;
 pub mod noise;
 pub mod notify;
 pub mod routing;
 pub mod rules;
+pub mod silences;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use regex::Regex;
@@ -241,11 +243,6 @@ impl InhibitRule {
             && self.equal.iter().all(|l| source.get(l) == target.get(l))
             && source != target
     }
-}
-
-/// Where an environment's silences are kept (versioned state).
-pub fn silences_key(app: &str, env: &str) -> String {
-    format!("silences/{app}/{env}")
 }
 
 /// A silence from an API request body:

@@ -2,7 +2,7 @@
 
 use crate::model::{Promotion, PromotionStatus};
 use crate::names::PromotionId;
-use crate::ports::{Store, StoreError};
+use crate::ports::{Promotions, StoreError};
 use crate::validation::ValidationErrors;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -29,7 +29,7 @@ pub enum DecideError {
 /// recorded with who made it and when; the requester may not approve their own prod
 /// promotion; a rejection needs a comment.
 pub async fn decide(
-    store: &dyn Store,
+    store: &dyn Promotions,
     workflow: &dyn crate::ports::Workflow,
     id: &PromotionId,
     decision: crate::model::Decision,

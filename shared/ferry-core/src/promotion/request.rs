@@ -3,7 +3,7 @@
 
 use crate::model::{Promotion, PromotionStatus};
 use crate::names::{AppName, EnvName, PromotionId, Strategy};
-use crate::ports::{Store, StoreError};
+use crate::ports::{Environments, Promotions, StoreError};
 use crate::validation::ValidationErrors;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -111,7 +111,7 @@ pub struct Created {
 /// target's lock in one atomic write. A replay with the same id and parameters returns
 /// the stored promotion, so clients can retry safely.
 pub async fn create(
-    store: &dyn Store,
+    store: &(impl Environments + Promotions + ?Sized),
     request: PromotionRequest,
     id: PromotionId,
     requested_by: String,

@@ -302,6 +302,18 @@ impl<'a> Rollout<'a> {
 mod tests {
     use super::*;
 
+    fn release(fill: char) -> crate::model::Release {
+        crate::model::Release {
+            image: crate::names::ImageRef::parse(
+                "image",
+                &format!("repo/shop@sha256:{}", fill.to_string().repeat(64)),
+            )
+            .expect("a valid digest"),
+            config: serde_json::Map::new(),
+            recorded_at: chrono::Utc::now(),
+        }
+    }
+
     #[test]
     fn canary_ten_percent_five_minutes_is_two_steps() {
         let steps = plan(
@@ -399,8 +411,8 @@ mod tests {
 
     #[test]
     fn weights_and_releases_per_colour() {
-        let old = crate::memory::release('a');
-        let new = crate::memory::release('b');
+        let old = release('a');
+        let new = release('b');
         let rollout = Rollout {
             live: Colour::Blue,
             live_release: Some(&old),

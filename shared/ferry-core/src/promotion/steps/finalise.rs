@@ -15,7 +15,7 @@ impl Steps<'_> {
             updated_at: (self.now)(),
             ..target.clone()
         };
-        self.store
+        self.promotions
             .complete_promotion(
                 promotion,
                 Completion {

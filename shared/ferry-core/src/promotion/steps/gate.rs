@@ -10,7 +10,7 @@ impl Steps<'_> {
     ) -> Result<Value, StepError> {
         let (source, target) = self.environments(promotion).await?;
         let history = self
-            .store
+            .promotions
             .list_promotions(&promotion.app, &promotion.target_env, 20)
             .await?;
         let past: Vec<&Promotion> = history
@@ -32,7 +32,7 @@ impl Steps<'_> {
             .count();
         let infra_changes = changes.iter().filter(|c| !release_resource(c)).count();
         let open_alerts = self
-            .store
+            .alerts
             .open_alerts(&promotion.app, &promotion.target_env)
             .await?
             .len();
@@ -76,7 +76,9 @@ impl Steps<'_> {
         let token = token.ok_or_else(|| {
             StepError::ValidationFailed("await_approval needs the task token".into())
         })?;
-        self.store.set_approval_token(&promotion.id, token).await?;
+        self.promotions
+            .set_approval_token(&promotion.id, token)
+            .await?;
         Ok(
             json!({"awaiting": "approval", "target_env": promotion.target_env, "requested_by": promotion.requested_by}),
         )

@@ -15,7 +15,9 @@ use super::risk::*;
 use crate::infra::deploy::{ChangeSets, DeployError, Polling, ResourceChange, StackApiError};
 use crate::model::{Environment, Promotion, PromotionStatus, StepOutcome, StepRecord};
 use crate::names::{Colour, PromotionId};
-use crate::ports::{Completion, MetricQuery, Metrics, Store, StoreError};
+use crate::ports::{
+    Alerts, Completion, Environments, Faults, MetricQuery, Metrics, Promotions, StoreError,
+};
 use crate::promotion::rollout::{Candidate, Rollout, TrafficStep};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -85,8 +87,6 @@ pub struct StepPolicy {
     pub approval_threshold: u8,
     /// How the steps follow a change set on the environment's stack.
     pub polling: Polling,
-    /// Honour faults a local run injects; never on in a deployed Ferry.
-    pub fault_injection: bool,
 }
 
 impl Default for StepPolicy {
@@ -98,15 +98,20 @@ impl Default for StepPolicy {
                 // Under the function's 15-minute limit, with room to record the failure.
                 timeout: std::time::Duration::from_secs(13 * 60),
             },
-            fault_injection: false,
         }
     }
 }
 
+/// What the steps work with: the ports they use, and their settings.
 pub struct Steps<'a> {
-    pub store: &'a dyn Store,
+    pub environments: &'a dyn Environments,
+    pub promotions: &'a dyn Promotions,
+    pub alerts: &'a dyn Alerts,
     pub stacks: &'a dyn ChangeSets,
     pub metrics: &'a dyn Metrics,
+    /// Faults a local run injects; `None` in a deployed Ferry, which refuses fault
+    /// injection at cold start.
+    pub faults: Option<&'a dyn Faults>,
     pub policy: StepPolicy,
     pub now: fn() -> DateTime<Utc>,
 }
@@ -116,7 +121,7 @@ impl Steps<'_> {
     pub async fn run(&self, input: &StepInput) -> Result<Value, StepError> {
         let started_at = (self.now)();
         let promotion = self
-            .store
+            .promotions
             .get_promotion(&input.promotion_id)
             .await?
             .ok_or_else(|| StepError::PromotionNotFound(input.promotion_id.to_string()))?;
@@ -164,7 +169,9 @@ impl Steps<'_> {
         // A transient failure will be retried and recorded then; recording it now too
         // would only add noise to the timeline.
         if !matches!(result, Err(StepError::TransientError(_))) {
-            self.store.record_step(&promotion.id, &step, status).await?;
+            self.promotions
+                .record_step(&promotion.id, &step, status)
+                .await?;
         }
         result
     }
@@ -203,16 +210,16 @@ impl Steps<'_> {
         promotion: &Promotion,
         action: Action,
     ) -> Result<Option<StepError>, StepError> {
-        if !self.policy.fault_injection || action == Action::Rollback {
+        let Some(faults) = self.faults.filter(|_| action != Action::Rollback) else {
             return Ok(None);
-        }
+        };
         let key = format!(
             "{}/{}/{}",
             promotion.app,
             promotion.target_env,
             action.key()
         );
-        let fault = self.store.injected_fault(&key).await?;
+        let fault = faults.injected_fault(&key).await?;
         Ok(fault.map(|name| {
             let message = format!("fault injected at {key}");
             match name.as_str() {
@@ -228,11 +235,11 @@ impl Steps<'_> {
         promotion: &Promotion,
     ) -> Result<(Environment, Environment), StepError> {
         let source = self
-            .store
+            .environments
             .get_environment(&promotion.app, &promotion.source_env)
             .await?;
         let target = self
-            .store
+            .environments
             .get_environment(&promotion.app, &promotion.target_env)
             .await?;
         match (source, target) {

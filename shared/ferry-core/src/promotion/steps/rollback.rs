@@ -12,7 +12,7 @@ impl Steps<'_> {
         cause: Option<Value>,
     ) -> Result<Value, StepError> {
         let target = self
-            .store
+            .environments
             .get_environment(&promotion.app, &promotion.target_env)
             .await?;
         let holds_lock = target
@@ -39,7 +39,7 @@ impl Steps<'_> {
             PromotionStatus::RolledBack
         };
         let released = match self
-            .store
+            .promotions
             .complete_promotion(
                 promotion,
                 Completion {

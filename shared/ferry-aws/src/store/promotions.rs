@@ -1,0 +1,264 @@
+//! Promotions: `PROMO#<id>` with the record, its steps and approvals, on the
+//! `PROMOS#<app>#<env>` index newest first; the lock lives on the environment item.
+
+use super::*;
+
+#[async_trait]
+impl Promotions for DynamoStore {
+    async fn create_promotion(&self, promotion: &Promotion) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(promotion_item(promotion)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Taking the lock bumps the version, so a spec update that read the environment
+        // before the lock cannot write over it.
+        let lock = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(app_pk(&promotion.app)))
+            .key("SK", s(env_sk(&promotion.target_env)))
+            .update_expression("SET active_promotion = :id, #v = #v + :one")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(active_promotion)")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":id", s(promotion.id.as_str()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(lock).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(self.explain_lock_failure(promotion).await),
+            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) => Err(StoreError::Backend(describe(&e))),
+        }
+    }
+
+    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "PK = :pk",
+                vec![(":pk", s(promo_pk(id)))],
+                false,
+                None,
+            )
+            .await?;
+        let mut promotion: Option<Promotion> = None;
+        let mut steps: Vec<StepRecord> = Vec::new();
+        let mut approvals: Vec<Approval> = Vec::new();
+        for item in items {
+            let sk = sk_of(&item).to_owned();
+            if sk == PROMO_SK {
+                promotion = Some(from_item(item)?);
+            } else if sk.starts_with(STEP_SK_PREFIX) {
+                steps.push(from_item(item)?);
+            } else if sk.starts_with(APPROVAL_SK_PREFIX) {
+                approvals.push(from_item(item)?);
+            }
+        }
+        Ok(promotion.map(|mut p| {
+            p.steps = steps;
+            p.approvals = approvals;
+            p
+        }))
+    }
+
+    async fn list_promotions(
+        &self,
+        app: &AppName,
+        target_env: &EnvName,
+        limit: usize,
+    ) -> Result<Vec<Promotion>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI1),
+                "GSI1PK = :pk",
+                vec![(":pk", s(promos_gsi_pk(app, target_env)))],
+                true,
+                Some(limit),
+            )
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn record_step(
+        &self,
+        id: &PromotionId,
+        step: &StepRecord,
+        status: PromotionStatus,
+    ) -> Result<(), StoreError> {
+        let step_item = to_item(
+            step,
+            &[
+                ("PK", promo_pk(id)),
+                ("SK", step_sk(&ts(step.finished_at), &step.name)),
+            ],
+        )?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(step_item))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(promo_pk(id)))
+            .key("SK", s(PROMO_SK))
+            .update_expression("SET #status = :status, updated_at = :at")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", status_value(status)?)
+            .expression_attribute_values(":at", s(ts(step.finished_at)))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        conditional_call!(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .transact_items(TransactWriteItem::builder().update(update).build())
+                .send(),
+            StoreError::NotFound(format!("promotion {id}"))
+        )?;
+        Ok(())
+    }
+
+    async fn set_execution_arn(&self, id: &PromotionId, arn: &str) -> Result<(), StoreError> {
+        self.set_promotion_attribute(id, "execution_arn", arn).await
+    }
+
+    async fn complete_promotion(
+        &self,
+        promotion: &Promotion,
+        completion: Completion,
+    ) -> Result<(), StoreError> {
+        let label = format!("environment {}/{}", promotion.app, promotion.target_env);
+        let env_write = match &completion.environment {
+            Some(next) => {
+                let mut stored = next.clone();
+                stored.active_promotion = None;
+                stored.version = next.version + 1;
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(env_item(&stored)?))
+                            .condition_expression("active_promotion = :id AND #v = :expected")
+                            .expression_attribute_names("#v", "version")
+                            .expression_attribute_values(":id", s(promotion.id.as_str()))
+                            .expression_attribute_values(
+                                ":expected",
+                                AttributeValue::N(next.version.to_string()),
+                            )
+                            .build()
+                            .map_err(|e| StoreError::Backend(e.to_string()))?,
+                    )
+                    .build()
+            }
+            None => TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .key("PK", s(app_pk(&promotion.app)))
+                        .key("SK", s(env_sk(&promotion.target_env)))
+                        .update_expression("REMOVE active_promotion SET #v = #v + :one")
+                        .condition_expression("active_promotion = :id")
+                        .expression_attribute_names("#v", "version")
+                        .expression_attribute_values(":id", s(promotion.id.as_str()))
+                        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                        .build()
+                        .map_err(|e| StoreError::Backend(e.to_string()))?,
+                )
+                .build(),
+        };
+        let status = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(promo_pk(&promotion.id)))
+            .key("SK", s(PROMO_SK))
+            .update_expression("SET #status = :status, updated_at = :at")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", status_value(completion.status)?)
+            .expression_attribute_values(":at", s(ts(Utc::now())))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(env_write)
+            .transact_items(TransactWriteItem::builder().update(status).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => {
+                let current = self
+                    .get_environment(&promotion.app, &promotion.target_env)
+                    .await?;
+                match current {
+                    Some(env) if env.active_promotion.as_ref() == Some(&promotion.id) => {
+                        let expected = completion.environment.map_or(env.version, |n| n.version);
+                        Err(StoreError::VersionConflict {
+                            what: label,
+                            expected,
+                        })
+                    }
+                    Some(_) => Err(StoreError::LockNotHeld {
+                        env: label,
+                        promotion: promotion.id.to_string(),
+                    }),
+                    None => Err(StoreError::NotFound(label)),
+                }
+            }
+            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) => Err(StoreError::Backend(describe(&e))),
+        }
+    }
+
+    async fn set_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
+        self.set_promotion_attribute(id, "approval_token", token)
+            .await
+    }
+
+    async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
+        let id = &approval.promotion_id;
+        let item = to_item(
+            approval,
+            &[
+                ("PK", promo_pk(id)),
+                ("SK", approval_sk(&ts(approval.decided_at))),
+            ],
+        )?;
+        let record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Taking the token is what makes a decision count once.
+        let take = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(promo_pk(id)))
+            .key("SK", s(PROMO_SK))
+            .update_expression("REMOVE approval_token")
+            .condition_expression("approval_token = :token")
+            .expression_attribute_values(":token", s(token))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        conditional_call!(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(take).build())
+                .transact_items(TransactWriteItem::builder().put(record).build())
+                .send(),
+            StoreError::VersionConflict {
+                what: format!("the approval of promotion {id}"),
+                expected: 0
+            }
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! The template generator's work: an environment's template (for a promotion's release on
+//! the idle colour, or as deployed), policy-checked and priced, kept as a report.
+
+use crate::cost::{self, Catalog};
+use crate::infra::template;
+use crate::job::{environment, JobError};
+use crate::model::{Environment, PromotionStatus, Report, ReportKind, StepOutcome, StepRecord};
+use crate::names::{AppName, EnvName, PromotionId};
+use crate::ports::{Environments, Promotions, Reports};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The Step Functions task payload of the template generator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateTask {
+    pub app: AppName,
+    pub env: EnvName,
+    /// When set, the template is for this promotion's release on the idle colour, and the
+    /// generation is recorded as one of its steps.
+    #[serde(default)]
+    pub promotion_id: Option<PromotionId>,
+}
+
+/// A generated template and the summary a caller reports (the template itself can be
+/// larger than a Step Functions payload allows, so the state machine gets the summary).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedTemplate {
+    pub summary: Value,
+    pub template: Value,
+}
+
+pub async fn generate_template(
+    store: &(impl Environments + Promotions + Reports + ?Sized),
+    task: &TemplateTask,
+    pricing: Option<&Catalog>,
+    now: DateTime<Utc>,
+) -> Result<GeneratedTemplate, JobError> {
+    let env = environment(store, &task.app, &task.env).await?;
+    let promotion = match &task.promotion_id {
+        Some(id) => Some(
+            store
+                .get_promotion(id)
+                .await?
+                .ok_or_else(|| JobError::NotFound(format!("promotion {id} was not found")))?,
+        ),
+        None => None,
+    };
+    // For a promotion, the new release goes on the idle colour; otherwise regenerate what runs.
+    let (release, colour) = match &promotion {
+        Some(p) => (p.release.as_ref(), env.live_colour.other()),
+        None => (env.deployed_release.as_ref(), env.live_colour),
+    };
+    // Policy runs on every generate: a template breaking an unwaived rule is never stored.
+    let (generated, policy) = template::render(&env, release, colour)?;
+    let resource_count = generated["Resources"].as_object().map_or(0, |r| r.len());
+    let waived: Vec<Value> = policy
+        .waived
+        .iter()
+        .map(|(v, reason)| json!({"rule": v.rule, "reason": reason}))
+        .collect();
+    let mut summary = json!({
+        "stack_name": env.stack_name,
+        "resource_count": resource_count,
+        "colour": colour,
+        "image": release.map(|r| r.image.as_str()),
+        "policy": {"rules_checked": crate::infra::policy::RULES.len(), "waived": waived},
+    });
+    if let Some(catalog) = pricing {
+        summary["cost"] = cost_change(store, &env, &generated, catalog).await?;
+    }
+    store
+        .put_report(&Report {
+            app: env.app.clone(),
+            env: env.name.clone(),
+            kind: ReportKind::Template,
+            created_at: now,
+            body: json!({"summary": summary, "template": &generated}),
+        })
+        .await?;
+    if let Some(p) = &promotion {
+        let step = StepRecord {
+            name: "GenerateTemplate".into(),
+            outcome: StepOutcome::Succeeded,
+            started_at: now,
+            finished_at: Utc::now(),
+            detail: summary.clone(),
+        };
+        store
+            .record_step(&p.id, &step, PromotionStatus::Running)
+            .await?;
+    }
+    Ok(GeneratedTemplate {
+        summary,
+        template: generated,
+    })
+}
+
+/// What the new template does to the environment's monthly cost, against the template
+/// last generated for it (what was last deployed through Ferry), or, the first time,
+/// against its current release regenerated.
+async fn cost_change(
+    store: &(impl Reports + ?Sized),
+    env: &Environment,
+    generated: &Value,
+    catalog: &Catalog,
+) -> Result<Value, JobError> {
+    let previous = store
+        .latest_report(&env.app, &env.name, ReportKind::Template)
+        .await?
+        .map(|report| report.body["template"].clone())
+        .filter(|t| t.get("Resources").is_some())
+        .unwrap_or_else(|| template::generate(env, env.deployed_release.as_ref(), env.live_colour));
+    let usage = cost::Usage::profile_defaults(env.spec.profile_name);
+    let before = cost::estimate(&previous, catalog, &usage);
+    let after = cost::estimate(generated, catalog, &usage);
+    let change = cost::diff::diff(&before, "before", &after, "after");
+    Ok(json!({
+        "summary": change.summary(),
+        "monthly_usd_before": change.before_usd,
+        "monthly_usd_after": change.after_usd,
+        "delta_usd": change.delta_usd,
+        "changes": change.changes.iter().take(5).collect::<Vec<_>>(),
+    }))
+}

@@ -1,0 +1,143 @@
+//! The ports between engines and the outside world. `ferry-aws` implements them on
+//! DynamoDB, Step Functions, CloudFormation and CloudWatch; `ferry-testkit` implements
+//! them in memory for engine and handler tests.
+//!
+//! The store is one port per aggregate ([`store`]): an engine or a handler asks for the
+//! few it uses.
+
+mod store;
+
+pub use store::*;
+
+/// The store ports' methods in scope, unnamed: `use ferry_core::ports::prelude::*;`
+/// where a concrete store (or `dyn Store`) is called.
+pub mod prelude {
+    pub use super::{
+        AccessPolicies as _, Alerts as _, DeliveryLedger as _, Documents as _, EngineState as _,
+        Environments as _, Faults as _, Promotions as _, Reports as _,
+    };
+}
+
+use crate::names::PromotionId;
+use async_trait::async_trait;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WorkflowError {
+    #[error("the workflow service is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the workflow rejected the request: {0}")]
+    Rejected(String),
+}
+
+/// Starts promotion pipelines (Step Functions in AWS).
+#[async_trait]
+pub trait Workflow: Send + Sync {
+    /// Starts the pipeline for one promotion. The promotion id is the execution name, so
+    /// starting the same promotion twice yields the same execution.
+    async fn start_promotion(
+        &self,
+        id: &PromotionId,
+        input: &Value,
+    ) -> Result<String, WorkflowError>;
+    /// Completes a task waiting for a decision: success carries `output`; failure fails the
+    /// task with the error name `PromotionRejected`.
+    async fn complete_approval(
+        &self,
+        token: &str,
+        approved: bool,
+        output: &Value,
+    ) -> Result<(), WorkflowError>;
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StacksError {
+    #[error("CloudFormation is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the deployed template of {stack} could not be read: {reason}")]
+    Unreadable { stack: String, reason: String },
+}
+
+/// Reads what is deployed (CloudFormation in AWS).
+#[async_trait]
+pub trait DeployedStacks: Send + Sync {
+    /// The template the stack was last deployed with, or `None` if there is no such stack.
+    async fn deployed_template(&self, stack_name: &str) -> Result<Option<Value>, StacksError>;
+    /// Each resource's physical id by logical id (empty when there is no such stack): the
+    /// names CloudWatch dimensions carry, for rightsizing.
+    async fn physical_ids(
+        &self,
+        stack_name: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, StacksError>;
+}
+
+/// One CloudWatch series: a metric with its dimensions, a statistic, a period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MetricQuery {
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    /// `Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount` or a percentile `pNN`.
+    pub stat: String,
+    pub period_seconds: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MetricsError {
+    #[error("CloudWatch is unavailable: {0}")]
+    Unavailable(String),
+    #[error("CloudWatch refused the query: {0}")]
+    Refused(String),
+}
+
+/// Reads metrics and alarm states (CloudWatch in AWS).
+#[async_trait]
+pub trait Metrics: Send + Sync {
+    /// One value per period that had data between `start` and `end`, oldest first.
+    async fn series(
+        &self,
+        query: &MetricQuery,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, f64)>, MetricsError>;
+    /// Many series at once, in the order of `queries`: an adapter batches them (CloudWatch
+    /// takes 500 queries per GetMetricData call). By default, one query at a time.
+    async fn series_many(
+        &self,
+        queries: &[MetricQuery],
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Vec<(chrono::DateTime<chrono::Utc>, f64)>>, MetricsError> {
+        let mut all = Vec::with_capacity(queries.len());
+        for query in queries {
+            all.push(self.series(query, start, end).await?);
+        }
+        Ok(all)
+    }
+    /// The alarms whose names start with `prefix` and are in ALARM now.
+    async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError>;
+}
+
+/// One product query to the AWS Price List: a service code and attribute filters that
+/// must match exactly (`TERM_MATCH`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductQuery {
+    pub service_code: String,
+    pub filters: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PriceListError {
+    #[error("the Price List API is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the Price List API refused the query: {0}")]
+    Refused(String),
+}
+
+/// The AWS Price List API (`pricing:GetProducts`). moto has no Pricing API: the adapter
+/// is tested with aws-smithy-mocks, the engine with recorded price list items.
+#[async_trait]
+pub trait PriceList: Send + Sync {
+    /// Every product matching the query, as the API's price list JSON documents.
+    async fn products(&self, query: &ProductQuery) -> Result<Vec<String>, PriceListError>;
+}
