@@ -145,7 +145,8 @@ fn the_growing_template_is_priced_without_more_work() {
     let mut template: Value = serde_json::from_str(FROZEN).unwrap();
     let resources = template["Resources"].as_object_mut().unwrap();
     let more = json!({
-        "ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [
+            {"Status": "Enabled", "Prefix": "templates/", "ExpirationInDays": 30}]}}},
         "CostAnalyzerDeadLetters": {"Type": "AWS::SQS::Queue", "Properties": {}},
         "StateMachineLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
         "ApiAccessLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
@@ -162,6 +163,8 @@ fn the_growing_template_is_priced_without_more_work() {
         "Level": "ALL",
         "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["StateMachineLogGroup", "Arn"]}}}]
     });
+    resources["PromotionStepFunction"]["Properties"]["Environment"]["Variables"]
+        ["FERRY_ARTIFACTS_BUCKET"] = json!({"Ref": "ArtifactsBucket"});
     resources["HttpApiStage"]["Properties"]["AccessLogSettings"] = json!({
         "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}, "Format": "$context.requestId"
     });
@@ -189,19 +192,29 @@ fn the_growing_template_is_priced_without_more_work() {
     assert_eq!(cents(&estimate, "CostAnalyzerDeadLetters"), [0.00]);
     // 10 x 5 notifications: 50 publishes and 50 emails, under a cent each.
     assert_eq!(cents(&estimate, "OpsTopic"), [0.00, 0.00]);
-    // Roles and managed policies are free; S3 is named, never counted as zero.
-    let unpriced: Vec<&str> = estimate
-        .unpriced
-        .iter()
-        .map(|u| u.logical_id.as_str())
-        .collect();
-    assert_eq!(unpriced, ["ArtifactsBucket"]);
+    // The promotion-step's bucket: half of the 80 promotions upload a template at each of
+    // their 5 change sets and CloudFormation reads each back: 200 PUTs and 200 GETs; the 4
+    // distinct 55,000-byte templates of each stay 30 days: 40 x 4 x 55,000 B = 0.008196
+    // GB x 30 / 30. All under a cent: 0.2 x $0.005, 0.2 x $0.0004, 0.008196 x $0.023.
+    let bucket = &assumptions.resources["ArtifactsBucket"];
+    assert_eq!(
+        (bucket.put_requests, bucket.get_requests),
+        (Some(200.0), Some(200.0))
+    );
+    let stored = bucket.gb_stored.unwrap();
+    assert!(
+        (stored - 8_800_000.0 / 1_073_741_824.0).abs() < 1e-12,
+        "{stored}"
+    );
+    assert_eq!(cents(&estimate, "ArtifactsBucket"), [0.00, 0.00, 0.00]);
+    // Roles and managed policies are free; nothing is left unpriced.
+    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
     // 32.64 + the access logs 0.01 + two alarms 0.20
     assert_eq!(estimate.monthly_usd, 32.85);
 }
 
 /// The live template, whatever it has grown into: every resource Ferry runs is modelled
-/// (no warning) and nothing but S3 goes unpriced in us-east-1.
+/// (no warning) and priced in us-east-1.
 #[test]
 fn the_live_template_is_fully_modelled() {
     let text = std::fs::read_to_string(format!(
@@ -218,14 +231,22 @@ fn the_live_template_is_fully_modelled() {
         "{:?}",
         assumptions.warnings
     );
-    let unpriced: Vec<&str> = estimate
-        .unpriced
-        .iter()
-        .filter(|u| u.resource_type != "AWS::S3::Bucket")
-        .map(|u| u.logical_id.as_str())
-        .collect();
-    assert!(unpriced.is_empty(), "{:?}", estimate.unpriced);
+    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
     assert!(estimate.monthly_usd >= 32.64, "{}", estimate.monthly_usd);
+}
+
+/// A bucket the model cannot tie to a writer is taken as unused and named, not guessed.
+#[test]
+fn a_bucket_no_function_writes_to_is_named() {
+    let mut template: Value = serde_json::from_str(FROZEN).unwrap();
+    template["Resources"]["Exports"] = json!({"Type": "AWS::S3::Bucket", "Properties": {}});
+    let load = bill::load_for(&template, Some(10.0), None, None, None);
+    let (estimate, assumptions) = priced(&template, "us-east-1", &load);
+    assert_eq!(
+        assumptions.warnings,
+        ["Exports: not the bucket the promotion-step uploads templates to; its use is taken as none (set resources.Exports.gb_ingested, put_requests and get_requests)"]
+    );
+    assert_eq!(cents(&estimate, "Exports"), [0.00, 0.00, 0.00]);
 }
 
 /// Where a price could not be sourced, the resource is named as not priced in that

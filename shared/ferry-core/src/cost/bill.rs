@@ -8,7 +8,8 @@
 //! priced without changes here: Ferry's functions by their names (`${AWS::StackName}-api`
 //! and so on), each function's log group through its `LoggingConfig`, the state machine's
 //! through its `LoggingConfiguration`, the API's access log through its stage, schedules
-//! through the rules that target each function.
+//! through the rules that target each function, the artifacts bucket through the
+//! promotion-step's `FERRY_ARTIFACTS_BUCKET`.
 //!
 //! Every figure is in [`Figures`], with where it comes from; `docs/ferry-bill.md` lists
 //! them. The ones read from the code are counts (state transitions, metrics per
@@ -246,6 +247,25 @@ pub struct Figures {
     /// (estimate) Messages a month in the dead-letter queues (failed asynchronous
     /// invocations): each is sent, received and deleted (3 requests).
     pub dead_letters_per_month: f64,
+    /// (estimate) Share of promotions whose environment template is over CloudFormation's
+    /// 51,200-byte TemplateBody limit, and so goes to CloudFormation through the artifacts
+    /// bucket. The model prices every promotion as one to prod, and a prod template passes
+    /// the limit at three services (two-services.yaml's, the largest example's, is 45,843
+    /// bytes; the e2e test's three services make 53 KB): half the apps that big is the
+    /// estimate. The cost-analyzer measures it from the environments it prices.
+    pub template_upload_share: f64,
+    /// Change sets one promotion creates, each uploading its template when it is over the
+    /// limit and CloudFormation reading it back once: AssessRisk's preview, Deploy, a
+    /// Shift per plan step (two for `Canary10Percent5Minutes`) and Finalise
+    /// (`promotion.rs`; a rollback adds one).
+    pub change_sets_per_promotion: f64,
+    /// Distinct templates those change sets store: the key is the template's SHA-256, and
+    /// the preview's template is Deploy's (the new colour at weight 0), so one of the five
+    /// uploads overwrites another.
+    pub templates_per_promotion: f64,
+    /// (estimate) Bytes of a template that is uploaded: just over the limit, as the e2e
+    /// test's three-service prod (53 KB); the cost-analyzer measures them.
+    pub uploaded_template_bytes: f64,
 }
 
 impl Default for Figures {
@@ -288,6 +308,10 @@ impl Default for Figures {
             table_kb_per_promotion: 260.0,
             notifications_per_environment: 5.0,
             dead_letters_per_month: 0.0,
+            template_upload_share: 0.5,
+            change_sets_per_promotion: 5.0,
+            templates_per_promotion: 4.0,
+            uploaded_template_bytes: 55_000.0,
         }
     }
 }
@@ -303,6 +327,15 @@ impl Figures {
                     format!("must be a number of 0 or more, got {v}"),
                 ));
             }
+        }
+        if self.template_upload_share > 1.0 {
+            return Err(bad(
+                "figures.template_upload_share",
+                format!(
+                    "is a share of promotions: at most 1, got {}",
+                    self.template_upload_share
+                ),
+            ));
         }
         Ok(())
     }
@@ -499,6 +532,21 @@ fn resolved<'a>(template: &'a Value, value: &'a Value) -> &'a Value {
         }
         _ => value,
     }
+}
+
+/// Days the artifacts bucket keeps an uploaded template: the expiry of the enabled
+/// lifecycle rule covering `templates/` (a parameter's default standing in for a Ref).
+fn template_retention_days(template: &Value, bucket: &Value) -> Option<f64> {
+    bucket["LifecycleConfiguration"]["Rules"]
+        .as_array()?
+        .iter()
+        .filter(|r| r["Status"] == "Enabled")
+        .filter(|r| {
+            let prefix = r["Prefix"].as_str().unwrap_or_default();
+            "templates/".starts_with(prefix)
+        })
+        .filter_map(|r| super::number(resolved(template, &r["ExpirationInDays"])))
+        .reduce(f64::min)
 }
 
 /// What one scheduled function's schedule says, as runs a month.
@@ -723,6 +771,10 @@ pub fn apply(template: &Value, load: &Load, usage: &mut Usage) -> Assumptions {
         )),
     }
 
+    // The bucket the promotion-step uploads large templates to, as its configuration names it.
+    let artifacts = id_of(Function::PromotionStep).and_then(|step| {
+        target_id(&all[step]["Properties"]["Environment"]["Variables"]["FERRY_ARTIFACTS_BUCKET"])
+    });
     let transitions = p * f.transitions_per_promotion;
     for (id, resource) in all {
         let props = &resource["Properties"];
@@ -778,6 +830,44 @@ pub fn apply(template: &Value, load: &Load, usage: &mut Usage) -> Assumptions {
                         ..ResourceUsage::default()
                     },
                 );
+            }
+            "AWS::S3::Bucket" if Some(id.as_str()) == artifacts => {
+                // Each promotion over the limit uploads a template per change set and
+                // CloudFormation reads it once; the distinct ones stay until the lifecycle
+                // rule on their prefix expires them.
+                let uploading = p * f.template_upload_share;
+                let written_gb = uploading * f.templates_per_promotion * f.uploaded_template_bytes
+                    / BYTES_PER_GB;
+                let days = template_retention_days(template, props).unwrap_or_else(|| {
+                    warnings.push(format!(
+                        "{id}: no lifecycle rule expires templates/; a year of templates is assumed"
+                    ));
+                    365.0
+                });
+                modelled.insert(
+                    id.clone(),
+                    ResourceUsage {
+                        gb_ingested: Some(written_gb),
+                        gb_stored: Some(written_gb * days / 30.0),
+                        put_requests: Some(uploading * f.change_sets_per_promotion),
+                        get_requests: Some(uploading * f.change_sets_per_promotion),
+                        ..ResourceUsage::default()
+                    },
+                );
+            }
+            "AWS::S3::Bucket" => {
+                modelled.insert(
+                    id.clone(),
+                    ResourceUsage {
+                        gb_ingested: Some(0.0),
+                        put_requests: Some(0.0),
+                        get_requests: Some(0.0),
+                        ..ResourceUsage::default()
+                    },
+                );
+                warnings.push(format!(
+                    "{id}: not the bucket the promotion-step uploads templates to; its use is taken as none (set resources.{id}.gb_ingested, put_requests and get_requests)"
+                ));
             }
             "AWS::SNS::Topic" => {
                 let notifications = n * f.notifications_per_environment;
