@@ -175,15 +175,15 @@ fn the_growing_template_is_priced_without_more_work() {
         "{:?}",
         assumptions.warnings
     );
-    // The state machine at level ALL: 1,280 transitions x 1,000 B = 0.001192 GB -> 0.00.
+    // The state machine at level ALL: 1,280 transitions x 1,300 B = 0.001550 GB -> 0.00.
     let logged = assumptions.resources["StateMachineLogGroup"]
         .gb_ingested
         .unwrap();
     assert!(
-        (logged - 1_280_000.0 / 1_073_741_824.0).abs() < 1e-12,
+        (logged - 1_664_000.0 / 1_073_741_824.0).abs() < 1e-12,
         "{logged}"
     );
-    // Access logs: 97,160 requests x 300 B = 0.027146 GB x $0.50 = 0.0136 -> 0.01.
+    // Access logs: 97,160 requests x 330 B = 0.029861 GB x $0.50 = 0.0149 -> 0.01.
     assert_eq!(cents(&estimate, "ApiAccessLogGroup"), [0.01, 0.00]);
     // Two alarms of one metric each, $0.10 apiece.
     assert_eq!(cents(&estimate, "AlertEvaluatorErrorsAlarm"), [0.10]);

@@ -229,10 +229,17 @@ pub struct Figures {
     pub log_bytes_per_invocation: f64,
     /// Bytes of one EMF document (`EstimatedMonthlyCost{app,env}`), about 400 measured.
     pub emf_bytes: f64,
-    /// (estimate) Log bytes per state transition in the state machine's log group at level
-    /// ALL (levels ERROR and FATAL log failures only: 0 here).
+    /// Log bytes per state transition in the state machine's log group at level ALL
+    /// (levels ERROR and FATAL log failures only: 0 here). ALL logs every history event
+    /// (Step Functions Developer Guide, "Log levels"): a Lambda task state five (entered,
+    /// scheduled, started, succeeded, exited), a callback task six (and submitted), a
+    /// choice, wait or succeed state two, the execution two: 65 events over the 16 states
+    /// a canary promotion to prod enters (`state-machines/promotion.asl.json`).
+    /// (estimate) ~320 bytes an event without execution data (its type, ids, timestamp and
+    /// the execution's ARN): 65 x 320 / 16 = 1,300.
     pub state_machine_log_bytes_per_transition: f64,
-    /// (estimate) Bytes of one API access log line.
+    /// (estimate) Bytes of one API access log line: the stage's `Format` (eleven fields)
+    /// filled with an assumed-role caller ARN and a promotion's path comes to ~330.
     pub access_log_bytes_per_request: f64,
     /// (estimate) Table storage per environment in steady state: its item, 90 days of
     /// hourly drift reports, 13 weekly cost reports (90-day TTL), its pipeline state and 30
@@ -302,8 +309,8 @@ impl Default for Figures {
             api_read_units_per_request: 2.0,
             log_bytes_per_invocation: 1_500.0,
             emf_bytes: 400.0,
-            state_machine_log_bytes_per_transition: 1_000.0,
-            access_log_bytes_per_request: 300.0,
+            state_machine_log_bytes_per_transition: 1_300.0,
+            access_log_bytes_per_request: 330.0,
             table_kb_per_environment: 1_000.0,
             table_kb_per_promotion: 260.0,
             notifications_per_environment: 5.0,
