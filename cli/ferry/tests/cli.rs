@@ -372,7 +372,7 @@ fn cost_prices_specs_and_plain_templates() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "this change adds $149.42/month: $77.98 -> $227.40 / month",
+            "this change adds $149.95/month: $77.98 -> $227.93 / month",
         ));
     ferry()
         .args([
@@ -389,13 +389,13 @@ fn cost_prices_specs_and_plain_templates() {
 
     let spec = format!("{EXAMPLES}/shop.json");
     // Without --env, a spec is priced per environment, with the app's total:
-    // 119.87 (dev) + 144.35 (staging) + 315.38 (prod) = 579.60.
+    // 119.87 (dev) + 144.35 (staging) + 315.91 (prod) = 580.13.
     ferry()
         .args(["cost", &spec])
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "shop: $579.60 / month in us-east-1",
+            "shop: $580.13 / month in us-east-1",
         ))
         .stdout(predicate::str::contains("119.87"));
     let output = ferry()
@@ -416,9 +416,9 @@ fn cost_prices_specs_and_plain_templates() {
         .collect();
     assert_eq!(
         totals,
-        [("dev", 119.87), ("staging", 144.35), ("prod", 315.38)]
+        [("dev", 119.87), ("staging", 144.35), ("prod", 315.91)]
     );
-    assert_eq!(app["monthly_usd"], 579.6);
+    assert_eq!(app["monthly_usd"], 580.13);
     assert!(
         one_line_error(&["cost", template.to_str().unwrap(), "--env", "dev"])
             .contains("is a CloudFormation template, not a Ferry spec; drop --env")

@@ -300,6 +300,8 @@ async fn the_schedule_reports_ferrys_own_cost_beside_the_apps() {
     // The seeded shop's dev and staging each evaluate 5 series, as evaluate::targets plans
     // them for the shop's rules (evaluate_rules on the same seeded shop reads 10).
     assert_eq!(own["metrics_per_evaluation"], 10.0, "{own}");
+    // The shop's templates fit inline (under 51,200 bytes): none goes through the bucket.
+    assert_eq!(own["template_upload_share"], 0.0, "{own}");
     // By hand (us-east-1, the model's figures, 43,800 evaluations a month):
     // alert-evaluator: 43,840 invocations x $0.20 / 1M = 0.01; 43,800 x (150 + 2 x 250) ms
     //   + 40 x 50 ms = 28,472,000 ms x 0.25 GB = 7,118 GB-s x $0.0000133334 = 0.09;
@@ -310,8 +312,11 @@ async fn the_schedule_reports_ferrys_own_cost_beside_the_apps() {
     //   + 40 + 730 x 2 x 0.25 + 4.345238 x 2 x 1.25 + 1.013889 x 40 + 1,418.69 API requests
     //   x 2 = 725,994 = 0.725994 M x $0.125 = 0.09 -> 0.20.
     // cost-analyzer's EMF: 3 metrics x 4.345238 hours / 730 = 0.017857 x $0.30 = 0.01.
-    // Everything else is under half a cent. 4.48 + 0.03 + 0.20 + 0.01 = 4.72.
-    assert_eq!(own["monthly_usd"], 4.72, "{own}");
+    // Everything else is under half a cent (the access log's 1,418.69 x 330 B, the state
+    // machine's 16.2 transitions x 1,300 B, the topic's 10 notifications; no template is
+    // uploaded). 4.48 + 0.03 + 0.20 + 0.01 = 4.72, used; and Ferry's 15 health alarms at
+    // $0.10: 6.22 in all.
+    assert_eq!(own["monthly_usd"], 6.22, "{own}");
     assert_eq!(own["usage_based_usd"], 4.72, "{own}");
     assert!(own["unpriced"].as_array().unwrap().is_empty(), "{own}");
     // It leaves as an EMF metric too, and is kept for reading back.
@@ -321,10 +326,10 @@ async fn the_schedule_reports_ferrys_own_cost_beside_the_apps() {
         .iter()
         .find(|m| m.get("FerryMonthlyCost").is_some())
         .expect("the FerryMonthlyCost metric");
-    assert_eq!(metric["FerryMonthlyCost"], 4.72);
+    assert_eq!(metric["FerryMonthlyCost"], 6.22);
     assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Ferry");
     let kept = store.ferry_cost().await.unwrap().unwrap().value;
-    assert_eq!(kept.figure.monthly_usd, 4.72);
+    assert_eq!(kept.figure.monthly_usd, 6.22);
     assert_eq!(kept.computed_at.to_rfc3339(), "2015-10-08T16:53:06+00:00");
 }
 
@@ -353,4 +358,80 @@ fn the_compiled_in_template_and_the_schedules_are_read() {
     });
     let err = cost_analyzer::config::Config::load(&env).unwrap_err();
     assert_eq!(err.variable, "FERRY_DRIFT_CHECK_SCHEDULE");
+}
+
+/// Whether templates go through the artifacts bucket is measured, not assumed: the share
+/// of promotions (by environment when there were none) whose environment's template is
+/// over CloudFormation's 51,200-byte inline limit, and those templates' mean size.
+#[tokio::test]
+async fn the_share_of_templates_uploaded_is_measured_from_the_environments() {
+    use ferry_core::names::{PromotionId, Strategy};
+    use ferry_core::promotion::{self, PromotionRequest};
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    // two-services.yaml with a third service: its prod template is over the limit.
+    let mut document = ferry_core::infra::spec::parse_document(include_str!(
+        "../../../examples/two-services.yaml"
+    ))
+    .unwrap();
+    document["services"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "admin", "image": "repo/admin", "port": 8080, "cpu": 256, "memory": 512, "path": "/admin/*"}));
+    let spec = ferry_core::infra::spec::AppSpec::from_document(document).unwrap();
+    let prod = spec.new_environment("prod").unwrap();
+    let bytes = ferry_core::infra::template::generate(&prod, None, prod.live_colour)
+        .to_string()
+        .len();
+    assert!(bytes > 51_200, "{bytes}");
+    store
+        .create_app(&ferry_core::model::App {
+            name: spec.app.clone(),
+            created_at: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    store.put_environment(&prod, None).await.unwrap();
+    let catalog = Catalog::bundled("us-east-1").unwrap();
+    let template = frozen_ferry();
+    let run = || async {
+        handle(
+            &store,
+            &catalog,
+            None,
+            &ferry(&template),
+            serde_json::from_str(SCHEDULE).unwrap(),
+        )
+        .await
+        .unwrap()
+    };
+    // No promotions yet: one environment of the three has a template that large.
+    let summary = run().await;
+    let share = summary["ferry"]["template_upload_share"].as_f64().unwrap();
+    assert!((share - 1.0 / 3.0).abs() < 1e-12, "{share}");
+    let kept = store.ferry_cost().await.unwrap().unwrap().value;
+    assert_eq!(
+        kept.assumptions["figures"]["uploaded_template_bytes"],
+        bytes as f64
+    );
+    // One promotion, into the shop's staging, whose template fits inline: nothing goes
+    // through the bucket.
+    promotion::create(
+        &store,
+        PromotionRequest {
+            app: AppName::parse("a", "shop").unwrap(),
+            source_env: EnvName::parse("e", "dev").unwrap(),
+            target_env: EnvName::parse("e", "staging").unwrap(),
+            strategy: Strategy::BlueGreen,
+        },
+        PromotionId::parse("id", "recent-1").unwrap(),
+        "ana".into(),
+        chrono::DateTime::parse_from_rfc3339("2015-10-01T10:00:00Z")
+            .unwrap()
+            .to_utc(),
+    )
+    .await
+    .unwrap();
+    let summary = run().await;
+    assert_eq!(summary["ferry"]["template_upload_share"], 0.0);
 }

@@ -12,9 +12,9 @@ use serde_json::Value;
 use sha2::Digest;
 
 /// AWS's cap on a template sent inline (`TemplateBody`), in bytes.
-pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
+pub use ferry_core::infra::template::MAX_TEMPLATE_BODY_BYTES as TEMPLATE_BODY_LIMIT;
 /// AWS's cap on a template read from S3 (`TemplateURL`), in bytes.
-pub const TEMPLATE_URL_LIMIT: usize = 1_000_000;
+pub use ferry_core::infra::template::MAX_TEMPLATE_BYTES as TEMPLATE_URL_LIMIT;
 
 pub struct CloudFormationStacks {
     client: Client,

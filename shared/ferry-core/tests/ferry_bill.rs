@@ -1,10 +1,13 @@
 //! Ferry's own bill, priced by hand from the bundled catalog and the usage model's
 //! documented figures (`cost::bill::Figures`, docs/ferry-bill.md). The reference prices a
-//! frozen copy of infra/ferry.json (`fixtures/ferry-template.json`, as of the usage model's
-//! first version), so the template growing does not move these cents; the live template
-//! is checked for what matters as it grows: everything priced, every resource modelled.
+//! frozen copy of infra/ferry.json (`fixtures/ferry-template.json`, refreshed when the
+//! artifacts bucket, the dead-letter queue, the logs, the health alarms and the topic
+//! arrived), so the template changing does not move these cents; the live template is
+//! checked for what matters as it grows: everything priced, every resource modelled.
 
-use ferry_core::cost::{self, advice::AdviceContext, bill, Catalog, CostEstimate, Usage};
+use ferry_core::cost::{
+    self, advice::AdviceContext, bill, Catalog, CostEstimate, ResourceCost, Usage,
+};
 use ferry_core::infra::profile::ProfileName;
 use serde_json::{json, Value};
 
@@ -106,13 +109,51 @@ fn ten_environments_in_us_east_1() {
     ] {
         assert_eq!(cents(&estimate, quiet), [0.00, 0.00], "{quiet}");
     }
-    // Rules, roles, permissions and the API's route, integration and stage are free.
+    // The state machine logs at level ALL: 1,280 transitions x 1,300 B = 1,664,000 B
+    //   = 0.001550 GB x $0.50 = 0.0008 -> 0.00; stored 30 days of 30: 0.00 GB.
+    assert_eq!(cents(&estimate, "StateMachineLogGroup"), [0.00, 0.00]);
+    // The API's access log: 97,160 requests x 330 B = 32,062,800 B = 0.029861 GB x $0.50
+    //   = 0.0149 -> 0.01; 0.03 GB stored x $0.03 = 0.0009 -> 0.00.
+    assert_eq!(cents(&estimate, "ApiAccessLogGroup"), [0.01, 0.00]);
+    // The artifacts bucket: 80 x 0.5 = 40 promotions upload their template at each of 5
+    //   change sets and CloudFormation reads each back: 200 PUTs = 0.2 x $0.005 = 0.001
+    //   -> 0.00 and 200 GETs x $0.0004 / 1,000 -> 0.00; each keeps 4 distinct 55,000-byte
+    //   templates for TemplateRetentionDays (30): 40 x 4 x 55,000 B = 0.008196 GB x 30 / 30
+    //   x $0.023 = 0.0002 -> 0.00.
+    let bucket = &assumptions.resources["ArtifactsBucket"];
+    assert_eq!(
+        (bucket.put_requests, bucket.get_requests),
+        (Some(200.0), Some(200.0))
+    );
+    let stored = bucket.gb_stored.unwrap();
+    assert!(
+        (stored - 8_800_000.0 / 1_073_741_824.0).abs() < 1e-12,
+        "{stored}"
+    );
+    assert_eq!(cents(&estimate, "ArtifactsBucket"), [0.00, 0.00, 0.00]);
+    // No dead letters by default: the queue is priced, at nothing.
+    assert_eq!(cents(&estimate, "FailedEventsQueue"), [0.00]);
+    // The health topic: 10 x 5 = 50 publishes x $0.50 / 1M, 50 emails x $2.00 / 100,000.
+    assert_eq!(cents(&estimate, "HealthTopic"), [0.00, 0.00]);
+    // 15 health alarms of one metric each, $0.10 apiece: the only fixed part of the bill.
+    let alarms: Vec<&ResourceCost> = estimate
+        .resources
+        .iter()
+        .filter(|r| r.resource_type == "AWS::CloudWatch::Alarm")
+        .collect();
+    assert_eq!(alarms.len(), 15);
+    assert!(alarms
+        .iter()
+        .all(|a| a.components.len() == 1 && a.monthly_usd == 0.10));
+    // Rules, roles, policies, permissions, invoke configs, the subscription and the API's
+    // route, integration and stage are free.
     assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
-    assert_eq!(estimate.resources.len(), 15);
-    // 1.17 + 0.07 + 0.04 + 0.11 + 0.02 + 0.01 + 31.06 + 0.03 + 0.03 + 0.10
-    assert_eq!(estimate.monthly_usd, 32.64);
-    // Nothing in Ferry's template is fixed: it all scales with use.
-    assert_eq!(estimate.usage_based_usd(), 32.64);
+    assert_eq!(estimate.resources.len(), 35);
+    // The table 1.17, the API's logs 0.07, the functions 0.04 + 0.11 + 0.02 + 0.01 + 31.06,
+    // the evaluator's logs 0.03, the state machine 0.03, the HTTP API 0.10, the access log
+    // 0.01 and the alarms 1.50.
+    assert_eq!(estimate.monthly_usd, 34.15);
+    assert_eq!(estimate.usage_based_usd(), 32.65);
 }
 
 /// The same load in eu-central-1, where DynamoDB and the HTTP API cost more and logs
@@ -129,42 +170,46 @@ fn ten_environments_in_eu_central_1() {
     assert_eq!(cents(&estimate, "HttpApi"), [0.12]);
     // 0.135731 GB x $0.63 = 0.0855 -> 0.09; 0.14 GB x $0.0324 = 0.0045 -> 0.00.
     assert_eq!(cents(&estimate, "ApiLogGroup"), [0.09, 0.00]);
+    // 0.029861 GB x $0.63 = 0.0188 -> 0.02; 0.03 GB x $0.0324 = 0.0010 -> 0.00.
+    assert_eq!(cents(&estimate, "ApiAccessLogGroup"), [0.02, 0.00]);
+    // The bucket's storage and requests cost more here ($0.0245, $0.0054, $0.00043), still
+    // under a cent: 0.008196 x $0.0245 = 0.0002; 0.2 x $0.0054 = 0.0011.
+    assert_eq!(cents(&estimate, "ArtifactsBucket"), [0.00, 0.00, 0.00]);
     // Lambda and GetMetricData cost the same as in us-east-1.
     assert_eq!(
         cents(&estimate, "AlertEvaluatorFunction"),
         [0.01, 0.39, 30.66]
     );
-    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
+    // SNS email deliveries have no sourced eu-central-1 price: the health topic is named,
+    // never priced at us-east-1's rate (its 50 emails would be a tenth of a cent there).
+    let unpriced: Vec<(&str, &str)> = estimate
+        .unpriced
+        .iter()
+        .map(|u| (u.logical_id.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(
+        unpriced,
+        [(
+            "HealthTopic",
+            "the catalog has no eu-central-1 price for sns.email_100k"
+        )]
+    );
 }
 
-/// What the template is growing (a bucket for large templates, dead-letter queues, the
-/// state machine's and the API's logs, alarms on Ferry's health, a topic, a service role
-/// with managed policies) is priced from its properties, with no change to the model.
+/// The model reads what the template says, not what it said when the figures were worked:
+/// a longer template retention keeps more in the bucket, a state machine logging errors
+/// only writes nothing, and another queue is priced like the first.
 #[test]
-fn the_growing_template_is_priced_without_more_work() {
+fn the_model_follows_the_templates_settings() {
     let mut template: Value = serde_json::from_str(FROZEN).unwrap();
+    template["Parameters"]["TemplateRetentionDays"]["Default"] = json!(90);
     let resources = template["Resources"].as_object_mut().unwrap();
-    let more = json!({
-        "ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
-        "CostAnalyzerDeadLetters": {"Type": "AWS::SQS::Queue", "Properties": {}},
-        "StateMachineLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
-        "ApiAccessLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
-        "AlertEvaluatorErrorsAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors"}},
-        "DeadLetterDepthAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "ApproximateNumberOfMessagesVisible"}},
-        "OpsTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
-        "CloudFormationServiceRole": {"Type": "AWS::IAM::Role", "Properties": {}},
-        "DeployPolicy": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {}},
-    });
-    for (id, resource) in more.as_object().unwrap() {
-        resources.insert(id.clone(), resource.clone());
-    }
-    resources["PromotionStateMachine"]["Properties"]["LoggingConfiguration"] = json!({
-        "Level": "ALL",
-        "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["StateMachineLogGroup", "Arn"]}}}]
-    });
-    resources["HttpApiStage"]["Properties"]["AccessLogSettings"] = json!({
-        "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}, "Format": "$context.requestId"
-    });
+    resources["PromotionStateMachine"]["Properties"]["LoggingConfiguration"]["Level"] =
+        json!("ERROR");
+    resources.insert(
+        "PromotionDeadLetters".into(),
+        json!({"Type": "AWS::SQS::Queue", "Properties": {}}),
+    );
     let load = bill::load_for(&template, Some(10.0), None, None, None);
     let (estimate, assumptions) = priced(&template, "us-east-1", &load);
     assert!(
@@ -172,36 +217,22 @@ fn the_growing_template_is_priced_without_more_work() {
         "{:?}",
         assumptions.warnings
     );
-    // The state machine at level ALL: 1,280 transitions x 1,000 B = 0.001192 GB -> 0.00.
-    let logged = assumptions.resources["StateMachineLogGroup"]
-        .gb_ingested
-        .unwrap();
+    // 90 days of templates: three times the 0.008196 GB a month written.
+    let stored = assumptions.resources["ArtifactsBucket"].gb_stored.unwrap();
     assert!(
-        (logged - 1_280_000.0 / 1_073_741_824.0).abs() < 1e-12,
-        "{logged}"
+        (stored - 3.0 * 8_800_000.0 / 1_073_741_824.0).abs() < 1e-12,
+        "{stored}"
     );
-    // Access logs: 97,160 requests x 300 B = 0.027146 GB x $0.50 = 0.0136 -> 0.01.
-    assert_eq!(cents(&estimate, "ApiAccessLogGroup"), [0.01, 0.00]);
-    // Two alarms of one metric each, $0.10 apiece.
-    assert_eq!(cents(&estimate, "AlertEvaluatorErrorsAlarm"), [0.10]);
-    assert_eq!(cents(&estimate, "DeadLetterDepthAlarm"), [0.10]);
-    // No dead letters by default: the queue is priced, at nothing.
-    assert_eq!(cents(&estimate, "CostAnalyzerDeadLetters"), [0.00]);
-    // 10 x 5 notifications: 50 publishes and 50 emails, under a cent each.
-    assert_eq!(cents(&estimate, "OpsTopic"), [0.00, 0.00]);
-    // Roles and managed policies are free; S3 is named, never counted as zero.
-    let unpriced: Vec<&str> = estimate
-        .unpriced
-        .iter()
-        .map(|u| u.logical_id.as_str())
-        .collect();
-    assert_eq!(unpriced, ["ArtifactsBucket"]);
-    // 32.64 + the access logs 0.01 + two alarms 0.20
-    assert_eq!(estimate.monthly_usd, 32.85);
+    assert_eq!(
+        assumptions.resources["StateMachineLogGroup"].gb_ingested,
+        Some(0.0)
+    );
+    assert_eq!(cents(&estimate, "PromotionDeadLetters"), [0.00]);
+    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
 }
 
 /// The live template, whatever it has grown into: every resource Ferry runs is modelled
-/// (no warning) and nothing but S3 goes unpriced in us-east-1.
+/// (no warning) and priced in us-east-1.
 #[test]
 fn the_live_template_is_fully_modelled() {
     let text = std::fs::read_to_string(format!(
@@ -218,28 +249,35 @@ fn the_live_template_is_fully_modelled() {
         "{:?}",
         assumptions.warnings
     );
-    let unpriced: Vec<&str> = estimate
-        .unpriced
-        .iter()
-        .filter(|u| u.resource_type != "AWS::S3::Bucket")
-        .map(|u| u.logical_id.as_str())
-        .collect();
-    assert!(unpriced.is_empty(), "{:?}", estimate.unpriced);
+    assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
     assert!(estimate.monthly_usd >= 32.64, "{}", estimate.monthly_usd);
+}
+
+/// A bucket the model cannot tie to a writer is taken as unused and named, not guessed.
+#[test]
+fn a_bucket_no_function_writes_to_is_named() {
+    let mut template: Value = serde_json::from_str(FROZEN).unwrap();
+    template["Resources"]["Exports"] = json!({"Type": "AWS::S3::Bucket", "Properties": {}});
+    let load = bill::load_for(&template, Some(10.0), None, None, None);
+    let (estimate, assumptions) = priced(&template, "us-east-1", &load);
+    assert_eq!(
+        assumptions.warnings,
+        ["Exports: not the bucket the promotion-step uploads templates to; its use is taken as none (set resources.Exports.gb_ingested, put_requests and get_requests)"]
+    );
+    assert_eq!(cents(&estimate, "Exports"), [0.00, 0.00, 0.00]);
 }
 
 /// Where a price could not be sourced, the resource is named as not priced in that
 /// region rather than priced at another region's rate.
 #[test]
 fn a_topic_in_eu_west_1_is_named_not_borrowed() {
-    let mut template: Value = serde_json::from_str(FROZEN).unwrap();
-    template["Resources"]["OpsTopic"] = json!({"Type": "AWS::SNS::Topic", "Properties": {}});
+    let template: Value = serde_json::from_str(FROZEN).unwrap();
     let load = bill::load_for(&template, Some(10.0), None, None, None);
     let (estimate, _) = priced(&template, "eu-west-1", &load);
     let topic = estimate
         .unpriced
         .iter()
-        .find(|u| u.logical_id == "OpsTopic")
+        .find(|u| u.logical_id == "HealthTopic")
         .expect("the topic is named");
     assert_eq!(
         topic.reason,

@@ -8,7 +8,8 @@
 //! priced without changes here: Ferry's functions by their names (`${AWS::StackName}-api`
 //! and so on), each function's log group through its `LoggingConfig`, the state machine's
 //! through its `LoggingConfiguration`, the API's access log through its stage, schedules
-//! through the rules that target each function.
+//! through the rules that target each function, the artifacts bucket through the
+//! promotion-step's `FERRY_ARTIFACTS_BUCKET`.
 //!
 //! Every figure is in [`Figures`], with where it comes from; `docs/ferry-bill.md` lists
 //! them. The ones read from the code are counts (state transitions, metrics per
@@ -228,10 +229,17 @@ pub struct Figures {
     pub log_bytes_per_invocation: f64,
     /// Bytes of one EMF document (`EstimatedMonthlyCost{app,env}`), about 400 measured.
     pub emf_bytes: f64,
-    /// (estimate) Log bytes per state transition in the state machine's log group at level
-    /// ALL (levels ERROR and FATAL log failures only: 0 here).
+    /// Log bytes per state transition in the state machine's log group at level ALL
+    /// (levels ERROR and FATAL log failures only: 0 here). ALL logs every history event
+    /// (Step Functions Developer Guide, "Log levels"): a Lambda task state five (entered,
+    /// scheduled, started, succeeded, exited), a callback task six (and submitted), a
+    /// choice, wait or succeed state two, the execution two: 65 events over the 16 states
+    /// a canary promotion to prod enters (`state-machines/promotion.asl.json`).
+    /// (estimate) ~320 bytes an event without execution data (its type, ids, timestamp and
+    /// the execution's ARN): 65 x 320 / 16 = 1,300.
     pub state_machine_log_bytes_per_transition: f64,
-    /// (estimate) Bytes of one API access log line.
+    /// (estimate) Bytes of one API access log line: the stage's `Format` (eleven fields)
+    /// filled with an assumed-role caller ARN and a promotion's path comes to ~330.
     pub access_log_bytes_per_request: f64,
     /// (estimate) Table storage per environment in steady state: its item, 90 days of
     /// hourly drift reports, 13 weekly cost reports (90-day TTL), its pipeline state and 30
@@ -246,6 +254,25 @@ pub struct Figures {
     /// (estimate) Messages a month in the dead-letter queues (failed asynchronous
     /// invocations): each is sent, received and deleted (3 requests).
     pub dead_letters_per_month: f64,
+    /// (estimate) Share of promotions whose environment template is over CloudFormation's
+    /// 51,200-byte TemplateBody limit, and so goes to CloudFormation through the artifacts
+    /// bucket. The model prices every promotion as one to prod, and a prod template passes
+    /// the limit at three services (two-services.yaml's, the largest example's, is 45,843
+    /// bytes; the e2e test's three services make 53 KB): half the apps that big is the
+    /// estimate. The cost-analyzer measures it from the environments it prices.
+    pub template_upload_share: f64,
+    /// Change sets one promotion creates, each uploading its template when it is over the
+    /// limit and CloudFormation reading it back once: AssessRisk's preview, Deploy, a
+    /// Shift per plan step (two for `Canary10Percent5Minutes`) and Finalise
+    /// (`promotion.rs`; a rollback adds one).
+    pub change_sets_per_promotion: f64,
+    /// Distinct templates those change sets store: the key is the template's SHA-256, and
+    /// the preview's template is Deploy's (the new colour at weight 0), so one of the five
+    /// uploads overwrites another.
+    pub templates_per_promotion: f64,
+    /// (estimate) Bytes of a template that is uploaded: just over the limit, as the e2e
+    /// test's three-service prod (53 KB); the cost-analyzer measures them.
+    pub uploaded_template_bytes: f64,
 }
 
 impl Default for Figures {
@@ -282,12 +309,16 @@ impl Default for Figures {
             api_read_units_per_request: 2.0,
             log_bytes_per_invocation: 1_500.0,
             emf_bytes: 400.0,
-            state_machine_log_bytes_per_transition: 1_000.0,
-            access_log_bytes_per_request: 300.0,
+            state_machine_log_bytes_per_transition: 1_300.0,
+            access_log_bytes_per_request: 330.0,
             table_kb_per_environment: 1_000.0,
             table_kb_per_promotion: 260.0,
             notifications_per_environment: 5.0,
             dead_letters_per_month: 0.0,
+            template_upload_share: 0.5,
+            change_sets_per_promotion: 5.0,
+            templates_per_promotion: 4.0,
+            uploaded_template_bytes: 55_000.0,
         }
     }
 }
@@ -303,6 +334,15 @@ impl Figures {
                     format!("must be a number of 0 or more, got {v}"),
                 ));
             }
+        }
+        if self.template_upload_share > 1.0 {
+            return Err(bad(
+                "figures.template_upload_share",
+                format!(
+                    "is a share of promotions: at most 1, got {}",
+                    self.template_upload_share
+                ),
+            ));
         }
         Ok(())
     }
@@ -499,6 +539,21 @@ fn resolved<'a>(template: &'a Value, value: &'a Value) -> &'a Value {
         }
         _ => value,
     }
+}
+
+/// Days the artifacts bucket keeps an uploaded template: the expiry of the enabled
+/// lifecycle rule covering `templates/` (a parameter's default standing in for a Ref).
+fn template_retention_days(template: &Value, bucket: &Value) -> Option<f64> {
+    bucket["LifecycleConfiguration"]["Rules"]
+        .as_array()?
+        .iter()
+        .filter(|r| r["Status"] == "Enabled")
+        .filter(|r| {
+            let prefix = r["Prefix"].as_str().unwrap_or_default();
+            "templates/".starts_with(prefix)
+        })
+        .filter_map(|r| super::number(resolved(template, &r["ExpirationInDays"])))
+        .reduce(f64::min)
 }
 
 /// What one scheduled function's schedule says, as runs a month.
@@ -723,6 +778,10 @@ pub fn apply(template: &Value, load: &Load, usage: &mut Usage) -> Assumptions {
         )),
     }
 
+    // The bucket the promotion-step uploads large templates to, as its configuration names it.
+    let artifacts = id_of(Function::PromotionStep).and_then(|step| {
+        target_id(&all[step]["Properties"]["Environment"]["Variables"]["FERRY_ARTIFACTS_BUCKET"])
+    });
     let transitions = p * f.transitions_per_promotion;
     for (id, resource) in all {
         let props = &resource["Properties"];
@@ -778,6 +837,44 @@ pub fn apply(template: &Value, load: &Load, usage: &mut Usage) -> Assumptions {
                         ..ResourceUsage::default()
                     },
                 );
+            }
+            "AWS::S3::Bucket" if Some(id.as_str()) == artifacts => {
+                // Each promotion over the limit uploads a template per change set and
+                // CloudFormation reads it once; the distinct ones stay until the lifecycle
+                // rule on their prefix expires them.
+                let uploading = p * f.template_upload_share;
+                let written_gb = uploading * f.templates_per_promotion * f.uploaded_template_bytes
+                    / BYTES_PER_GB;
+                let days = template_retention_days(template, props).unwrap_or_else(|| {
+                    warnings.push(format!(
+                        "{id}: no lifecycle rule expires templates/; a year of templates is assumed"
+                    ));
+                    365.0
+                });
+                modelled.insert(
+                    id.clone(),
+                    ResourceUsage {
+                        gb_ingested: Some(written_gb),
+                        gb_stored: Some(written_gb * days / 30.0),
+                        put_requests: Some(uploading * f.change_sets_per_promotion),
+                        get_requests: Some(uploading * f.change_sets_per_promotion),
+                        ..ResourceUsage::default()
+                    },
+                );
+            }
+            "AWS::S3::Bucket" => {
+                modelled.insert(
+                    id.clone(),
+                    ResourceUsage {
+                        gb_ingested: Some(0.0),
+                        put_requests: Some(0.0),
+                        get_requests: Some(0.0),
+                        ..ResourceUsage::default()
+                    },
+                );
+                warnings.push(format!(
+                    "{id}: not the bucket the promotion-step uploads templates to; its use is taken as none (set resources.{id}.gb_ingested, put_requests and get_requests)"
+                ));
             }
             "AWS::SNS::Topic" => {
                 let notifications = n * f.notifications_per_environment;

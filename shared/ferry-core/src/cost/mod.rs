@@ -414,6 +414,89 @@ mod tests {
     }
 
     #[test]
+    fn buckets_are_priced_by_what_they_keep_and_who_writes_to_them() {
+        let template = json!({"Resources": {
+            "Logs": {"Type": "AWS::S3::Bucket", "Properties": {
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {"Rules": [
+                    {"Status": "Enabled", "ExpirationInDays": 90, "NoncurrentVersionExpiration": {"NoncurrentDays": 14}},
+                    {"Status": "Disabled", "ExpirationInDays": 1}]}}},
+            "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+                "Scheme": "internal", "Subnets": ["a", "b"],
+                "LoadBalancerAttributes": [
+                    {"Key": "access_logs.s3.enabled", "Value": "true"},
+                    {"Key": "access_logs.s3.bucket", "Value": {"Ref": "Logs"}}]}},
+            "Kept": {"Type": "AWS::S3::Bucket", "Properties": {}},
+            "Archive": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [
+                {"Status": "Enabled", "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 30}]}]}}},
+        }});
+        let catalog = Catalog::bundled("us-east-1").unwrap();
+        let estimate = estimate(
+            &template,
+            &catalog,
+            &Usage::profile_defaults(ProfileName::Prod),
+        );
+        let cents = |id: &str| -> Vec<f64> {
+            estimate
+                .resource(id)
+                .unwrap()
+                .components
+                .iter()
+                .map(|c| c.monthly_usd)
+                .collect()
+        };
+        // Prod writes 5 GB a month, kept 90 days and, versioned, 14 more as noncurrent:
+        // 5 x 104 / 30 = 17.333 GB x $0.023 = 0.3987; the ALB's 2 nodes deliver a file
+        // every 5 minutes: 2 x 12 x 730 = 17,520 PUTs = 17.52 x $0.005 = 0.0876; no GETs.
+        assert_eq!(cents("Logs"), [0.40, 0.09, 0.00]);
+        // Nothing expires it: a year of writing, 5 x 365 / 30 = 60.833 GB x $0.023 = 1.3992;
+        // no one writes files to it that the template shows.
+        assert_eq!(cents("Kept"), [1.40, 0.00, 0.00]);
+        let archive = estimate
+            .unpriced
+            .iter()
+            .find(|u| u.logical_id == "Archive")
+            .unwrap();
+        assert_eq!(
+            archive.reason,
+            "storage classes other than S3 Standard are not in the catalog"
+        );
+        // eu-central-1 has its own prices: 17.333 x $0.0245 = 0.4247; 17.52 x $0.0054 = 0.0946.
+        let frankfurt = super::estimate(
+            &template,
+            &Catalog::bundled("eu-central-1").unwrap(),
+            &Usage::profile_defaults(ProfileName::Prod),
+        );
+        let logs: Vec<f64> = frankfurt
+            .resource("Logs")
+            .unwrap()
+            .components
+            .iter()
+            .map(|c| c.monthly_usd)
+            .collect();
+        assert_eq!(logs, [0.42, 0.09, 0.00]);
+    }
+
+    #[test]
+    fn a_usage_file_sets_what_a_bucket_is_written_and_read() {
+        let template = json!({"Resources": {"Data": {"Type": "AWS::S3::Bucket", "Properties": {
+            "LifecycleConfiguration": {"Rules": [{"Status": "Enabled", "ExpirationInDays": 30}]}}}}});
+        let usage = Usage::parse(
+            "version: 1\nresources:\n  Data: {gb_ingested: 20, put_requests: 1000000, get_requests: 5000000}\n",
+            "usage.yml",
+            ProfileName::Dev,
+        )
+        .unwrap();
+        let estimate = estimate(&template, &Catalog::bundled("us-west-2").unwrap(), &usage);
+        let data = estimate.resource("Data").unwrap();
+        // 20 GB x 30 / 30 days = 20 GB x $0.023 = 0.46; 1,000 x $0.005 = 5.00;
+        // 5,000 x $0.0004 = 2.00.
+        let cents: Vec<f64> = data.components.iter().map(|c| c.monthly_usd).collect();
+        assert_eq!(cents, [0.46, 5.00, 2.00]);
+        assert!(data.components.iter().all(|c| c.usage_based));
+    }
+
+    #[test]
     fn only_cloudformation_templates_are_priced() {
         assert!(check_template(&json!({"Resources": {"A": {"Type": "AWS::EC2::EIP"}}})).is_ok());
         assert_eq!(

@@ -135,6 +135,10 @@ pub struct FerryCost {
     pub evaluations_per_minute: f64,
     /// GetMetricData metrics one scheduled evaluation requests, over all environments.
     pub metrics_per_evaluation: f64,
+    /// Share of the promotions (by environment when there were none) whose template is
+    /// over CloudFormation's inline limit, and so goes through the artifacts bucket.
+    #[serde(default)]
+    pub template_upload_share: f64,
     /// Resources the catalog cannot price in this region, named.
     pub unpriced: Vec<String>,
     pub warnings: Vec<String>,
@@ -198,6 +202,10 @@ pub async fn ferry_cost(
     let environments = store.list_environments(None).await?;
     let since = now - chrono::Duration::days(30);
     let (mut promotions, mut metrics) = (0_usize, 0_usize);
+    // Each environment's promotions and template size: a template over the inline limit
+    // goes through the artifacts bucket at every change set of a promotion. (A promotion's
+    // templates differ from the steady one only in the colours' weights: a few bytes.)
+    let mut sizes: Vec<(usize, usize)> = Vec::new();
     for env in &environments {
         let recent = store
             .list_promotions(&env.app, &env.name, 1_000)
@@ -208,6 +216,7 @@ pub async fn ferry_cost(
         promotions += recent;
         let template = template::generate(env, env.deployed_release.as_ref(), env.live_colour);
         metrics += metrics_per_evaluation(env, &template);
+        sizes.push((recent, template.to_string().len()));
     }
     let count = environments.len() as f64;
     // 30 days of promotions, scaled to the catalog's month (730 h = 30.42 days).
@@ -223,6 +232,23 @@ pub async fn ferry_cost(
     load.cost_reports_per_month = schedules.cost_reports_per_month;
     if !environments.is_empty() {
         load.figures.metrics_per_evaluation = metrics as f64 / count;
+        // Weighted by promotions; with none in the month, by environment (nothing is
+        // uploaded then, but the share still says how many templates are that large).
+        let weight = |recent: usize| (if promotions > 0 { recent } else { 1 }) as f64;
+        let total: f64 = sizes.iter().map(|(recent, _)| weight(*recent)).sum();
+        let over: Vec<&(usize, usize)> = sizes
+            .iter()
+            .filter(|(_, bytes)| *bytes > template::MAX_TEMPLATE_BODY_BYTES)
+            .collect();
+        let uploading: f64 = over.iter().map(|(recent, _)| weight(*recent)).sum();
+        load.figures.template_upload_share = if total > 0.0 { uploading / total } else { 0.0 };
+        if uploading > 0.0 {
+            load.figures.uploaded_template_bytes = over
+                .iter()
+                .map(|(recent, bytes)| weight(*recent) * *bytes as f64)
+                .sum::<f64>()
+                / uploading;
+        }
     }
     let mut usage = cost::Usage::profile_defaults(crate::infra::profile::ProfileName::Prod);
     let assumptions = cost::bill::apply(ferry_template, &load, &mut usage);
@@ -234,6 +260,7 @@ pub async fn ferry_cost(
         promotions_per_month: cost::round_cents(promotions_per_month),
         evaluations_per_minute: load.evaluations_per_minute,
         metrics_per_evaluation: metrics as f64,
+        template_upload_share: load.figures.template_upload_share,
         unpriced: estimate
             .unpriced
             .iter()

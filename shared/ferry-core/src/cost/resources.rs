@@ -245,9 +245,7 @@ impl Context<'_> {
             "AWS::EC2::FlowLog" => {
                 Outcome::Unpriced("vended log delivery (per GB) is not in the catalog".into())
             }
-            "AWS::S3::Bucket" => {
-                Outcome::Unpriced("S3 storage and requests are not in the catalog".into())
-            }
+            "AWS::S3::Bucket" => self.bucket(id, props),
             _ => Outcome::Unpriced("Ferry does not price this resource type".into()),
         }
     }
@@ -613,6 +611,94 @@ impl Context<'_> {
         }
     }
 
+    /// S3 Standard storage and requests. Storage is what the bucket holds in steady state:
+    /// a month's writing times the days an object is kept (its lifecycle's expiry for
+    /// every object, plus the noncurrent days when versioned) / 30, as for log groups;
+    /// without an expiry, a year's writing. PUTs are the usage's, else the load balancers
+    /// delivering access logs to the bucket: one file per node (at least one per subnet)
+    /// every 5 minutes.
+    fn bucket(&self, id: &str, props: &Value) -> Outcome {
+        let rules: Vec<&Value> = props["LifecycleConfiguration"]["Rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["Status"] == "Enabled")
+            .collect();
+        let transitions = [
+            "Transitions",
+            "Transition",
+            "NoncurrentVersionTransitions",
+            "NoncurrentVersionTransition",
+        ];
+        if rules
+            .iter()
+            .any(|r| transitions.iter().any(|t| r.get(*t).is_some()))
+            || props.get("IntelligentTieringConfigurations").is_some()
+        {
+            return Outcome::Unpriced(
+                "storage classes other than S3 Standard are not in the catalog".into(),
+            );
+        }
+        let stored = if self.usage.is_set(id, Kind::S3, |u| u.gb_stored) {
+            self.usage(id, Kind::S3, |u| u.gb_stored)
+        } else {
+            let written = self.usage(id, Kind::S3, |u| u.gb_ingested);
+            written * days_kept(props, &rules) / 30.0
+        };
+        let puts = if self.usage.is_set(id, Kind::S3, |u| u.put_requests) {
+            self.usage(id, Kind::S3, |u| u.put_requests)
+        } else {
+            self.access_log_files(id)
+        };
+        let gets = self.usage(id, Kind::S3, |u| u.get_requests);
+        let mut bill = Bill::new(self.catalog);
+        bill.add(
+            "storage (S3 Standard)",
+            stored,
+            "s3.standard.storage_gb_month",
+            true,
+        );
+        bill.add(
+            "PUT, COPY, POST and LIST requests (per 1,000)",
+            puts / 1_000.0,
+            "s3.standard.put_1k",
+            true,
+        );
+        bill.add(
+            "GET and other requests (per 1,000)",
+            gets / 1_000.0,
+            "s3.standard.get_1k",
+            true,
+        );
+        bill.finish()
+    }
+
+    /// Access log files a month that the template's load balancers deliver to bucket `id`:
+    /// Elastic Load Balancing "publishes a log file for each load balancer node every 5
+    /// minutes" (ALB access logs guide), and an ALB has a node in each of its subnets'
+    /// zones at least; a busier one has more, which a usage file's put_requests says.
+    fn access_log_files(&self, id: &str) -> f64 {
+        let files_per_node = 60.0 / 5.0 * HOURS_PER_MONTH;
+        self.resources
+            .values()
+            .filter(|r| r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer")
+            .filter(|r| {
+                let attributes = r["Properties"]["LoadBalancerAttributes"].as_array();
+                let attribute = |key: &str| {
+                    attributes
+                        .into_iter()
+                        .flatten()
+                        .find(|a| a["Key"] == key)
+                        .map(|a| &a["Value"])
+                };
+                attribute("access_logs.s3.enabled").is_some_and(truthy)
+                    && attribute("access_logs.s3.bucket").is_some_and(|b| b["Ref"] == id)
+            })
+            .map(|r| r["Properties"]["Subnets"].as_array().map_or(2, Vec::len) as f64)
+            .sum::<f64>()
+            * files_per_node
+    }
+
     fn log_group(&self, id: &str, props: &Value) -> Outcome {
         let ingested = self.usage(id, Kind::LogGroup, |u| u.gb_ingested);
         // Steady state: what stays within the retention; without one, logs never expire,
@@ -628,6 +714,44 @@ impl Context<'_> {
         bill.add("log data stored", stored, "logs.storage_gb_month", true);
         bill.finish()
     }
+}
+
+/// Days an object written to the bucket stays: the shortest expiry among the enabled
+/// lifecycle rules that apply to every object (no prefix or filter), plus, when the bucket
+/// is versioned, the days an expired (noncurrent) version is kept. Without an expiry an
+/// object stays for good; a year is assumed, as for log groups without a retention.
+fn days_kept(props: &Value, rules: &[&Value]) -> f64 {
+    const FOREVER: f64 = 365.0;
+    let everything = |r: &&&Value| {
+        r["Prefix"].as_str().is_none_or(str::is_empty)
+            && r.get("TagFilters").is_none()
+            && r.get("ObjectSizeGreaterThan").is_none()
+            && r.get("ObjectSizeLessThan").is_none()
+    };
+    let days = |key: &str, r: &Value| number(&r[key]);
+    let Some(current) = rules
+        .iter()
+        .filter(everything)
+        .filter_map(|r| days("ExpirationInDays", r))
+        .reduce(f64::min)
+    else {
+        return FOREVER;
+    };
+    // Versions only pile up once the current one expires (or is overwritten, which the
+    // writers here do not do).
+    if props["VersioningConfiguration"]["Status"] != "Enabled" {
+        return current;
+    }
+    let noncurrent = rules
+        .iter()
+        .filter(everything)
+        .filter_map(|r| {
+            days("NoncurrentVersionExpirationInDays", r)
+                .or_else(|| days("NoncurrentDays", &r["NoncurrentVersionExpiration"]))
+        })
+        .reduce(f64::min)
+        .unwrap_or(FOREVER);
+    current + noncurrent
 }
 
 /// EventBridge charges nothing for a rule: scheduled rules and AWS services' events on the

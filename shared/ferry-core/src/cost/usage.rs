@@ -36,9 +36,10 @@ pub struct ResourceUsage {
     pub lcu_per_hour: Option<f64>,
     /// GB a month through a NAT gateway or an interface endpoint.
     pub gb_processed: Option<f64>,
-    /// GB a month written to a log group.
+    /// GB a month written to a log group, or to an S3 bucket.
     pub gb_ingested: Option<f64>,
-    /// GB held in a log group (default: a month's ingestion times retention / 30).
+    /// GB held in a log group or a bucket (default: a month's writing times the days it is
+    /// kept / 30).
     pub gb_stored: Option<f64>,
     /// RDS backup GB beyond the free amount (100% of the provisioned storage).
     pub backup_gb: Option<f64>,
@@ -66,6 +67,11 @@ pub struct ResourceUsage {
     pub custom_metrics: Option<f64>,
     /// Email notifications a month from an SNS topic.
     pub emails: Option<f64>,
+    /// S3 PUT, COPY, POST and LIST requests a month to a bucket.
+    pub put_requests: Option<f64>,
+    /// S3 GET and other requests a month to a bucket (lifecycle expirations and DELETEs
+    /// are free).
+    pub get_requests: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -86,6 +92,7 @@ pub struct KindDefaults {
     pub http_api: ResourceUsage,
     pub sqs: ResourceUsage,
     pub sns: ResourceUsage,
+    pub s3: ResourceUsage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +146,7 @@ pub enum Kind {
     HttpApi,
     Sqs,
     Sns,
+    S3,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -202,6 +210,7 @@ impl Usage {
             ("http_api", &document.defaults.http_api),
             ("sqs", &document.defaults.sqs),
             ("sns", &document.defaults.sns),
+            ("s3", &document.defaults.s3),
         ];
         for (kind, usage) in kinds {
             check_values(file, &format!("defaults.{kind}"), usage)?;
@@ -294,6 +303,7 @@ impl Usage {
             Kind::HttpApi => &d.http_api,
             Kind::Sqs => &d.sqs,
             Kind::Sns => &d.sns,
+            Kind::S3 => &d.s3,
         }
     }
 }
@@ -316,6 +326,8 @@ fn check_values(file: &str, path: &str, usage: &ResourceUsage) -> Result<(), Usa
         ("metrics_requested", usage.metrics_requested),
         ("custom_metrics", usage.custom_metrics),
         ("emails", usage.emails),
+        ("put_requests", usage.put_requests),
+        ("get_requests", usage.get_requests),
     ];
     for (name, value) in fields {
         let Some(value) = value else { continue };
@@ -361,6 +373,11 @@ pub fn profile_defaults(profile: ProfileName, kind: Kind) -> ResourceUsage {
         Kind::Rds => usage.backup_gb = pick(0.0, 0.0, 0.0),
         Kind::Secret => usage.api_calls = pick(1_000.0, 10_000.0, 100_000.0),
         Kind::DataTransfer => usage.gb_out = pick(5.0, 20.0, 200.0),
+        // What a bucket is written a month (estimate). Ferry's environment templates have
+        // one bucket, prod's ALB access logs: gzipped lines of ~700 bytes, taken to shrink
+        // tenfold, so 5 GB is ~70 M requests a month (~27 a second). Its PUTs come from the
+        // load balancer writing to it (resources.rs), GETs only from a usage file.
+        Kind::S3 => usage.gb_ingested = pick(0.5, 1.0, 5.0),
         // Serverless resources have no traffic of their own unless a usage file (or, for
         // Ferry's own template, its usage model) says how much: nothing is guessed.
         Kind::Fargate

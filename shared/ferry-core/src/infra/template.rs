@@ -240,6 +240,10 @@ pub fn generate_rollout(env: &Environment, rollout: &Rollout) -> Value {
 /// refused when it is rendered, at validation, not by CloudFormation at its first deploy.
 pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 pub const MAX_RESOURCES: usize = 500;
+/// CloudFormation's limit on a template sent inline (`TemplateBody`): a larger one goes
+/// through Ferry's artifacts bucket (the CloudFormation adapter's `TEMPLATE_BODY_LIMIT`),
+/// which Ferry's own bill prices.
+pub const MAX_TEMPLATE_BODY_BYTES: usize = 51_200;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum RenderError {
