@@ -1,0 +1,18 @@
+//! The store contract on the in-memory store (the end-to-end tests run it on DynamoDB).
+
+#[tokio::test]
+async fn the_in_memory_store_keeps_the_store_contract() {
+    let store = ferry_testkit::InMemoryStore::new();
+    let passed = ferry_testkit::contract::run(&store, "mem").await.unwrap();
+    assert_eq!(
+        passed,
+        [
+            "versions",
+            "stacks",
+            "lock",
+            "approval taken once",
+            "ledger claim",
+            "engine state versions"
+        ]
+    );
+}
