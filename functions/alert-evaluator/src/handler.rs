@@ -31,7 +31,7 @@ pub async fn handle(
     match handle_event(store, sources, payload).await {
         // A malformed event is logged and counted (the EMF metric MalformedEvents), not
         // failed: EventBridge would only redeliver the same bad event.
-        Err(error) if error.name == "InvalidEvent" => {
+        Err(error) if error.name == ferry_core::error::ErrorName::InvalidEvent => {
             tracing::warn!(error = %error.message, "malformed event ignored");
             let metric = ferry_lambda::emf(
                 "Ferry",

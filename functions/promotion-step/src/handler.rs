@@ -8,7 +8,7 @@ pub async fn handle(steps: &Steps<'_>, payload: Value) -> Result<Value, Function
     let input: StepInput = serde_json::from_value(payload).map_err(FunctionError::bad_event)?;
     tracing::info!(promotion = %input.promotion_id, action = ?input.action, step = ?input.step, "running step");
     steps.run(&input).await.map_err(|error| {
-        tracing::warn!(promotion = %input.promotion_id, error = %error, name = error.name(), "step failed");
+        tracing::warn!(promotion = %input.promotion_id, error = %error, name = %error.name(), "step failed");
         FunctionError::from(error)
     })
 }

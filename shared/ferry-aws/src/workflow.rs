@@ -63,7 +63,7 @@ impl Workflow for StepFunctionsWorkflow {
                 .send_task_failure()
                 .task_token(token)
                 // The state machine's Catch matches this name.
-                .error("PromotionRejected")
+                .error(ferry_core::error::ErrorName::PromotionRejected.as_str())
                 .cause(output.to_string())
                 .send()
                 .await

@@ -1,6 +1,7 @@
 //! What the scheduled and event-driven work shares: the error every job returns, with
 //! its function error name, and the environment a job works on.
 
+use crate::error::ErrorName;
 use crate::infra::template;
 use crate::model::Environment;
 use crate::names::{AppName, EnvName};
@@ -26,23 +27,25 @@ pub enum JobError {
 
 impl JobError {
     /// The function error name (`errorType`); `TransientError` is the one worth a retry.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> ErrorName {
         match self {
-            JobError::NotFound(_) => "NotFound",
+            JobError::NotFound(_) => ErrorName::NotFound,
             JobError::Store(StoreError::Unavailable(_))
             | JobError::Stacks(StacksError::Unavailable(_))
-            | JobError::Metrics(crate::ports::MetricsError::Unavailable(_)) => "TransientError",
-            JobError::Policy(template::RenderError::Policy(_)) => "PolicyViolation",
+            | JobError::Metrics(crate::ports::MetricsError::Unavailable(_)) => {
+                ErrorName::TransientError
+            }
+            JobError::Policy(template::RenderError::Policy(_)) => ErrorName::PolicyViolation,
             // Refused at validation; reaching a job means the spec predates the check.
             JobError::Policy(
                 template::RenderError::TooManyResources { .. }
                 | template::RenderError::TooLarge { .. },
-            ) => "ValidationFailed",
+            ) => ErrorName::ValidationFailed,
             JobError::Store(_)
             | JobError::Stacks(_)
             | JobError::Policy(_)
             | JobError::Metrics(_)
-            | JobError::Invalid(_) => "InternalError",
+            | JobError::Invalid(_) => ErrorName::InternalError,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cost;
+pub mod error;
 pub mod infra;
 pub mod job;
 pub mod model;

@@ -1,6 +1,7 @@
 //! What every Ferry function shares: JSON logs, configuration read once at cold start
 //! (failing fast with the variable's name), and stable error names for Step Functions.
 
+use ferry_core::error::ErrorName;
 use lambda_runtime::Diagnostic;
 use std::fmt;
 
@@ -130,12 +131,12 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// state machine's `Retry` and `Catch` blocks match on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionError {
-    pub name: &'static str,
+    pub name: ErrorName,
     pub message: String,
 }
 
 impl FunctionError {
-    pub fn new(name: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(name: ErrorName, message: impl Into<String>) -> Self {
         Self {
             name,
             message: message.into(),
@@ -144,7 +145,7 @@ impl FunctionError {
 
     /// An event that does not have the expected shape. Not retried.
     pub fn bad_event(message: impl fmt::Display) -> Self {
-        Self::new("InvalidEvent", message.to_string())
+        Self::new(ErrorName::InvalidEvent, message.to_string())
     }
 }
 
@@ -156,21 +157,14 @@ impl fmt::Display for FunctionError {
 
 impl std::error::Error for FunctionError {}
 
-/// Error names that mean Ferry itself is broken, not that a promotion was stopped: a bug
-/// (`InternalError`), traffic that could not be put back (`RollbackIncomplete`), or a
-/// caller wired to the wrong function (`InvalidEvent`). The others (`CanaryFailed`,
-/// `PolicyViolation`, ...) are how the promotion steps signal the state machine, so
-/// Lambda's own Errors metric counts them too and cannot tell the two apart.
-pub const FAULTS: [&str; 3] = ["InternalError", "RollbackIncomplete", "InvalidEvent"];
-
 /// The EMF document that counts one fault of `function` (`Ferry/Health`, `Faults`), which
 /// the `<function>-faults` alarm of `infra/ferry.json` watches; `None` for a signal.
 pub fn fault_metric(
-    name: &str,
+    name: ErrorName,
     function: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Option<serde_json::Value> {
-    FAULTS.contains(&name).then(|| {
+    name.is_fault().then(|| {
         emf(
             "Ferry/Health",
             "Faults",
@@ -186,13 +180,13 @@ impl From<FunctionError> for Diagnostic {
     /// Every function error passes through here on its way to Lambda, so this is where it
     /// is logged with its name and, when it is a fault, counted.
     fn from(error: FunctionError) -> Diagnostic {
-        tracing::error!(error_name = error.name, error = %error.message, "function error");
+        tracing::error!(error_name = %error.name, error = %error.message, "function error");
         let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
         if let Some(metric) = fault_metric(error.name, &function, chrono::Utc::now()) {
             println!("{metric}");
         }
         Diagnostic {
-            error_type: error.name.to_owned(),
+            error_type: error.name.as_str().to_owned(),
             error_message: error.message,
         }
     }
@@ -327,7 +321,8 @@ mod tests {
     #[test]
     fn faults_are_counted_in_emf_and_signals_are_not() {
         let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let metric = fault_metric("RollbackIncomplete", "ferry-promotion-step", at).unwrap();
+        let metric =
+            fault_metric(ErrorName::RollbackIncomplete, "ferry-promotion-step", at).unwrap();
         assert_eq!(
             metric["_aws"]["CloudWatchMetrics"][0]["Namespace"],
             "Ferry/Health"
@@ -340,10 +335,10 @@ mod tests {
         assert_eq!(metric["FunctionName"], "ferry-promotion-step");
         assert_eq!(metric["_aws"]["Timestamp"], 1_700_000_000_000i64);
         for signal in [
-            "CanaryFailed",
-            "PolicyViolation",
-            "TransientError",
-            "AlarmFired",
+            ErrorName::CanaryFailed,
+            ErrorName::PolicyViolation,
+            ErrorName::TransientError,
+            ErrorName::AlarmFired,
         ] {
             assert_eq!(fault_metric(signal, "f", at), None, "{signal}");
         }
@@ -351,7 +346,7 @@ mod tests {
 
     #[test]
     fn function_errors_keep_their_name_as_error_type() {
-        let d: Diagnostic = FunctionError::new("TransientError", "throttled").into();
+        let d: Diagnostic = FunctionError::new(ErrorName::TransientError, "throttled").into();
         assert_eq!(
             (d.error_type.as_str(), d.error_message.as_str()),
             ("TransientError", "throttled")

@@ -1,5 +1,6 @@
 //! What a promotion step can fail with.
 
+use crate::error::ErrorName;
 use crate::infra::deploy::{DeployError, StackApiError};
 use crate::ports::{MetricsError, StoreError};
 use serde_json::Value;
@@ -42,19 +43,19 @@ pub enum StepError {
 }
 
 impl StepError {
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> ErrorName {
         match self {
-            StepError::PromotionNotFound(_) => "PromotionNotFound",
-            StepError::ValidationFailed(_) => "ValidationFailed",
-            StepError::LockLost(_) => "LockLost",
-            StepError::TransientError(_) => "TransientError",
-            StepError::DeployFailed(_) => "DeployFailed",
-            StepError::AlarmFired { .. } => "AlarmFired",
-            StepError::CanaryFailed { .. } => "CanaryFailed",
-            StepError::SmokeFailed { .. } => "SmokeFailed",
-            StepError::RollbackIncomplete(_) => "RollbackIncomplete",
-            StepError::FaultInjected(_) => "FaultInjected",
-            StepError::InternalError(_) => "InternalError",
+            StepError::PromotionNotFound(_) => ErrorName::PromotionNotFound,
+            StepError::ValidationFailed(_) => ErrorName::ValidationFailed,
+            StepError::LockLost(_) => ErrorName::LockLost,
+            StepError::TransientError(_) => ErrorName::TransientError,
+            StepError::DeployFailed(_) => ErrorName::DeployFailed,
+            StepError::AlarmFired { .. } => ErrorName::AlarmFired,
+            StepError::CanaryFailed { .. } => ErrorName::CanaryFailed,
+            StepError::SmokeFailed { .. } => ErrorName::SmokeFailed,
+            StepError::RollbackIncomplete(_) => ErrorName::RollbackIncomplete,
+            StepError::FaultInjected(_) => ErrorName::FaultInjected,
+            StepError::InternalError(_) => ErrorName::InternalError,
         }
     }
 

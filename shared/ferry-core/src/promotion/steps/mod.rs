@@ -12,6 +12,7 @@ mod validate;
 
 use super::error::StepError;
 use super::risk::*;
+use crate::error::ErrorName;
 use crate::infra::deploy::{ChangeSets, DeployError, Polling, ResourceChange, StackApiError};
 use crate::model::{Environment, Promotion, PromotionStatus, StepOutcome, StepRecord};
 use crate::names::{Colour, PromotionId};
@@ -222,9 +223,9 @@ impl Steps<'_> {
         let fault = faults.injected_fault(&key).await?;
         Ok(fault.map(|name| {
             let message = format!("fault injected at {key}");
-            match name.as_str() {
-                "TransientError" => StepError::TransientError(message),
-                "DeployFailed" => StepError::DeployFailed(message),
+            match ErrorName::parse(&name) {
+                Some(ErrorName::TransientError) => StepError::TransientError(message),
+                Some(ErrorName::DeployFailed) => StepError::DeployFailed(message),
                 _ => StepError::FaultInjected(message),
             }
         }))
@@ -368,7 +369,7 @@ fn stack_error(error: StackApiError) -> StepError {
 /// An approval ended it: a rejection, or no decision before the timeout.
 fn was_rejected(promotion: &Promotion, cause: Option<&Value>) -> bool {
     let error = cause.and_then(|c| c["Error"].as_str()).unwrap_or("");
-    error == "PromotionRejected"
+    error == ErrorName::PromotionRejected.as_str()
         || (error == "States.Timeout" && promotion.status == PromotionStatus::AwaitingApproval)
 }
 
