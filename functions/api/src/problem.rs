@@ -1,5 +1,9 @@
 //! RFC 9457 problem details: every error the API returns names its fields and problems.
 
+use ferry_core::cost::app::AppCostError;
+use ferry_core::infra::environments::{ReleaseError, UpsertError};
+use ferry_core::ports::StoreError;
+use ferry_core::promotion::{CreateError, StartError};
 use ferry_core::{FieldError, ValidationErrors};
 use lambda_http::{Body, Response};
 use serde_json::json;
@@ -103,5 +107,74 @@ impl Problem {
             .header("content-type", "application/problem+json")
             .body(Body::Text(body.to_string()))
             .expect("static status and header are valid")
+    }
+}
+
+/// What each store failure means to a caller.
+pub fn store_problem(error: StoreError) -> Problem {
+    match error {
+        StoreError::NotFound(what) => Problem::not_found(format!("{what} was not found")),
+        StoreError::AlreadyExists(what) => Problem::conflict(format!("{what} already exists")),
+        StoreError::VersionConflict { .. } => Problem::precondition_failed(error.to_string()),
+        StoreError::Locked { .. } => Problem::conflict(error.to_string()),
+        StoreError::StackTaken { .. } => {
+            let message = format!("{error}; give this environment another stack_name");
+            Problem {
+                errors: vec![FieldError::new("stack_name", message.clone())],
+                ..Problem::conflict(format!("stack_name: {message}"))
+            }
+        }
+        other => Problem::unavailable(other),
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        store_problem(error)
+    }
+}
+
+impl From<StartError> for Problem {
+    fn from(error: StartError) -> Self {
+        match error {
+            StartError::Create(CreateError::Invalid(errors)) => Problem::validation(errors),
+            StartError::Create(e @ (CreateError::Busy { .. } | CreateError::KeyReused(_))) => {
+                Problem::conflict(e.to_string())
+            }
+            StartError::Create(CreateError::Store(store)) | StartError::Store(store) => {
+                store_problem(store)
+            }
+            StartError::Workflow(error) => Problem::unavailable(error),
+        }
+    }
+}
+
+impl From<UpsertError> for Problem {
+    fn from(error: UpsertError) -> Self {
+        match error {
+            UpsertError::AppNotFound(_) => Problem::not_found(error.to_string()),
+            UpsertError::Exists { .. } => Problem::conflict(error.to_string()),
+            UpsertError::Template(error) => Problem::invalid("spec", error.to_string()),
+            UpsertError::Store(error) => store_problem(error),
+        }
+    }
+}
+
+impl From<ReleaseError> for Problem {
+    fn from(error: ReleaseError) -> Self {
+        match error {
+            ReleaseError::NotFound(_) => Problem::not_found(error.to_string()),
+            ReleaseError::Busy { .. } => Problem::conflict(error.to_string()),
+            ReleaseError::Store(error) => store_problem(error),
+        }
+    }
+}
+
+impl From<AppCostError> for Problem {
+    fn from(error: AppCostError) -> Self {
+        match error {
+            AppCostError::NotFound(_) => Problem::not_found(error.to_string()),
+            AppCostError::Store(error) => store_problem(error),
+        }
     }
 }

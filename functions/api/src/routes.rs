@@ -2,16 +2,15 @@
 //! the answer. Every failure is a [`Problem`].
 
 use crate::handler::Deps;
+use crate::problem::store_problem;
 use crate::problem::Problem;
 use chrono::Utc;
-use ferry_core::infra::spec::AppSpec;
-use ferry_core::model::{
-    App, Environment, PromotionStatus, Release, ReportKind, StepOutcome, StepRecord,
-};
-use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId};
-use ferry_core::ports::{Completion, StoreError};
-use ferry_core::promotion::{self, CreateError, PromotionRequest};
-use ferry_core::{FieldError, ValidationErrors};
+use ferry_core::infra::environments::{self, EnvironmentRequest, ReleaseRequest};
+use ferry_core::model::{App, Environment};
+use ferry_core::names::{AppName, EnvName, PromotionId};
+use ferry_core::ports::StoreError;
+use ferry_core::promotion::{self, PromotionRequest};
+use ferry_core::ValidationErrors;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -35,23 +34,6 @@ fn respond(status: u16, value: &impl Serialize, location: Option<String>) -> Rou
     builder.body(Body::Text(body)).map_err(Problem::unavailable)
 }
 
-fn store_problem(error: StoreError) -> Problem {
-    match error {
-        StoreError::NotFound(what) => Problem::not_found(format!("{what} was not found")),
-        StoreError::AlreadyExists(what) => Problem::conflict(format!("{what} already exists")),
-        StoreError::VersionConflict { .. } => Problem::precondition_failed(error.to_string()),
-        StoreError::Locked { .. } => Problem::conflict(error.to_string()),
-        StoreError::StackTaken { .. } => {
-            let message = format!("{error}; give this environment another stack_name");
-            Problem {
-                errors: vec![ferry_core::FieldError::new("stack_name", message.clone())],
-                ..Problem::conflict(format!("stack_name: {message}"))
-            }
-        }
-        other => Problem::unavailable(other),
-    }
-}
-
 fn path_names(app: &str, env: Option<&str>) -> Result<(AppName, Option<EnvName>), Problem> {
     let mut errors = ValidationErrors::default();
     let app = errors.take(AppName::parse("app", app));
@@ -72,76 +54,24 @@ pub async fn create_promotion(
             .map_err(|e| Problem::validation(e.into()))?,
         None => PromotionId::generate(),
     };
-    let created = promotion::create(deps.store.as_ref(), request, id, requester, Utc::now())
-        .await
-        .map_err(|e| match e {
-            CreateError::Invalid(errors) => Problem::validation(errors),
-            CreateError::Busy { .. } | CreateError::KeyReused(_) => {
-                Problem::conflict(e.to_string())
-            }
-            CreateError::Store(store) => store_problem(store),
-        })?;
-    let mut promotion = created.promotion;
-    let location = Some(format!("/promotions/{}", promotion.id));
-    if created.replayed && promotion.execution_arn.is_some() {
-        return respond(200, &public(promotion), location);
-    }
-    // The target environment may shorten (or lengthen) the configured approval timeout.
-    let approval_timeout_seconds = deps
-        .store
-        .get_environment(&promotion.app, &promotion.target_env)
-        .await
-        .map_err(store_problem)?
-        .and_then(|env| env.spec.promotion.approval_timeout_seconds)
-        .unwrap_or(deps.approval_timeout_seconds);
-    let input = json!({
-        "promotion_id": promotion.id, "app": promotion.app,
-        "source_env": promotion.source_env, "target_env": promotion.target_env,
-        "strategy": promotion.strategy, "plan": promotion.plan,
-        "approval_timeout_seconds": approval_timeout_seconds,
-    });
-    match deps.workflow.start_promotion(&promotion.id, &input).await {
-        Ok(arn) => {
-            deps.store
-                .set_execution_arn(&promotion.id, &arn)
-                .await
-                .map_err(store_problem)?;
-            promotion.execution_arn = Some(arn);
-            respond(202, &public(promotion), location)
-        }
-        Err(error) => {
-            // Nothing runs this promotion: end it and free the environment, so the
-            // caller's retry (same key or not) is not refused as a conflict.
-            let now = Utc::now();
-            let step = StepRecord {
-                name: "Start".into(),
-                outcome: StepOutcome::Failed,
-                started_at: now,
-                finished_at: now,
-                detail: json!({"error": error.to_string()}),
-            };
-            let _ = deps
-                .store
-                .record_step(&promotion.id, &step, PromotionStatus::Failed)
-                .await;
-            let _ = deps
-                .store
-                .complete_promotion(
-                    &promotion,
-                    Completion {
-                        status: PromotionStatus::Failed,
-                        environment: None,
-                    },
-                )
-                .await;
-            Err(Problem::unavailable(error))
-        }
-    }
+    let started = promotion::start(
+        deps.store.as_ref(),
+        deps.workflow.as_ref(),
+        request,
+        id,
+        requester,
+        deps.approval_timeout_seconds,
+        Utc::now(),
+    )
+    .await?;
+    let location = Some(format!("/promotions/{}", started.promotion.id));
+    let status = if started.replayed { 200 } else { 202 };
+    respond(status, &public(started.promotion), location)
 }
 
 pub async fn get_promotion(deps: &Deps, id: &str) -> RouteResult {
     let id = PromotionId::parse("id", id).map_err(|e| Problem::validation(e.into()))?;
-    match deps.store.get_promotion(&id).await.map_err(store_problem)? {
+    match deps.store.get_promotion(&id).await? {
         Some(promotion) => respond(200, &public(promotion), None),
         None => Err(Problem::not_found(format!("promotion {id} was not found"))),
     }
@@ -170,156 +100,21 @@ pub async fn put_environment(
 ) -> RouteResult {
     let (app, env) = path_names(app, Some(env))?;
     let env = env.expect("env was given");
-    let mut errors = ValidationErrors::default();
-    if let Some(obj) = body.as_object() {
-        for key in obj
-            .keys()
-            .filter(|k| !["spec", "stack_name"].contains(&k.as_str()))
-        {
-            errors.push(key.clone(), "is not a known field; use spec, stack_name");
-        }
-    } else {
-        errors.push("body", "must be a JSON object");
-    }
-    let spec = match body.get("spec") {
-        Some(document) => match AppSpec::from_document(document.clone()) {
-            Ok(parsed) if parsed.app != app => {
-                errors.push(
-                    "spec.app",
-                    format!(
-                        "'{}' does not match the app in the path ('{app}')",
-                        parsed.app
-                    ),
-                );
-                None
-            }
-            Ok(parsed) => match parsed.environment(env.as_str()) {
-                Ok(resolved) => Some(resolved),
-                Err(e) => {
-                    errors.0.extend(
-                        e.0.into_iter()
-                            .map(|f| FieldError::new(format!("spec.{}", f.field), f.message)),
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                errors.0.extend(e.0.into_iter().map(|f| {
-                    FieldError::new(
-                        if f.field == "spec" {
-                            f.field
-                        } else {
-                            format!("spec.{}", f.field)
-                        },
-                        f.message,
-                    )
-                }));
-                None
-            }
-        },
-        None => {
-            errors.push("spec", "is required: the app spec (see `ferry schema`)");
-            None
-        }
-    };
-    // Absent: an existing environment keeps its stack, a new one gets the default name.
-    let stack_name = match body.get("stack_name") {
-        None => Some(None),
-        Some(Value::String(s)) if valid_stack_name(s) => Some(Some(s.clone())),
-        Some(other) => {
-            errors.push("stack_name", format!("{other} is not a valid stack name; use up to 128 letters, digits and dashes, starting with 'ferry-' (Ferry's roles may change only ferry-* stacks)"));
-            None
-        }
-    };
-    let expected = match if_match.as_deref().map(str::parse::<u64>) {
-        None => None,
-        Some(Ok(version)) => Some(version),
-        Some(Err(_)) => {
-            errors.push("If-Match", "must be the environment's version number");
-            None
-        }
-    };
-    errors.into_result().map_err(Problem::validation)?;
-    let (spec, stack_name) = (spec.expect("validated"), stack_name.expect("validated"));
-    if deps
-        .store
-        .get_app(&app)
-        .await
-        .map_err(store_problem)?
-        .is_none()
-    {
-        return Err(Problem::not_found(format!(
-            "app {app} was not found; create it with PUT /apps/{app}"
-        )));
-    }
-    let existing = deps
-        .store
-        .get_environment(&app, &env)
-        .await
-        .map_err(store_problem)?;
-    let next = match (&existing, expected) {
-        (Some(current), Some(_)) => Environment {
-            spec,
-            stack_name: stack_name.unwrap_or_else(|| current.stack_name.clone()),
-            updated_at: Utc::now(),
-            ..current.clone()
-        },
-        (Some(current), None) => {
-            return Err(Problem::conflict(format!(
-                "environment {app}/{env} exists at version {}; send If-Match: {} to replace it",
-                current.version, current.version
-            )))
-        }
-        (None, _) => Environment {
-            app: app.clone(),
-            name: env.clone(),
-            spec,
-            stack_name: stack_name.unwrap_or_else(|| Environment::default_stack_name(&app, &env)),
-            deployed_release: None,
-            live_colour: Colour::Blue,
-            active_promotion: None,
-            version: 0,
-            updated_at: Utc::now(),
-        },
-    };
-    // A spec whose template breaks a policy rule it does not waive is refused here, not
-    // at deploy time.
-    if let Err(error) =
-        ferry_core::infra::template::render(&next, next.deployed_release.as_ref(), next.live_colour)
-    {
-        return Err(Problem::invalid("spec", error.to_string()));
-    }
-    let stored = deps
-        .store
-        .put_environment(&next, expected)
-        .await
-        .map_err(store_problem)?;
-    let status = if existing.is_some() { 200 } else { 201 };
+    let request = EnvironmentRequest::parse(&app, &env, body, if_match.as_deref())
+        .map_err(Problem::validation)?;
+    let upserted =
+        environments::upsert(deps.store.as_ref(), &app, &env, request, Utc::now()).await?;
     respond(
-        status,
-        &stored,
+        if upserted.created { 201 } else { 200 },
+        &upserted.environment,
         Some(format!("/apps/{app}/environments/{env}")),
     )
-}
-
-/// CloudFormation's stack name rules, and Ferry's prefix: the functions' roles and the
-/// environment stacks' service role are scoped to `ferry-*` stacks, so on AWS any other
-/// name would be refused at the first change set.
-fn valid_stack_name(name: &str) -> bool {
-    (1..=128).contains(&name.len())
-        && name.starts_with(ferry_core::model::STACK_PREFIX)
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 pub async fn get_environment(deps: &Deps, app: &str, env: &str) -> RouteResult {
     let (app, env) = path_names(app, Some(env))?;
     let env = env.expect("env was given");
-    match deps
-        .store
-        .get_environment(&app, &env)
-        .await
-        .map_err(store_problem)?
-    {
+    match deps.store.get_environment(&app, &env).await? {
         Some(environment) => respond(200, &environment, None),
         None => Err(Problem::not_found(format!(
             "environment {app}/{env} was not found"
@@ -332,61 +127,9 @@ pub async fn get_environment(deps: &Deps, app: &str, env: &str) -> RouteResult {
 pub async fn record_release(deps: &Deps, app: &str, env: &str, body: &Value) -> RouteResult {
     let (app, env) = path_names(app, Some(env))?;
     let env = env.expect("env was given");
-    let mut errors = ValidationErrors::default();
-    let image = match body.get("image") {
-        Some(Value::String(image)) => errors.take(ImageRef::parse("image", image)),
-        Some(other) => {
-            errors.push("image", format!("must be a string, not {other}"));
-            None
-        }
-        None => {
-            errors.push("image", "is required");
-            None
-        }
-    };
-    let config = match body.get("config") {
-        None => Some(serde_json::Map::new()),
-        Some(Value::Object(config)) => Some(config.clone()),
-        Some(other) => {
-            errors.push(
-                "config",
-                format!("must be an object of settings, not {other}"),
-            );
-            None
-        }
-    };
-    for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
-        if !["image", "config"].contains(&key.as_str()) {
-            errors.push(key.clone(), "is not a known field; use image, config");
-        }
-    }
-    errors.into_result().map_err(Problem::validation)?;
-    let current = deps
-        .store
-        .get_environment(&app, &env)
-        .await
-        .map_err(store_problem)?
-        .ok_or_else(|| Problem::not_found(format!("environment {app}/{env} was not found")))?;
-    if let Some(holder) = &current.active_promotion {
-        return Err(Problem::conflict(format!(
-            "promotion {holder} is in progress on {app}/{env}; record the release after it ends"
-        )));
-    }
-    let release = Release {
-        image: image.expect("validated"),
-        config: config.expect("validated"),
-        recorded_at: Utc::now(),
-    };
-    let next = Environment {
-        deployed_release: Some(release),
-        updated_at: Utc::now(),
-        ..current.clone()
-    };
-    let stored = deps
-        .store
-        .put_environment(&next, Some(current.version))
-        .await
-        .map_err(store_problem)?;
+    let request = ReleaseRequest::parse(body).map_err(Problem::validation)?;
+    let stored =
+        environments::record_release(deps.store.as_ref(), &app, &env, request, Utc::now()).await?;
     respond(200, &stored, None)
 }
 
@@ -431,22 +174,7 @@ pub async fn decide(
     use ferry_core::model::Decision;
     use ferry_core::promotion::DecideError;
     let id = PromotionId::parse("id", id).map_err(|e| Problem::validation(e.into()))?;
-    let comment = match body.get("comment") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(c)) if c.len() <= 1000 => c.clone(),
-        Some(Value::String(_)) => {
-            return Err(Problem::invalid(
-                "comment",
-                "is longer than 1000 characters",
-            ))
-        }
-        Some(other) => {
-            return Err(Problem::invalid(
-                "comment",
-                format!("must be a string, not {other}"),
-            ))
-        }
-    };
+    let comment = promotion::decision_comment(body).map_err(|e| Problem::validation(e.into()))?;
     let decision = if verb == "approve" {
         Decision::Approved
     } else {
@@ -480,20 +208,10 @@ pub async fn decide(
 /// An app named in a path and its environments; 404 when there is no such app.
 async fn app_environments(deps: &Deps, app: &str) -> Result<(AppName, Vec<Environment>), Problem> {
     let (app, _) = path_names(app, None)?;
-    if deps
-        .store
-        .get_app(&app)
-        .await
-        .map_err(store_problem)?
-        .is_none()
-    {
+    if deps.store.get_app(&app).await?.is_none() {
         return Err(Problem::not_found(format!("app {app} was not found")));
     }
-    let environments = deps
-        .store
-        .list_environments(Some(&app))
-        .await
-        .map_err(store_problem)?;
+    let environments = deps.store.list_environments(Some(&app)).await?;
     Ok((app, environments))
 }
 
@@ -503,12 +221,7 @@ pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
     let (app, environments_of_app) = app_environments(deps, app).await?;
     let mut promotions = Vec::new();
     for env in environments_of_app {
-        promotions.extend(
-            deps.store
-                .list_promotions(&app, &env.name, 50)
-                .await
-                .map_err(store_problem)?,
-        );
+        promotions.extend(deps.store.list_promotions(&app, &env.name, 50).await?);
     }
     promotions.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let promotions: Vec<_> = promotions.into_iter().map(public).collect();
@@ -518,66 +231,16 @@ pub async fn list_promotions(deps: &Deps, app: &str) -> RouteResult {
 /// `GET /apps/{app}/cost`: each environment's latest cost report (written weekly by
 /// cost-analyzer) and the app's total. An environment not yet priced is listed as such.
 pub async fn app_cost(deps: &Deps, app: &str) -> RouteResult {
-    let (app, environments_of_app) = app_environments(deps, app).await?;
-    let mut environments = Vec::new();
-    let mut total = 0.0;
-    for env in environments_of_app {
-        let report = deps
-            .store
-            .latest_report(&app, &env.name, ReportKind::Cost)
-            .await
-            .map_err(store_problem)?;
-        match report {
-            Some(report) => {
-                total += report.body["monthly_usd"].as_f64().unwrap_or(0.0);
-                environments.push(json!({
-                    "env": env.name, "priced_at": report.created_at,
-                    "monthly_usd": report.body["monthly_usd"],
-                    "budget_usd_month": env.spec.budget_usd_month,
-                    "estimate": report.body,
-                }));
-            }
-            None => {
-                environments.push(json!({"env": env.name, "priced_at": null, "monthly_usd": null}))
-            }
-        }
-    }
-    let total = ferry_core::cost::round_cents(total);
-    respond(
-        200,
-        &json!({"app": app, "monthly_usd": total, "environments": environments}),
-        None,
-    )
+    use ferry_core::cost::app::app_cost;
+    let (app, _) = path_names(app, None)?;
+    let cost = app_cost(deps.store.as_ref(), &app).await?;
+    respond(200, &cost, None)
 }
 
 async fn health_of(deps: &Deps, env: &Environment) -> Result<Value, Problem> {
-    let store = deps.store.as_ref();
-    let open = store
-        .open_alerts(&env.app, &env.name)
+    ferry_core::monitoring::health::environment_health(deps.store.as_ref(), env, Utc::now())
         .await
-        .map_err(store_problem)?;
-    let last = store
-        .list_promotions(&env.app, &env.name, 1)
-        .await
-        .map_err(store_problem)?
-        .into_iter()
-        .next();
-    let drift = store
-        .latest_report(&env.app, &env.name, ReportKind::Drift)
-        .await
-        .map_err(store_problem)?;
-    let cost = store
-        .latest_report(&env.app, &env.name, ReportKind::Cost)
-        .await
-        .map_err(store_problem)?;
-    Ok(ferry_core::monitoring::health::summarise(
-        env,
-        &open,
-        last.as_ref(),
-        drift.as_ref(),
-        cost.as_ref(),
-        Utc::now(),
-    ))
+        .map_err(store_problem)
 }
 
 /// `GET /apps/{app}/environments/{env}/health`: open alarms as an incident with its
@@ -588,8 +251,7 @@ pub async fn environment_health(deps: &Deps, app: &str, env: &str) -> RouteResul
     let environment = deps
         .store
         .get_environment(&app, &env)
-        .await
-        .map_err(store_problem)?
+        .await?
         .ok_or_else(|| Problem::not_found(format!("environment {app}/{env} was not found")))?;
     respond(200, &health_of(deps, &environment).await?, None)
 }
@@ -636,8 +298,7 @@ pub async fn list_silences(deps: &Deps, app: &str, env: &str) -> RouteResult {
     let env = env.expect("named");
     let active =
         ferry_core::monitoring::silences::active(deps.store.as_ref(), &app, &env, Utc::now())
-            .await
-            .map_err(store_problem)?;
+            .await?;
     respond(
         200,
         &json!({"app": app, "env": env, "silences": active}),
@@ -647,7 +308,7 @@ pub async fn list_silences(deps: &Deps, app: &str, env: &str) -> RouteResult {
 
 /// `GET /access`: who has which role.
 pub async fn get_access(deps: &Deps) -> RouteResult {
-    let policy = deps.store.access_policy().await.map_err(store_problem)?;
+    let policy = deps.store.access_policy().await?;
     respond(200, &policy, None)
 }
 
@@ -655,9 +316,6 @@ pub async fn get_access(deps: &Deps) -> RouteResult {
 /// stored unless all are good.
 pub async fn put_access(deps: &Deps, body: &Value) -> RouteResult {
     let policy = ferry_core::access::AccessPolicy::parse(body).map_err(Problem::validation)?;
-    deps.store
-        .put_access_policy(&policy)
-        .await
-        .map_err(store_problem)?;
+    deps.store.put_access_policy(&policy).await?;
     respond(200, &policy, None)
 }

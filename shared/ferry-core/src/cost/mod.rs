@@ -4,6 +4,7 @@
 //! with the reason, never counted as zero.
 
 pub mod advice;
+pub mod app;
 pub mod bill;
 pub mod catalog;
 pub mod diff;

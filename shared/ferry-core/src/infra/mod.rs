@@ -4,6 +4,7 @@
 
 pub mod deploy;
 pub mod drift;
+pub mod environments;
 pub mod generate;
 pub mod policy;
 pub mod profile;

@@ -3,7 +3,8 @@
 
 use super::incident::{DependencyGraph, Incidents};
 use super::{AlertStatus, Labels, RawAlert};
-use crate::model::{AlertState, Environment, Promotion, Report};
+use crate::model::{AlertState, Environment, Promotion, Report, ReportKind};
+use crate::ports::{Alerts, Promotions, Reports, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
@@ -103,4 +104,33 @@ pub fn summarise(
         })),
         "cost": cost.map(|c| json!({"monthly_usd": c.body["monthly_usd"], "priced_at": c.created_at})),
     })
+}
+
+/// An environment's health as the API shows it: open alarms as an incident with its
+/// probable root cause, the last promotion, drift and cost, read from the store.
+pub async fn environment_health(
+    store: &(impl Alerts + Promotions + Reports + ?Sized),
+    env: &Environment,
+    now: DateTime<Utc>,
+) -> Result<Value, StoreError> {
+    let open = store.open_alerts(&env.app, &env.name).await?;
+    let last = store
+        .list_promotions(&env.app, &env.name, 1)
+        .await?
+        .into_iter()
+        .next();
+    let drift = store
+        .latest_report(&env.app, &env.name, ReportKind::Drift)
+        .await?;
+    let cost = store
+        .latest_report(&env.app, &env.name, ReportKind::Cost)
+        .await?;
+    Ok(summarise(
+        env,
+        &open,
+        last.as_ref(),
+        drift.as_ref(),
+        cost.as_ref(),
+        now,
+    ))
 }

@@ -28,6 +28,23 @@ pub enum DecideError {
 /// Approves or rejects a promotion that waits for a decision. Every decision is
 /// recorded with who made it and when; the requester may not approve their own prod
 /// promotion; a rejection needs a comment.
+/// An approver's comment, at most 1,000 characters (absent or null: none).
+pub fn decision_comment(body: &serde_json::Value) -> Result<String, crate::FieldError> {
+    use serde_json::Value;
+    match body.get("comment") {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(c)) if c.len() <= 1000 => Ok(c.clone()),
+        Some(Value::String(_)) => Err(crate::FieldError::new(
+            "comment",
+            "is longer than 1000 characters",
+        )),
+        Some(other) => Err(crate::FieldError::new(
+            "comment",
+            format!("must be a string, not {other}"),
+        )),
+    }
+}
+
 pub async fn decide(
     store: &dyn Promotions,
     workflow: &dyn crate::ports::Workflow,

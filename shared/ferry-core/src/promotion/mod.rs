@@ -8,10 +8,12 @@ mod error;
 mod request;
 mod risk;
 pub mod rollout;
+mod start;
 mod steps;
 
 pub use approval::*;
 pub use error::StepError;
 pub use request::*;
 pub use risk::*;
+pub use start::{start, StartError, Started};
 pub use steps::{Action, StepInput, StepPolicy, Steps};
