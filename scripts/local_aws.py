@@ -341,6 +341,15 @@ def spawn(name, argv, state, env=None, cwd=ROOT):
     return proc
 
 
+def build_functions(binaries):
+    """Builds each function as `cargo lambda watch` will run it (`cargo run --bin NAME` at
+    the workspace root), before any watch starts. A build that fails (a compile error, a
+    full disk) then stops `up` with cargo's message; left to the first invocation, the
+    watch dies and the caller's request hangs until its timeout with no cause shown."""
+    for binary in sorted(binaries):
+        subprocess.run(["cargo", "build", "--quiet", "--manifest-path", "Cargo.toml", "--bin", binary], cwd=ROOT, check=True)
+
+
 def up(args):
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
@@ -350,6 +359,7 @@ def up(args):
     roles = function_roles(template)
     moto_port, router_port = free_port(), free_port()
     watch_urls = {binary: f"http://127.0.0.1:{free_port()}" for binary in roles}
+    build_functions(roles)
     moto_url, router_url = (f"http://127.0.0.1:{p}" for p in (moto_port, router_port))
     base_env = dict(os.environ, **CREDENTIALS)
 
