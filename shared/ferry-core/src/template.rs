@@ -4,7 +4,7 @@
 
 use crate::model::{Environment, Release};
 use crate::names::Colour;
-use crate::policy::{self, PolicyError, PolicyReport};
+use crate::policy::{Policy, PolicyError, PolicyReport};
 use crate::profile::NatPolicy;
 use crate::rollout::Rollout;
 use crate::spec::{EnvironmentSpec, ServiceSpec};
@@ -285,7 +285,8 @@ pub fn render_rollout(
 ) -> Result<(Value, PolicyReport), RenderError> {
     let template = generate_rollout(env, rollout);
     check_stack_limits(&template)?;
-    let report = policy::check(&template, &env.spec.waivers)?;
+    let report =
+        Policy::for_app(env.spec.policy.rules.as_ref()).check(&template, &env.spec.waivers)?;
     if report.violations.is_empty() {
         Ok((template, report))
     } else {
