@@ -207,7 +207,23 @@ fn parse(text: &str) -> Result<PreparedRules<'_>, String> {
         .map_err(|_| {
             "cfn-guard failed on these rules (an internal error while parsing)".to_owned()
         })?
-        .map_err(|e| format!("cfn-guard rejects these rules: {e}"))
+        .map_err(|e| {
+            format!(
+                "cfn-guard rejects these rules: {}",
+                one_line(&e.to_string())
+            )
+        })
+}
+
+/// cfn-guard's parse errors quote the rest of the text from where parsing stopped, over
+/// many lines: on one line, and cut short, an error reads as one (the CLI's are one line).
+fn one_line(message: &str) -> String {
+    const MAX: usize = 300;
+    let flat = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &flat[..cut]),
+        None => flat,
+    }
 }
 
 /// Ferry's own rules, parsed once.
