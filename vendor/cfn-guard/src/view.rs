@@ -213,8 +213,11 @@ impl Reads {
                     }
                 }
                 if shape && out.is_empty() {
-                    if let Some((key, _)) = map.iter().next() {
-                        out.insert(key.clone(), Value::Null);
+                    // One entry keeps the map non-empty. Its value keeps its type but
+                    // nothing in it, so a filter that rejected it rejects it still (a
+                    // null would come back from a filter unresolved, and fail a clause).
+                    if let Some((key, first)) = map.iter().next() {
+                        out.insert(key.clone(), self.apply(&[], first));
                     }
                 }
                 Value::Object(out)
@@ -425,7 +428,9 @@ impl<'r, 'loc> Walk<'r, 'loc> {
             }
             _ => (scope.context.clone(), 0),
         };
-        while index < query.len() && !at.is_empty() {
+        // Walked to the end even from no place (a value a function made, a literal): a
+        // filter or projection further on may still read variables bound to the template.
+        while index < query.len() {
             let next_filter = match query.get(index + 1) {
                 Some(QueryPart::Filter(_, conjunctions)) => Some(conjunctions),
                 _ => None,
