@@ -41,6 +41,17 @@ struct Cli {
     /// this and takes your identity from API Gateway's authorizer.
     #[arg(long = "as", env = "FERRY_IDENTITY", global = true)]
     identity: Option<String>,
+    /// Your account's own policy rules: a cfn-guard rules file, checked with Ferry's rules
+    /// (and the spec's `policy.rules`) on every template rendered here (validate,
+    /// template, plan, cost, deploy). A deployed Ferry takes its own from
+    /// FERRY_POLICY_RULES.
+    #[arg(
+        long = "rules",
+        value_name = "FILE",
+        env = "FERRY_POLICY_RULES_FILE",
+        global = true
+    )]
+    rules: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -353,7 +364,24 @@ fn offline(command: &Command) -> Option<Result<()>> {
     })
 }
 
+/// The account's rules from `--rules`, installed before any spec is read: they decide
+/// which waivers a spec may give.
+fn install_account_rules(path: &std::path::Path) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--rules {}: cannot read", path.display()))?;
+    let rules = ferry_core::infra::policy::PolicyRules::parse(
+        &format!("--rules {}", path.display()),
+        &text,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    ferry_core::infra::policy::install_account_rules(rules)?;
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<()> {
+    if let Some(path) = &cli.rules {
+        install_account_rules(path)?;
+    }
     if let Some(result) = offline(&cli.command) {
         return result;
     }

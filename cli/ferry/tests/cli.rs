@@ -714,3 +714,75 @@ fn deploy_refuses_a_service_role_that_is_not_a_role_before_calling_aws() {
         "{error}"
     );
 }
+
+const SMALL_DATABASES: &str = "rule small_databases {
+    Resources.*[ Type == 'AWS::RDS::DBInstance' ].Properties.DBInstanceClass in ['db.t4g.micro', 'db.t4g.small']
+        <<Databases stay small>>
+}
+";
+
+/// An account's rules (`--rules FILE` or FERRY_POLICY_RULES_FILE) are checked with
+/// Ferry's on every environment, and a spec may waive them by name.
+#[test]
+fn account_rules_from_a_file_are_checked_and_waivable() {
+    let rules = spec_file("account-rules", SMALL_DATABASES);
+    let rules = rules.to_str().unwrap();
+    let example = format!("{EXAMPLES}/web-postgres-valkey.yaml");
+    let stderr = one_line_error(&["validate", &example, "--rules", rules]);
+    assert!(
+        stderr.contains("environment prod: the template breaks 1 policy rule(s): small_databases (Database: Databases stay small)"),
+        "{stderr}"
+    );
+    let output = ferry()
+        .args(["validate", &example])
+        .env("FERRY_POLICY_RULES_FILE", rules)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("small_databases"));
+
+    let waived = spec_file(
+        "waives-account-rule",
+        &(std::fs::read_to_string(&example).unwrap()
+            + "    waivers: [{rule: small_databases, reason: \"prod needs an m7g, ticket 42\"}]\n"),
+    );
+    let waived = waived.to_str().unwrap();
+    ferry()
+        .args(["validate", waived, "--rules", rules])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "ferry: prod: policy rule small_databases waived: prod needs an m7g, ticket 42",
+        ));
+    // Without the account's rules, the waiver names no rule.
+    assert!(one_line_error(&["validate", waived])
+        .contains("environments.prod.waivers[0].rule: 'small_databases' is not a policy rule"));
+}
+
+#[test]
+fn rules_that_do_not_parse_are_named_where_they_came_from() {
+    let broken = spec_file(
+        "broken-rules",
+        "rule broken {\n  Resources.*[ Type == \n}\n",
+    );
+    let broken = broken.to_str().unwrap();
+    let example = format!("{EXAMPLES}/small-web.yaml");
+    let stderr = one_line_error(&["validate", &example, "--rules", broken]);
+    assert!(
+        stderr.contains(&format!(
+            "--rules {broken}: cfn-guard rejects these rules: Parser Error"
+        )),
+        "{stderr}"
+    );
+
+    let spec = spec_file(
+        "broken-app-rules",
+        &(std::fs::read_to_string(&example).unwrap()
+            + "policy:\n  rules: \"rule broken {\\n  Resources.*[ Type == \\n}\"\n"),
+    );
+    let stderr = one_line_error(&["template", spec.to_str().unwrap(), "--env", "dev"]);
+    assert!(
+        stderr.contains("policy.rules: cfn-guard rejects these rules: Parser Error"),
+        "{stderr}"
+    );
+}

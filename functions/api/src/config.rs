@@ -5,6 +5,9 @@ use ferry_lambda::{ConfigError, Env};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub table_name: String,
+    /// The account's own policy rules (FERRY_POLICY_RULES, cfn-guard rules text), checked
+    /// with Ferry's on every template; installed by `main` before the first event.
+    pub account_rules: Option<ferry_core::infra::policy::PolicyRules>,
     pub state_machine_arn: String,
     /// How long a promotion waits for an approval before it ends Rejected (timeout).
     pub approval_timeout_seconds: u64,
@@ -23,6 +26,7 @@ impl Config {
     pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: env.required("FERRY_TABLE_NAME")?,
+            account_rules: env.policy_rules("FERRY_POLICY_RULES")?,
             state_machine_arn: env.arn("FERRY_STATE_MACHINE_ARN", "states", "stateMachine")?,
             admins: env
                 .parsed_or("FERRY_ADMINS", String::new())?

@@ -672,6 +672,68 @@ async fn a_rejection_needs_a_comment_and_fails_the_waiting_task() {
     assert_eq!(status, 404);
 }
 
+/// An app's own policy rules: rules that do not parse are refused naming `policy.rules`
+/// with cfn-guard's message, and a spec whose template breaks one is refused naming it.
+#[tokio::test]
+async fn an_apps_policy_rules_are_checked_when_its_spec_is_stored() {
+    let h = Harness::seeded().await;
+    let mut spec = shop_spec();
+    spec["policy"] = json!({"rules": "rule broken {\n  Resources.*[ Type == \n}"});
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/dev",
+            Some(json!({"spec": spec})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "spec.policy.rules");
+    assert!(
+        body.to_string().contains("cfn-guard rejects these rules"),
+        "{body}"
+    );
+
+    // A new environment, so that nothing but the policy stands in the way.
+    let mut spec = shop_spec();
+    spec["environments"] = json!({"demo": {"profile": "dev"}});
+    spec["policy"] = json!({"rules": "rule one_task_each {\n  Resources.*[ Type == 'AWS::ECS::Service' ].Properties.DesiredCount == 2\n}"});
+    let (_, body, response) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/demo",
+            Some(json!({"spec": spec})),
+            &[],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "spec");
+    assert!(body.to_string().contains("one_task_each"), "{body}");
+}
+
+#[test]
+fn config_names_account_rules_that_do_not_parse() {
+    let env = |rules: &'static str| {
+        ferry_lambda::Env::from_fn(move |name| match name {
+            "FERRY_TABLE_NAME" => Some("t".into()),
+            "FERRY_STATE_MACHINE_ARN" => {
+                Some("arn:aws:states:us-east-1:123456789012:stateMachine:p".into())
+            }
+            "FERRY_POLICY_RULES" => Some(rules.into()),
+            _ => None,
+        })
+    };
+    let err = api::config::Config::load(&env("rule broken {")).unwrap_err();
+    assert_eq!(err.variable, "FERRY_POLICY_RULES");
+    assert!(
+        err.problem.starts_with("cfn-guard rejects these rules:"),
+        "{err}"
+    );
+    let config = api::config::Config::load(&env("rule tagged {\n  Resources exists\n}")).unwrap();
+    assert_eq!(
+        config.account_rules.map(|r| r.rule_names()),
+        Some(vec!["tagged".to_owned()])
+    );
+}
+
 #[test]
 fn config_names_the_missing_variable() {
     let env =

@@ -4,6 +4,9 @@ use ferry_lambda::{ConfigError, Env};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub table_name: String,
+    /// The account's own policy rules (FERRY_POLICY_RULES, cfn-guard rules text), checked
+    /// with Ferry's on every template; installed by `main` before the first event.
+    pub account_rules: Option<ferry_core::infra::policy::PolicyRules>,
     pub policy: StepPolicy,
     /// CloudFormation's service role for environment stacks, passed with every change set.
     pub stack_role_arn: String,
@@ -36,6 +39,7 @@ impl Config {
         }
         Ok(Self {
             table_name: env.required("FERRY_TABLE_NAME")?,
+            account_rules: env.policy_rules("FERRY_POLICY_RULES")?,
             stack_role_arn: env.arn("FERRY_STACK_ROLE_ARN", "iam", "role/")?,
             artifacts_bucket: env.required("FERRY_ARTIFACTS_BUCKET")?,
             policy: StepPolicy {

@@ -10,6 +10,9 @@ async fn main() -> Result<(), Error> {
     ferry_lambda::init_tracing();
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    if let Some(rules) = config.account_rules.clone() {
+        ferry_core::infra::policy::install_account_rules(rules)?;
+    }
     let sdk = ferry_aws::sdk_config().await;
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
     let catalog = config.catalog;

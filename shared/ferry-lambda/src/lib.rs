@@ -108,6 +108,26 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         })
     }
 
+    /// The account's policy rules: cfn-guard rules text in `name`, if set, parsed at cold
+    /// start so rules that do not parse stop the function naming the variable, rather
+    /// than failing every template later.
+    pub fn policy_rules(
+        &self,
+        name: &str,
+    ) -> Result<Option<ferry_core::infra::policy::PolicyRules>, ConfigError> {
+        match (self.lookup)(name) {
+            Some(text) if !text.trim().is_empty() => {
+                ferry_core::infra::policy::PolicyRules::parse(name, &text)
+                    .map(Some)
+                    .map_err(|e| ConfigError {
+                        variable: name.into(),
+                        problem: e.message,
+                    })
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// A required ARN of the given service and resource type, e.g. `states` / `stateMachine`.
     pub fn arn(&self, name: &str, service: &str, resource: &str) -> Result<String, ConfigError> {
         let value = self.required(name)?;

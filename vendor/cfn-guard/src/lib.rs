@@ -8,6 +8,8 @@ pub mod commands;
 pub mod prepared;
 mod rules;
 pub mod utils;
+// Ferry patch: what a rules file reads, for `PreparedRules::view` (see FERRY-PATCH.md).
+mod view;
 
 pub use crate::commands::helper::{validate_and_return_json as run_checks, ValidateInput};
 use crate::commands::parse_tree::ParseTree;

@@ -15,6 +15,7 @@
 //! `run_checks`' JSON report, with the same `error_message` and `custom_message` texts
 //! (whole, where `run_checks` returns only the tail of a report longer than 8 KiB).
 
+use std::borrow::Cow;
 use std::convert::TryFrom;
 use std::rc::Rc;
 
@@ -25,6 +26,7 @@ use crate::rules::exprs::RulesFile;
 use crate::rules::parser::{rules_file, Span};
 use crate::rules::path_value::{Path, PathAwareValue};
 use crate::rules::Status;
+use crate::view::Reads;
 
 /// A rules file, parsed once.
 ///
@@ -36,6 +38,8 @@ pub struct PreparedRules<'r> {
     /// `None` when the text holds no rules (only comments or whitespace): every document
     /// then passes, as `run_checks` reports nothing for it.
     rules: Option<RulesFile<'r>>,
+    /// What the rules read, for [`PreparedRules::view`].
+    reads: Reads,
 }
 
 /// A rule that failed on a document, with every failing check under it.
@@ -61,12 +65,45 @@ pub struct FailedCheck {
 impl<'r> PreparedRules<'r> {
     /// Parses `rules_text`; `file_name` is the name parse errors and the rules' locations
     /// refer to.
+    ///
+    /// Also refuses rules that could not be evaluated on any document: a rule that
+    /// depends on itself (by name or through parameterized rules), which the evaluator
+    /// would follow until the stack overflows, and a reference to a rule not defined.
     pub fn parse(rules_text: &'r str, file_name: &'r str) -> Result<Self, Error> {
         let span = Span::new_extra(rules_text, file_name);
-        match rules_file(span) {
-            Ok(rules) => Ok(PreparedRules { rules }),
-            Err(e) => Err(Error::ParseError(e.to_string())),
+        let rules = rules_file(span).map_err(|e| Error::ParseError(e.to_string()))?;
+        let reads = match &rules {
+            Some(rules) => Reads::of(rules).map_err(Error::IllegalArguments)?,
+            None => Reads::nothing(),
+        };
+        Ok(PreparedRules { rules, reads })
+    }
+
+    /// The names of the rules, in the order they are written, each once. Parameterized
+    /// rules, which run only where another rule calls them, are not among them.
+    pub fn rule_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for rule in self.rules.iter().flat_map(|r| &r.guard_rules) {
+            if !names.contains(&rule.rule_name.as_str()) {
+                names.push(&rule.rule_name);
+            }
         }
+        names
+    }
+
+    /// `data` cut down to what the rules can read, derived from the parsed rules (see
+    /// `src/view.rs`): [`PreparedRules::evaluate`] gives the same failed rules on the view
+    /// as on `data`, and is faster the smaller the view. The messages of failing checks
+    /// are the same where they quote a value compared with `==`, `in` or the like (kept
+    /// whole); a value tested only for existence, emptiness or type may be quoted cut down.
+    /// The whole of `data` (borrowed) when the rules' reads could not be bounded.
+    pub fn view<'d>(&self, data: &'d serde_json::Value) -> Cow<'d, serde_json::Value> {
+        self.reads.view(data)
+    }
+
+    /// Whether [`PreparedRules::view`] is the whole document, for any document.
+    pub fn views_everything(&self) -> bool {
+        self.reads.everything()
     }
 
     /// Evaluates every rule on `data` (JSON or YAML text, as `run_checks` reads it) and

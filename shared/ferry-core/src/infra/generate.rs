@@ -65,7 +65,7 @@ pub async fn generate_template(
         "resource_count": resource_count,
         "colour": colour,
         "image": release.map(|r| r.image.as_str()),
-        "policy": {"rules_checked": crate::infra::policy::RULES.len(), "waived": waived},
+        "policy": {"rules_checked": policy.rules_checked, "waived": waived},
     });
     if let Some(catalog) = pricing {
         summary["cost"] = cost_change(store, &env, &generated, catalog).await?;

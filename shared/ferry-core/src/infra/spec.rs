@@ -129,6 +129,21 @@ pub struct Waiver {
     pub reason: String,
 }
 
+/// The app's own policy, checked with Ferry's rules and the account's on the template of
+/// every environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<crate::infra::policy::PolicyRules>,
+}
+
+impl AppPolicy {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_none()
+    }
+}
+
 /// What one environment runs, fully resolved: templates are generated from this alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentSpec {
@@ -141,6 +156,9 @@ pub struct EnvironmentSpec {
     pub cache: Option<CacheSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<Waiver>,
+    /// The app's policy rules (the spec's top-level `policy`, the same in every environment).
+    #[serde(default, skip_serializing_if = "AppPolicy::is_empty")]
+    pub policy: AppPolicy,
     /// How promotions into this environment move traffic and judge the new release.
     #[serde(default)]
     pub promotion: crate::promotion::rollout::PromotionSettings,
@@ -195,6 +213,7 @@ impl Default for EnvironmentSpec {
             database: None,
             cache: None,
             waivers: vec![],
+            policy: AppPolicy::default(),
             promotion: Default::default(),
             budget_usd_month: None,
             alerts: AlertsSpec::default(),
@@ -429,15 +448,28 @@ impl AppSpec {
             ),
         ]);
         resolved.extend(sections);
+        if let Some(policy) = self.document.get("policy") {
+            resolved.insert("policy".to_owned(), policy.clone());
+        }
         if let Some(budget) = overrides.get("budget_usd_month") {
             resolved.insert("budget_usd_month".to_owned(), budget.clone());
         }
         let spec: EnvironmentSpec = serde_path_to_error::deserialize(Value::Object(resolved))
             .map_err(|e| {
-                ValidationErrors::from(FieldError::new(
-                    format!("{at}.{}", e.path()),
-                    e.inner().to_string(),
-                ))
+                let path = e.path().to_string();
+                // The policy is the app's, not an environment's: named where it is written,
+                // once however many environments there are.
+                let field = if path.starts_with("policy.") {
+                    path
+                } else {
+                    format!("{at}.{path}")
+                };
+                let message = e.inner().to_string();
+                let message = message
+                    .strip_prefix("policy.rules: ")
+                    .map(str::to_owned)
+                    .unwrap_or(message);
+                ValidationErrors::from(FieldError::new(field, message))
             })?;
         // Report each problem where the user can fix it: in the override if it set that
         // key, otherwise in the base spec.
@@ -712,12 +744,19 @@ impl EnvironmentSpec {
         for (field, message) in self.promotion.check() {
             push(format!("promotion.{field}"), message);
         }
+        let policy = crate::infra::policy::Policy::for_app(self.policy.rules.as_ref());
+        if let (Some(account), Some(app)) = (policy.account, policy.app) {
+            let account = account.rule_names();
+            if let Some(taken) = app.rule_names().iter().find(|n| account.contains(n)) {
+                push(
+                    "policy.rules".into(),
+                    format!("rule {taken} is one of the account's policy rules; give yours another name"),
+                );
+            }
+        }
+        let names = policy.rule_names();
         for (i, waiver) in self.waivers.iter().enumerate() {
-            if !crate::infra::policy::RULES
-                .iter()
-                .any(|r| r.name == waiver.rule)
-            {
-                let names: Vec<&str> = crate::infra::policy::RULES.iter().map(|r| r.name).collect();
+            if !names.contains(&waiver.rule) {
                 push(
                     format!("waivers[{i}].rule"),
                     format!(

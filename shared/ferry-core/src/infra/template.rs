@@ -2,7 +2,7 @@
 //! hand, for one environment, with blue and green services behind one ALB. Output is
 //! deterministic (objects are sorted maps), so the same spec gives byte-identical JSON.
 
-use crate::infra::policy::{self, PolicyError, PolicyReport};
+use crate::infra::policy::{Policy, PolicyError, PolicyReport};
 use crate::infra::profile::NatPolicy;
 use crate::infra::spec::{EnvironmentSpec, ServiceSpec};
 use crate::model::{Environment, Release};
@@ -289,7 +289,8 @@ pub fn render_rollout(
 ) -> Result<(Value, PolicyReport), RenderError> {
     let template = generate_rollout(env, rollout);
     check_stack_limits(&template)?;
-    let report = policy::check(&template, &env.spec.waivers)?;
+    let report =
+        Policy::for_app(env.spec.policy.rules.as_ref()).check(&template, &env.spec.waivers)?;
     if report.violations.is_empty() {
         Ok((template, report))
     } else {

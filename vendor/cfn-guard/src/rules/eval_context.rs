@@ -354,7 +354,7 @@ lazy_static! {
 /// (regex-based) were a tenth of evaluating rules whose keys are often absent, such as
 /// `CidrIp` on ingress from a security group. The keys come from the rules, so there are
 /// few distinct ones; the cache is emptied should it ever grow large.
-fn converted_keys(key: &str) -> Rc<[String]> {
+pub(crate) fn converted_keys(key: &str) -> Rc<[String]> {
     thread_local! {
         static CONVERTED: std::cell::RefCell<HashMap<String, Rc<[String]>>> =
             std::cell::RefCell::new(HashMap::new());
