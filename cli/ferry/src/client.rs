@@ -6,6 +6,7 @@
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_lambda::primitives::Blob;
+use ferry_core::model::PromotionStatus;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -26,8 +27,12 @@ enum Transport {
     },
 }
 
-/// How a promotion can end.
-const ENDED: [&str; 4] = ["Succeeded", "RolledBack", "Rejected", "Failed"];
+/// Whether a promotion record has ended, by the core's own status type: a status this
+/// CLI does not know (a newer Ferry) is treated as not ended, and the wait's bound holds.
+fn has_ended(record: &Value) -> bool {
+    serde_json::from_value::<PromotionStatus>(record["status"].clone())
+        .is_ok_and(PromotionStatus::is_terminal)
+}
 
 impl FerryApi {
     /// `api_url` (the HTTP API's URL) picks signed HTTPS; without it, Lambda Invoke of
@@ -117,7 +122,7 @@ impl FerryApi {
             let record = self
                 .call("GET", &format!("/promotions/{id}"), None, None)
                 .await?;
-            if ENDED.contains(&record["status"].as_str().unwrap_or("")) {
+            if has_ended(&record) {
                 return Ok(record);
             }
             if start.elapsed() > timeout {
@@ -152,7 +157,7 @@ impl FerryApi {
                 println!("  ... waiting for a decision: ferry approve {id} (or ferry reject {id} --comment WHY)");
             }
             said_waiting = status == "AwaitingApproval";
-            if ENDED.contains(&status) {
+            if has_ended(&record) {
                 println!("promotion {id}: {status}");
                 return Ok(record);
             }

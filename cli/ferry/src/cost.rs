@@ -5,6 +5,7 @@ use crate::output;
 use anyhow::{bail, Result};
 use ferry_core::cost::advice::AdviceContext;
 use ferry_core::cost::{self, bill, diff, Catalog, CostEstimate, Usage};
+use ferry_core::infra::document::Document;
 use ferry_core::infra::profile::ProfileName;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -144,25 +145,30 @@ impl Pricing {
 
 /// A spec's environment (with `env`) or a plain template, ready to price.
 pub fn template_of(input: &Path, env: Option<&str>) -> Result<Value> {
-    template_from(crate::read_document(&input.to_path_buf())?, input, env)
+    template_from(read_input(input)?, input, env)
+}
+
+/// The input read and told apart (template or spec) once.
+fn read_input(input: &Path) -> Result<Document> {
+    Document::classify(crate::read_document(&input.to_path_buf())?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))
 }
 
 /// The same, from the input already read.
-fn template_from(document: Value, input: &Path, env: Option<&str>) -> Result<Value> {
-    let is_template = document.get("Resources").is_some();
-    match (is_template, env) {
-        (true, None) => {
-            cost::check_template(&document)
+fn template_from(document: Document, input: &Path, env: Option<&str>) -> Result<Value> {
+    match (document, env) {
+        (Document::Template(template), None) => {
+            cost::check_template(&template)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
-            Ok(document)
+            Ok(template)
         }
-        (true, Some(_)) => bail!(
+        (Document::Template(_), Some(_)) => bail!(
             "--env: {} is a CloudFormation template, not a Ferry spec; drop --env",
             input.display()
         ),
-        (false, Some(env)) => crate::rendered(&crate::spec_from(document, input)?, env),
-        (false, None) => bail!(
-            "{}: not a CloudFormation template (no Resources) nor a Ferry spec (no app)",
+        (Document::Spec(spec), Some(env)) => crate::rendered(&crate::spec_from(spec, input)?, env),
+        (Document::Spec(_), None) => bail!(
+            "--env: is required to price one environment of the spec {}",
             input.display()
         ),
     }
@@ -175,18 +181,20 @@ pub fn cost(
     load: &FerryLoadArgs,
     format: CostOutput,
 ) -> Result<()> {
-    let document = crate::read_document(&input.to_path_buf())?;
+    let document = read_input(input)?;
     let ferry_flag = load.given();
-    if env.is_none() && document.get("Resources").is_none() && document.get("app").is_some() {
-        if let Some(flag) = ferry_flag {
-            bail!(
-                "{flag}: prices Ferry's own template (infra/ferry.json); {} is an app spec",
-                input.display()
-            );
+    let template = match (document, env) {
+        (Document::Spec(spec), None) => {
+            if let Some(flag) = ferry_flag {
+                bail!(
+                    "{flag}: prices Ferry's own template (infra/ferry.json); {} is an app spec",
+                    input.display()
+                );
+            }
+            return app_cost(spec, input, pricing, format);
         }
-        return app_cost(document, input, pricing, format);
-    }
-    let template = template_from(document, input, env)?;
+        (document, env) => template_from(document, input, env)?,
+    };
     if bill::is_ferry_template(&template) {
         return ferry_cost(&template, pricing, load, format);
     }
@@ -268,12 +276,17 @@ pub fn cost_diff(
     format: CostOutput,
 ) -> Result<()> {
     let (before_label, before_template, after_label, after_template) = match (after, against) {
-        (Some(after), None) => (
-            before.display().to_string(),
-            template_of(before, env.filter(|_| !is_template(before)))?,
-            after.display().to_string(),
-            template_of(after, env.filter(|_| !is_template(after)))?,
-        ),
+        (Some(after), None) => {
+            // `--env` picks the environment of whichever input is a spec.
+            let (before_input, after_input) = (read_input(before)?, read_input(after)?);
+            let env_of = |d: &Document| env.filter(|_| !d.is_template());
+            (
+                before.display().to_string(),
+                template_from(before_input.clone(), before, env_of(&before_input))?,
+                after.display().to_string(),
+                template_from(after_input.clone(), after, env_of(&after_input))?,
+            )
+        }
         (None, Some(against)) => {
             let Some(env) = env else {
                 bail!(
@@ -305,10 +318,6 @@ pub fn cost_diff(
         CostOutput::Json => output::print_json(&serde_json::to_value(&changes)?),
     }
     Ok(())
-}
-
-fn is_template(path: &Path) -> bool {
-    crate::read_document(&path.to_path_buf()).is_ok_and(|d| d.get("Resources").is_some())
 }
 
 /// `ferry plan`: the environment's estimate, and with `--deployed` what the change adds.

@@ -3,6 +3,7 @@
 //! compared with what is deployed (drift).
 
 pub mod deploy;
+pub mod document;
 pub mod drift;
 pub mod environments;
 pub mod generate;
