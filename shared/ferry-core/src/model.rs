@@ -1,5 +1,5 @@
 //! The records Ferry keeps. Their storage layout (keys, GSIs, TTL) is the DynamoDB
-//! adapter's business and is documented in the README.
+//! adapter's business and is documented in docs/architecture.md.
 
 use crate::names::{AppName, Colour, EnvName, ImageRef, PromotionId, Strategy};
 use chrono::{DateTime, Utc};

@@ -194,7 +194,8 @@ pub struct Figures {
     /// and memory of the live services, the database's and the cache's CPU).
     pub rightsizing_metrics_per_environment: f64,
     /// State transitions of one promotion: a `Canary10Percent5Minutes` promotion to prod
-    /// enters 16 states (README; the e2e canary test prints the count from the history).
+    /// enters 16 states (docs/architecture.md; the e2e canary test prints the count from
+    /// the history).
     pub transitions_per_promotion: f64,
     /// promotion-step invocations of that promotion: Validate, AssessRisk, AwaitApproval,
     /// Deploy, Shift twice, Analyse twice, Finalise.

@@ -351,7 +351,7 @@ fn check_values(file: &str, path: &str, usage: &ResourceUsage) -> Result<(), Usa
     Ok(())
 }
 
-/// The documented defaults per profile (README, "Usage defaults"). Deliberately modest:
+/// The documented defaults per profile (docs/cost.md, "Usage files"). Deliberately modest:
 /// a dev environment idles, prod carries real traffic.
 pub fn profile_defaults(profile: ProfileName, kind: Kind) -> ResourceUsage {
     let pick = |dev: f64, staging: f64, prod: f64| {

@@ -42,7 +42,7 @@ pub enum NatPolicy {
     PerAz,
 }
 
-/// Every setting a profile fixes. The README's profile table is generated from
+/// Every setting a profile fixes. The profile table in docs/spec.md mirrors
 /// [`Profile::defaults`]; keep the two in step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,6 +1,6 @@
 //! A streaming anomaly detector: one point at a time, constant memory per series, a
 //! score in [0, 1] for every point. Measured on the Numenta Anomaly Benchmark
-//! (`scripts/nab`); the README has the scores.
+//! (`scripts/nab`); docs/benchmarks.md has the scores.
 //!
 //! Each point is judged against the model that explains the series best:
 //! - **level**: the series' long-run level and spread (EWMA, mean absolute deviation);
@@ -57,8 +57,8 @@ pub struct DetectorConfig {
 }
 
 impl Default for DetectorConfig {
-    /// Chosen by a random search scored on the NAB subset (`scripts/nab`; the README
-    /// gives the figures and says what that means for them).
+    /// Chosen by a random search scored on the NAB subset (`scripts/nab`;
+    /// docs/benchmarks.md gives the figures and says what that means for them).
     fn default() -> Self {
         DetectorConfig {
             warmup: 229,
