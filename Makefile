@@ -37,7 +37,7 @@ fmt:
 ## Lambda artifacts for a real AWS deploy (arm64, as infra/ferry.json declares).
 build-release: setup
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release --arm64 --output-format zip \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --profile lambda-release --arm64 --output-format zip \
 	  --bin api --bin promotion-step --bin template-generator --bin cost-analyzer --bin drift-checker --bin alert-evaluator
 
 clean:

@@ -378,13 +378,17 @@ fn install_account_rules(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-async fn run(cli: Cli) -> Result<()> {
+/// The account's rules installed, then the command if it is an offline one.
+fn offline_with_rules(cli: &Cli) -> Option<Result<()>> {
     if let Some(path) = &cli.rules {
-        install_account_rules(path)?;
+        if let Err(error) = install_account_rules(path) {
+            return Some(Err(error));
+        }
     }
-    if let Some(result) = offline(&cli.command) {
-        return result;
-    }
+    offline(&cli.command)
+}
+
+async fn run(cli: Cli) -> Result<()> {
     if let Command::Pricing {
         command:
             PricingCommand::Refresh {
@@ -589,9 +593,16 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    match run(Cli::parse()).await {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The offline commands (template, plan, cost, ...) run without an async runtime: its
+    // worker threads were a measurable part of a whole `ferry template` process.
+    let result = offline_with_rules(&cli).unwrap_or_else(|| {
+        tokio::runtime::Runtime::new()
+            .context("starting the async runtime")
+            .and_then(|runtime| runtime.block_on(run(cli)))
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line: the whole chain, outermost first.

@@ -1,6 +1,6 @@
 //! Ferry's domain: validated names, records, the engines that act on them, and the
 //! ports (traits) that adapters implement. Nothing in this crate talks to AWS, so every
-//! engine runs in a plain unit test against [`memory::InMemoryStore`].
+//! engine runs in a plain unit test against the in-memory ports of `ferry-testkit`.
 
 pub mod access;
 pub mod cost;

@@ -27,6 +27,7 @@ use crate::rules::parser::{rules_file, Span};
 use crate::rules::path_value::{Path, PathAwareValue};
 use crate::rules::Status;
 use crate::view::Reads;
+pub use crate::rules::eval_context::{class_case, class_case_by_cruet, know_class_cases};
 
 /// A rules file, parsed once.
 ///
@@ -99,6 +100,12 @@ impl<'r> PreparedRules<'r> {
     /// The whole of `data` (borrowed) when the rules' reads could not be bounded.
     pub fn view<'d>(&self, data: &'d serde_json::Value) -> Cow<'d, serde_json::Value> {
         self.reads.view(data)
+    }
+
+    /// Every key the rules look up in a document, each once: the keys whose other
+    /// spellings (`class_case` and the rest) the evaluator may try.
+    pub fn keys_read(&self) -> std::collections::BTreeSet<&str> {
+        self.reads.keys()
     }
 
     /// Whether [`PreparedRules::view`] is the whole document, for any document.

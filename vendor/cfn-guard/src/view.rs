@@ -154,6 +154,14 @@ impl Reads {
         }
     }
 
+    /// Every key looked up anywhere in the document.
+    pub(crate) fn keys(&self) -> BTreeSet<&str> {
+        self.nodes
+            .iter()
+            .flat_map(|node| node.keys.keys().map(String::as_str))
+            .collect()
+    }
+
     pub(crate) fn everything(&self) -> bool {
         self.everything
     }

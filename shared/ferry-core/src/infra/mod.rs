@@ -2,6 +2,7 @@
 //! of each environment, checked by the policy rules, deployed through change sets, and
 //! compared with what is deployed (drift).
 
+mod class_cases;
 pub mod deploy;
 pub mod document;
 pub mod drift;

@@ -79,7 +79,9 @@ pub enum MatchOp {
 }
 
 /// A label matcher, as Alertmanager's: regexes are anchored at both ends. Read back from
-/// stored state, it is checked and compiled again, once.
+/// stored state, it is checked and compiled again, once. Ferry's own matchers compile on
+/// first use instead: every spec check builds the default inhibit rules, and compiling
+/// their regex for each environment was a third of a `ferry template` process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "StoredMatcher")]
 pub struct Matcher {
@@ -87,7 +89,7 @@ pub struct Matcher {
     pub op: MatchOp,
     pub value: String,
     #[serde(skip)]
-    compiled: Option<Regex>,
+    compiled: std::sync::OnceLock<Regex>,
 }
 
 #[derive(Deserialize)]
@@ -116,18 +118,30 @@ impl Matcher {
         if name.is_empty() {
             return Err(format!("{field}.name: must not be empty"));
         }
-        let compiled = match op {
-            MatchOp::Regex | MatchOp::NotRegex => Some(
-                Regex::new(&format!("^(?:{value})$"))
-                    .map_err(|e| format!("{field}.value: not a regular expression: {e}"))?,
-            ),
-            _ => None,
-        };
-        Ok(Matcher {
+        let matcher = Matcher::builtin(name, op, value);
+        if matches!(op, MatchOp::Regex | MatchOp::NotRegex) {
+            let compiled = Regex::new(&format!("^(?:{value})$"))
+                .map_err(|e| format!("{field}.value: not a regular expression: {e}"))?;
+            let _ = matcher.compiled.set(compiled);
+        }
+        Ok(matcher)
+    }
+
+    /// One of Ferry's own matchers, whose regex is known to compile (a test compiles each):
+    /// compiled when first matched, not now.
+    pub(crate) fn builtin(name: &str, op: MatchOp, value: &str) -> Matcher {
+        Matcher {
             name: name.into(),
             op,
             value: value.into(),
-            compiled,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn regex(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&format!("^(?:{})$", self.value))
+                .expect("a built-in matcher's regex compiles")
         })
     }
 
@@ -150,7 +164,7 @@ impl Matcher {
 
     pub fn matches(&self, labels: &Labels) -> bool {
         let value = labels.get(&self.name).map_or("", String::as_str);
-        let regex_matches = || self.compiled.as_ref().is_some_and(|r| r.is_match(value));
+        let regex_matches = || self.regex().is_match(value);
         match self.op {
             MatchOp::Equal => value == self.value,
             MatchOp::NotEqual => value != self.value,

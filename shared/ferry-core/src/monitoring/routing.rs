@@ -66,9 +66,7 @@ pub struct FlapSpec {
 /// Ferry's inhibition when the spec names none: a database alert mutes the service and
 /// load balancer alerts of the same environment, which it most likely explains.
 pub fn default_inhibit_rules() -> Vec<InhibitRule> {
-    let m = |name: &str, op, value: &str| {
-        Matcher::new("inhibit", name, op, value).expect("a valid matcher")
-    };
+    let m = Matcher::builtin;
     vec![InhibitRule {
         source: vec![m("component", MatchOp::Equal, "database")],
         target: vec![m("component", MatchOp::Regex, "service:.*|alb")],
@@ -280,6 +278,23 @@ impl RoutingSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_inhibit_rules_regexes_compile_as_a_users_would() {
+        for rule in default_inhibit_rules() {
+            for m in rule.source.iter().chain(&rule.target) {
+                assert_eq!(
+                    Matcher::new("inhibit", &m.name, m.op, &m.value).as_ref(),
+                    Ok(m)
+                );
+            }
+        }
+        let database_down = default_inhibit_rules().remove(0);
+        let labels =
+            |component: &str| super::super::Labels::from([("component".into(), component.into())]);
+        assert!(database_down.target[0].matches(&labels("service:web")));
+        assert!(!database_down.target[0].matches(&labels("database")));
+    }
 
     fn routing(yaml: &str) -> RoutingSpec {
         serde_saphyr::from_str(yaml).unwrap()

@@ -348,6 +348,38 @@ lazy_static! {
     ];
 }
 
+/// Where `class::to_class_case` sits in `CONVERTERS`.
+const CLASS_CONVERTER: usize = 1;
+
+/// Ferry patch: class-case spellings known ahead of time, by key. `to_class_case`
+/// singularizes the last word with cruet's table of regular expressions, compiled on its
+/// first use: that compilation was half of a short-lived process's time (a CLI checking
+/// one template). A program whose rules are fixed computes their keys' spellings once
+/// (with [`class_case`]) and installs them here, before it evaluates anything; keys it did
+/// not list are converted by cruet as before.
+static KNOWN_CLASS_CASES: std::sync::OnceLock<HashMap<&'static str, &'static str>> =
+    std::sync::OnceLock::new();
+
+/// Installs class-case spellings computed ahead of time: `(key, class_case(key))` pairs.
+/// The first call wins; later calls are ignored.
+pub fn know_class_cases(known: &'static [(&'static str, &'static str)]) {
+    let _ = KNOWN_CLASS_CASES.set(known.iter().copied().collect());
+}
+
+/// A key's class-case spelling, as the evaluator looks a missing key up under it.
+pub fn class_case(key: &str) -> String {
+    match KNOWN_CLASS_CASES.get().and_then(|known| known.get(key)) {
+        Some(known) => (*known).to_owned(),
+        None => class::to_class_case(key),
+    }
+}
+
+/// cruet's class-case spelling, never the installed one: to compute or check a table for
+/// [`know_class_cases`].
+pub fn class_case_by_cruet(key: &str) -> String {
+    class::to_class_case(key)
+}
+
 /// Ferry patch: `key` through each of `CONVERTERS`, in their order, remembered per thread.
 ///
 /// A key a map lacks is looked up again under each case convention, and the conversions
@@ -367,7 +399,14 @@ pub(crate) fn converted_keys(key: &str) -> Rc<[String]> {
         if cache.len() >= 4096 {
             cache.clear();
         }
-        let converted: Rc<[String]> = CONVERTERS.iter().map(|(_, convert)| convert(key)).collect();
+        let converted: Rc<[String]> = CONVERTERS
+            .iter()
+            .enumerate()
+            .map(|(index, (_, convert))| match index {
+                CLASS_CONVERTER => class_case(key),
+                _ => convert(key),
+            })
+            .collect();
         cache.insert(key.to_owned(), Rc::clone(&converted));
         converted
     })
