@@ -39,6 +39,10 @@ ships, that check refuses least-privilege policies AWS accepts, so it is mended 
 What stays unchecked (conditions, resources of other services, the calls CloudFormation
 makes for a stack) is named in the README's "On a real account" section.
 
+CloudWatch's DescribeAlarmHistory (moto has none) answers StateUpdate items from the
+state changes moto records on each alarm, with AWS's `HistoryData` (`oldState` and
+`newState`), filtered by alarm name and date: the promotion's bake watch reads it.
+
 EventBridge's TestEventPattern answers with moto's own pattern matcher (moto answered
 nothing).
 
@@ -392,6 +396,56 @@ def test_event_pattern(self):
 
 
 EventsHandler.test_event_pattern = test_event_pattern
+
+from datetime import datetime, timezone
+
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.responses import ActionResult
+
+
+def _as_utc(value):
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def describe_alarm_history(self):
+    name = self._get_param("AlarmName")
+    item_type = self._get_param("HistoryItemType")
+    start, end = _as_utc(self._get_param("StartDate")), _as_utc(self._get_param("EndDate"))
+    items = []
+    if item_type in (None, "StateUpdate"):
+        for alarm in self.cloudwatch_backend.describe_alarms():
+            if name and alarm.name != name:
+                continue
+            # moto keeps (type, old reason, old data, old state, old state's start) per
+            # change; the change happened when the next state began.
+            states = [(h[3], h[1]) for h in alarm.history]
+            starts = [h[4] for h in alarm.history[1:]] + [alarm.state_updated_timestamp]
+            news = [h[3] for h in alarm.history[1:]] + [alarm.state_value]
+            for (old, reason), at, new in zip(states, starts, news):
+                at = _as_utc(at)
+                if (start and at < start) or (end and at > end):
+                    continue
+                items.append({
+                    "AlarmName": alarm.name,
+                    "AlarmType": "CompositeAlarm" if alarm.rule else "MetricAlarm",
+                    "Timestamp": at,
+                    "HistoryItemType": "StateUpdate",
+                    "HistorySummary": f"Alarm updated from {old} to {new}",
+                    "HistoryData": json.dumps({
+                        "version": "1.0",
+                        "oldState": {"stateValue": old, "stateReason": reason},
+                        "newState": {"stateValue": new},
+                    }),
+                })
+    items.sort(key=lambda item: item["Timestamp"], reverse=True)
+    return ActionResult({"AlarmHistoryItems": items})
+
+
+CloudWatchResponse.describe_alarm_history = describe_alarm_history
 
 if __name__ == "__main__":
     from moto.server import main

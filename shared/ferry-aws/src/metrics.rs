@@ -4,7 +4,7 @@
 use crate::{describe, is_transient};
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
-    Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StateValue,
+    Dimension, HistoryItemType, Metric, MetricDataQuery, MetricStat, ScanBy, StateValue,
 };
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime as AwsTime;
@@ -142,7 +142,58 @@ impl Metrics for CloudWatchMetrics {
         Ok(results)
     }
 
-    async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError> {
+    async fn alarms_in_alarm_since(
+        &self,
+        prefix: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, MetricsError> {
+        let mut names = self.alarms_in_alarm_now(prefix).await?;
+        names.extend(self.alarms_through_alarm_since(prefix, since).await?);
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+impl CloudWatchMetrics {
+    /// `DescribeAlarmHistory` of state changes since `since`: the alarms under `prefix`
+    /// that entered or left ALARM then. The call has no name-prefix filter, so the
+    /// account's history for the window is read and filtered here.
+    async fn alarms_through_alarm_since(
+        &self,
+        prefix: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, MetricsError> {
+        let mut names = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let output = self
+                .client
+                .describe_alarm_history()
+                .history_item_type(HistoryItemType::StateUpdate)
+                .start_date(aws_time(since))
+                .end_date(aws_time(Utc::now() + chrono::Duration::minutes(1)))
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(metrics_error)?;
+            for item in output.alarm_history_items() {
+                let Some(name) = item.alarm_name().filter(|n| n.starts_with(prefix)) else {
+                    continue;
+                };
+                if touches_alarm(item.history_data().unwrap_or_default()) {
+                    names.push(name.to_owned());
+                }
+            }
+            match output.next_token() {
+                Some(token) => next_token = Some(token.to_owned()),
+                None => break,
+            }
+        }
+        Ok(names)
+    }
+
+    async fn alarms_in_alarm_now(&self, prefix: &str) -> Result<Vec<String>, MetricsError> {
         let mut names = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
@@ -175,4 +226,16 @@ impl Metrics for CloudWatchMetrics {
         names.sort();
         Ok(names)
     }
+}
+
+/// Whether a state update's `HistoryData` (JSON: `oldState` and `newState`, each with a
+/// `stateValue`) went into or out of ALARM. Unreadable data counts as ALARM: a watch that
+/// cannot read a change must not pass it.
+fn touches_alarm(history_data: &str) -> bool {
+    let Ok(data) = serde_json::from_str::<serde_json::Value>(history_data) else {
+        return true;
+    };
+    ["oldState", "newState"]
+        .iter()
+        .any(|side| data[side]["stateValue"] == "ALARM")
 }

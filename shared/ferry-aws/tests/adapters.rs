@@ -322,6 +322,7 @@ async fn stack_details_carry_parameters_and_outputs_and_a_missing_stack_is_none(
 
 mod cloudwatch {
     use super::code;
+    use aws_sdk_cloudwatch::operation::describe_alarm_history::DescribeAlarmHistoryOutput;
     use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
     use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
     use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult, StateValue};
@@ -400,8 +401,10 @@ mod cloudwatch {
     }
 
     #[tokio::test]
-    async fn firing_alarms_are_asked_for_by_prefix_and_state() {
-        let rule = mock!(aws_sdk_cloudwatch::Client::describe_alarms)
+    async fn an_alarm_that_fired_and_cleared_since_the_bake_began_counts_as_firing() {
+        use aws_sdk_cloudwatch::types::{AlarmHistoryItem, HistoryItemType};
+        let since = Utc::now() - chrono::Duration::minutes(5);
+        let now = mock!(aws_sdk_cloudwatch::Client::describe_alarms)
             .match_requests(|r| {
                 r.alarm_name_prefix() == Some("ferry/shop/prod/")
                     && r.state_value() == Some(&StateValue::Alarm)
@@ -415,10 +418,54 @@ mod cloudwatch {
                     )
                     .build()
             });
-        let metrics = CloudWatchMetrics::new(mock_client!(aws_sdk_cloudwatch, [&rule]));
+        let change = |name: &str, old: &str, new: &str| {
+            AlarmHistoryItem::builder()
+                .alarm_name(name)
+                .history_item_type(HistoryItemType::StateUpdate)
+                .history_data(format!(
+                    r#"{{"version":"1.0","oldState":{{"stateValue":"{old}"}},"newState":{{"stateValue":"{new}"}}}}"#
+                ))
+                .build()
+        };
+        let first_page = mock!(aws_sdk_cloudwatch::Client::describe_alarm_history)
+            .match_requests(move |r| {
+                r.history_item_type() == Some(&HistoryItemType::StateUpdate)
+                    && r.start_date().map(|d| d.to_millis().unwrap())
+                        == Some(since.timestamp_millis())
+                    && r.next_token().is_none()
+            })
+            .then_output(move || {
+                DescribeAlarmHistoryOutput::builder()
+                    // Fired and cleared within the bake: counts.
+                    .alarm_history_items(change("ferry/shop/prod/api-5xx", "OK", "ALARM"))
+                    .alarm_history_items(change("ferry/shop/prod/api-5xx", "ALARM", "OK"))
+                    // Another environment's alarm, and a change that never reached ALARM.
+                    .alarm_history_items(change("ferry/shop/staging/api-5xx", "OK", "ALARM"))
+                    .next_token("page-2")
+                    .build()
+            });
+        let second_page = mock!(aws_sdk_cloudwatch::Client::describe_alarm_history)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_output(move || {
+                DescribeAlarmHistoryOutput::builder()
+                    .alarm_history_items(change(
+                        "ferry/shop/prod/db-cpu",
+                        "INSUFFICIENT_DATA",
+                        "OK",
+                    ))
+                    .build()
+            });
+        let metrics = CloudWatchMetrics::new(mock_client!(
+            aws_sdk_cloudwatch,
+            RuleMode::MatchAny,
+            [&now, &first_page, &second_page]
+        ));
         assert_eq!(
-            metrics.alarms_firing("ferry/shop/prod/").await.unwrap(),
-            ["ferry/shop/prod/web-p99-latency"]
+            metrics
+                .alarms_in_alarm_since("ferry/shop/prod/", since)
+                .await
+                .unwrap(),
+            ["ferry/shop/prod/api-5xx", "ferry/shop/prod/web-p99-latency"]
         );
     }
 }

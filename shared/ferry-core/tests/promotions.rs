@@ -669,6 +669,85 @@ async fn an_alarm_during_the_bake_fails_the_step() {
 }
 
 #[tokio::test]
+async fn an_alarm_that_fired_and_cleared_within_the_bake_fails_the_step() {
+    let world = seeded().await;
+    canary(&world, "c3").await;
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(3);
+    // Before the bake: fired and cleared hours ago, not this promotion's doing.
+    world
+        .metrics
+        .set_alarm_at("ferry/shop/staging/api-5xx", "ALARM", long_ago);
+    world
+        .metrics
+        .set_alarm_at("ferry/shop/staging/api-5xx", "OK", long_ago);
+    let before = steps(&world)
+        .run(&at_step(Action::Analyse, "c3", 0))
+        .await
+        .err()
+        .map(|e| e.name().to_string());
+    assert_ne!(
+        before.as_deref(),
+        Some("AlarmFired"),
+        "an alarm from before the bake"
+    );
+    // During the bake: fired and back to OK by the time Analyse looks.
+    world
+        .metrics
+        .set_alarm("ferry/shop/staging/web-p99-latency", "ALARM");
+    world
+        .metrics
+        .set_alarm("ferry/shop/staging/web-p99-latency", "OK");
+    let error = steps(&world)
+        .run(&at_step(Action::Analyse, "c3", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.name(), "AlarmFired");
+    assert_eq!(
+        error.to_string(),
+        "in ALARM during the bake: ferry/shop/staging/web-p99-latency"
+    );
+}
+
+#[test]
+fn at_full_weight_the_alarms_watch_the_candidate_colour() {
+    use ferry_core::infra::spec::AppSpec;
+    use ferry_core::infra::template::generate_rollout;
+    use ferry_core::promotion::rollout::{Candidate, Rollout};
+    let spec = AppSpec::parse(include_str!("../../../examples/two-services.yaml")).unwrap();
+    let env = spec.new_environment("prod").unwrap();
+    let release = Release {
+        image: image("cd"),
+        config: Default::default(),
+        recorded_at: Utc::now(),
+    };
+    let watched = |weight| {
+        let template = generate_rollout(
+            &env,
+            &Rollout {
+                live: Colour::Blue,
+                live_release: None,
+                candidate: Some(Candidate {
+                    release: &release,
+                    weight,
+                }),
+            },
+        );
+        let alarm = &template["Resources"]["WebLatencyP99Alarm"]["Properties"];
+        let group = alarm["Dimensions"][1]["Value"]["Fn::GetAtt"][0].clone();
+        let cpu = &template["Resources"]["WebCpuAlarm"]["Properties"]["Dimensions"][1];
+        (group, cpu["Value"]["Fn::GetAtt"][0].clone())
+    };
+    assert_eq!(
+        watched(10),
+        (json!("WebBlueTargetGroup"), json!("WebBlueService"))
+    );
+    assert_eq!(
+        watched(100),
+        (json!("WebGreenTargetGroup"), json!("WebGreenService"))
+    );
+}
+
+#[tokio::test]
 async fn a_failed_change_set_fails_the_step_and_rollback_still_releases_the_lock() {
     let world = seeded().await;
     create(&world, "p1", "dev", "staging").await.unwrap();

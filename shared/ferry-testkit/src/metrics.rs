@@ -19,7 +19,11 @@ type DataPoint = (
 pub struct InMemoryMetrics {
     points: Mutex<Vec<DataPoint>>,
     alarms: Mutex<BTreeMap<String, String>>,
+    /// State changes: alarm, when, old state, new state.
+    history: Mutex<Vec<AlarmChange>>,
 }
+
+type AlarmChange = (String, chrono::DateTime<chrono::Utc>, String, String);
 
 impl InMemoryMetrics {
     pub fn new() -> Self {
@@ -46,11 +50,25 @@ impl InMemoryMetrics {
         ));
     }
 
+    /// Sets an alarm's state now, recording the change in its history as CloudWatch does.
     pub fn set_alarm(&self, name: &str, state: &str) {
-        self.alarms
+        self.set_alarm_at(name, state, chrono::Utc::now());
+    }
+
+    /// Sets an alarm's state as of `at`, recording the change in its history.
+    pub fn set_alarm_at(&self, name: &str, state: &str, at: chrono::DateTime<chrono::Utc>) {
+        let old = self
+            .alarms
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_owned(), state.to_owned());
+            .insert(name.to_owned(), state.to_owned())
+            .unwrap_or_else(|| "INSUFFICIENT_DATA".to_owned());
+        if old != state {
+            self.history
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((name.to_owned(), at, old, state.to_owned()));
+        }
     }
 }
 
@@ -102,14 +120,31 @@ impl Metrics for InMemoryMetrics {
             .collect())
     }
 
-    async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError> {
-        Ok(self
+    async fn alarms_in_alarm_since(
+        &self,
+        prefix: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, MetricsError> {
+        let mut names: Vec<String> = self
             .alarms
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .filter(|(name, state)| name.starts_with(prefix) && *state == "ALARM")
             .map(|(name, _)| name.clone())
-            .collect())
+            .collect();
+        for (name, at, old, new) in self
+            .history
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            if name.starts_with(prefix) && *at >= since && (old == "ALARM" || new == "ALARM") {
+                names.push(name.clone());
+            }
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 }

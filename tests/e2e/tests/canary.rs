@@ -2,6 +2,7 @@
 //! change sets on the environment's stack, and judge the colours on metrics put into
 //! moto's CloudWatch. A latency regression or an alarm rolls traffic back.
 
+use aws_sdk_cloudwatch::types::StateValue;
 use e2e::{listener_weights, promote_to_staging, seed_with_traffic, step, unique_app, Local};
 use serde_json::{json, Value};
 
@@ -105,10 +106,63 @@ async fn an_alarm_during_the_bake_rolls_back() {
         .await
         .unwrap();
     let alarm = format!("ferry/{app}/staging/e2e-injected");
+    put_alarm(&local, &alarm).await;
+    set_alarm(&local, &alarm, StateValue::Alarm).await;
+
+    let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
+    assert_eq!(ended.status, "FAILED");
+    assert_eq!(ended.record["status"], "RolledBack");
+    let judged = step(&ended.record, "Analyse 1");
+    assert_eq!(judged["detail"]["error"], "AlarmFired");
+    assert_eq!(judged["detail"]["analysis"]["alarms"], json!([alarm]));
+    assert_eq!(listener_weights(&local, &stack).await.unwrap(), [100, 0]);
+}
+
+/// An alarm that enters ALARM and leaves it again between two looks (here: flicking for a
+/// moment every second, OK otherwise) is caught from CloudWatch's alarm history, not
+/// missed because it reads OK when the bake ends.
+#[tokio::test]
+async fn an_alarm_that_fires_and_clears_within_the_bake_rolls_back() {
+    let local = Local::connect().await;
+    let app = unique_app("flicker");
+    let stack = seed_with_traffic(&local, &app, canary_settings(), 0.2)
+        .await
+        .unwrap();
+    let alarm = format!("ferry/{app}/staging/e2e-flicker");
+    put_alarm(&local, &alarm).await;
+    let flicker = {
+        let local = Local::connect().await;
+        let alarm = alarm.clone();
+        tokio::spawn(async move {
+            loop {
+                set_alarm(&local, &alarm, StateValue::Alarm).await;
+                set_alarm(&local, &alarm, StateValue::Ok).await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        })
+    };
+    let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
+    flicker.abort();
+    let _ = flicker.await;
+    assert_eq!(ended.status, "FAILED");
+    assert_eq!(ended.record["status"], "RolledBack");
+    let judged = step(&ended.record, "Analyse 1");
+    assert_eq!(judged["detail"]["error"], "AlarmFired");
+    assert_eq!(judged["detail"]["analysis"]["alarms"], json!([alarm]));
+    assert_eq!(listener_weights(&local, &stack).await.unwrap(), [100, 0]);
+    let staging = local
+        .item(&format!("APP#{app}"), "ENV#staging")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!staging.contains_key("active_promotion"), "lock released");
+}
+
+async fn put_alarm(local: &Local, alarm: &str) {
     local
         .cloudwatch
         .put_metric_alarm()
-        .alarm_name(&alarm)
+        .alarm_name(alarm)
         .namespace("AWS/ApplicationELB")
         .metric_name("HTTPCode_ELB_5XX_Count")
         .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
@@ -121,23 +175,18 @@ async fn an_alarm_during_the_bake_rolls_back() {
         .send()
         .await
         .unwrap();
+}
+
+async fn set_alarm(local: &Local, alarm: &str, state: StateValue) {
     local
         .cloudwatch
         .set_alarm_state()
-        .alarm_name(&alarm)
-        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .alarm_name(alarm)
+        .state_value(state)
         .state_reason("e2e")
         .send()
         .await
         .unwrap();
-
-    let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
-    assert_eq!(ended.status, "FAILED");
-    assert_eq!(ended.record["status"], "RolledBack");
-    let judged = step(&ended.record, "Analyse 1");
-    assert_eq!(judged["detail"]["error"], "AlarmFired");
-    assert_eq!(judged["detail"]["analysis"]["alarms"], json!([alarm]));
-    assert_eq!(listener_weights(&local, &stack).await.unwrap(), [100, 0]);
 }
 
 #[tokio::test]

@@ -201,7 +201,14 @@ pub fn generate_rollout(env: &Environment, rollout: &Rollout) -> Value {
     if spec.cache.is_some() {
         cache(&mut b);
     }
-    alarms_and_dashboard(&mut b, live);
+    // The alarms watch the colour that serves the traffic: the live one while a candidate
+    // takes a share, the candidate's once it takes all of it (blue/green's 100% bake), so
+    // that bake is judged on the new colour, not on the idle old one.
+    let watched = match rollout.candidate {
+        Some(candidate) if candidate.weight == 100 => live.other(),
+        _ => live,
+    };
+    alarms_and_dashboard(&mut b, watched);
 
     let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -114,8 +114,15 @@ pub trait Metrics: Send + Sync {
         }
         Ok(all)
     }
-    /// The alarms whose names start with `prefix` and are in ALARM now.
-    async fn alarms_firing(&self, prefix: &str) -> Result<Vec<String>, MetricsError>;
+    /// The alarms whose names start with `prefix` that were in ALARM at any moment from
+    /// `since` to now: in ALARM now, or recorded entering or leaving ALARM since then. A
+    /// bake is watched over its whole length, not sampled at its end, so an alarm that
+    /// fired and cleared during it still counts. Sorted, each once.
+    async fn alarms_in_alarm_since(
+        &self,
+        prefix: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, MetricsError>;
 }
 
 /// One product query to the AWS Price List: a service code and attribute filters that

@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// How long before the bake's start the alarm watch begins: the time the Shift step and
+/// the state machine's transitions take, so a shift that set an alarm off is seen.
+const SHIFT_ALLOWANCE: chrono::Duration = chrono::Duration::seconds(60);
+
 impl Steps<'_> {
     /// After the bake: alarms first, then a smoke check (weight 0) or the canary judge
     /// (a split). At 100% there is no old-colour traffic to compare, so alarms decide.
@@ -14,7 +18,14 @@ impl Steps<'_> {
         let target = self.locked_target(promotion).await?;
         let step = Self::plan_step(promotion, index)?;
         let prefix = format!("ferry/{}/{}/", promotion.app, promotion.target_env);
-        let firing = self.metrics.alarms_firing(&prefix).await?;
+        // The whole bake, and the shift before it: an alarm that fired and cleared while
+        // the traffic moved or baked fails the step as surely as one firing now.
+        let bake_began =
+            now - chrono::Duration::seconds(step.bake_seconds as i64) - SHIFT_ALLOWANCE;
+        let firing = self
+            .metrics
+            .alarms_in_alarm_since(&prefix, bake_began)
+            .await?;
         if !firing.is_empty() {
             return Err(StepError::AlarmFired {
                 message: format!("in ALARM during the bake: {}", firing.join(", ")),
