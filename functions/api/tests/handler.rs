@@ -562,6 +562,7 @@ async fn awaiting_prod_approval() -> Harness {
         metrics: &metrics,
         faults: None,
         policy: Default::default(),
+        outbox: None,
         now: chrono::Utc::now,
     };
     let wait = ferry_core::promotion::StepInput {
@@ -619,7 +620,8 @@ async fn the_requester_may_not_approve_their_own_prod_promotion() {
         [(
             "token-1".to_owned(),
             true,
-            json!({"decision": "Approved", "decided_by": "bo@example.com", "comment": "looks good"})
+            json!({"decision": "Approved", "decided_by": "bo@example.com", "comment": "looks good",
+                   "approvers": ["bo@example.com"]})
         )]
     );
 

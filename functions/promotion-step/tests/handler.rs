@@ -23,6 +23,7 @@ impl World {
             metrics: &self.metrics,
             faults: None,
             policy: StepPolicy::default(),
+            outbox: None,
             now: chrono::Utc::now,
         }
     }

@@ -148,8 +148,66 @@ pub struct PromotionSettings {
     /// Overrides Ferry's configured approval timeout for this environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_timeout_seconds: Option<u64>,
+    /// Whether promotions into this environment wait for an approval; `None` takes the
+    /// profile's ([`ApprovalPolicy::for_profile`]). Never decided by the environment's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalPolicy>,
+    /// How many different people must approve (the requester never counts).
+    #[serde(default = "default_approvers")]
+    pub approvers: u8,
     #[serde(default)]
     pub analysis: AnalysisSettings,
+}
+
+/// Whether a promotion into an environment waits for an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalPolicy {
+    /// Every promotion waits for an approval.
+    Always,
+    /// A promotion waits when its risk score reaches Ferry's approval threshold.
+    Risk,
+    /// No promotion waits (a marginal canary still asks a human).
+    Never,
+}
+
+impl ApprovalPolicy {
+    /// The profile's default: prod always, staging by risk, dev never.
+    pub fn for_profile(profile: crate::infra::profile::ProfileName) -> ApprovalPolicy {
+        use crate::infra::profile::ProfileName;
+        match profile {
+            ProfileName::Prod => ApprovalPolicy::Always,
+            ProfileName::Staging => ApprovalPolicy::Risk,
+            ProfileName::Dev => ApprovalPolicy::Never,
+        }
+    }
+
+    /// Whether a promotion with this risk score waits, at Ferry's `threshold`.
+    pub fn requires_approval(self, score: u8, threshold: u8) -> bool {
+        match self {
+            ApprovalPolicy::Always => true,
+            ApprovalPolicy::Risk => score >= threshold,
+            ApprovalPolicy::Never => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalPolicy::Always => "always",
+            ApprovalPolicy::Risk => "risk",
+            ApprovalPolicy::Never => "never",
+        }
+    }
+}
+
+impl std::fmt::Display for ApprovalPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn default_approvers() -> u8 {
+    1
 }
 
 fn default_blue_green_bake() -> u64 {
@@ -162,6 +220,8 @@ impl Default for PromotionSettings {
             steps: vec![],
             blue_green_bake_seconds: default_blue_green_bake(),
             approval_timeout_seconds: None,
+            approval: None,
+            approvers: default_approvers(),
             analysis: AnalysisSettings::default(),
         }
     }
