@@ -786,3 +786,101 @@ async fn a_late_step_is_written_alone() {
         .unwrap();
     assert_eq!((write.num_calls(), step_alone.num_calls()), (1, 1));
 }
+
+/// A rollback against a stack still updating, through the CloudFormation adapter: the
+/// promotion holds the lock, so the update in progress is its own, interrupted; it is
+/// cancelled, and the step fails StackBusy (retried by the state machine) with the lock
+/// kept, the stack untouched otherwise.
+#[tokio::test]
+async fn a_rollback_cancels_a_stack_still_updating_and_keeps_the_lock() {
+    use aws_sdk_cloudformation::operation::cancel_update_stack::CancelUpdateStackOutput;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::types::{Stack, StackStatus};
+    use ferry_core::model::{StepOutcome, StepRecord};
+    use ferry_core::promotion::{self, Action, PromotionRequest, StepInput, Steps};
+    use ferry_testkit::{seed_shop, InMemoryMetrics, InMemoryStore};
+
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    let id = PromotionId::parse("id", "release-42").unwrap();
+    promotion::create(
+        &store,
+        PromotionRequest {
+            app: AppName::parse("a", "shop").unwrap(),
+            source_env: EnvName::parse("e", "dev").unwrap(),
+            target_env: EnvName::parse("e", "staging").unwrap(),
+            strategy: ferry_core::names::Strategy::BlueGreen,
+        },
+        id.clone(),
+        "ana".into(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let deployed = StepRecord {
+        name: "Deploy".into(),
+        outcome: StepOutcome::Succeeded,
+        started_at: chrono::Utc::now(),
+        finished_at: chrono::Utc::now(),
+        detail: json!({}),
+    };
+    store
+        .record_step(&id, &deployed, ferry_core::model::PromotionStatus::Running)
+        .await
+        .unwrap();
+
+    let updating = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some("ferry-shop-staging"))
+        .then_output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    Stack::builder()
+                        .stack_name("ferry-shop-staging")
+                        .stack_status(StackStatus::UpdateInProgress)
+                        .build(),
+                )
+                .build()
+        });
+    let cancel = mock!(aws_sdk_cloudformation::Client::cancel_update_stack)
+        .match_requests(|r| r.stack_name() == Some("ferry-shop-staging"))
+        .then_output(|| CancelUpdateStackOutput::builder().build());
+    let stacks = CloudFormationStacks::new(mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&updating, &cancel]
+    ));
+    let metrics = InMemoryMetrics::new();
+    let steps = Steps {
+        environments: &store,
+        promotions: &store,
+        alerts: &store,
+        stacks: &stacks,
+        metrics: &metrics,
+        faults: None,
+        policy: Default::default(),
+        outbox: None,
+        now: chrono::Utc::now,
+    };
+    let busy = steps
+        .run(&StepInput {
+            action: Action::Rollback,
+            promotion_id: id.clone(),
+            cause: Some(json!({"Error": "DeployFailed", "Cause": "{}"})),
+            task_token: None,
+            step: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(busy.name(), "StackBusy");
+    assert!(busy.to_string().contains("UPDATE_IN_PROGRESS"), "{busy}");
+    assert_eq!(cancel.num_calls(), 1);
+    let staging = store
+        .get_environment(
+            &AppName::parse("a", "shop").unwrap(),
+            &EnvName::parse("e", "staging").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(staging.active_promotion, Some(id), "the lock is kept");
+}

@@ -68,11 +68,16 @@ pub enum PromotionStatus {
 }
 
 impl PromotionStatus {
+    /// The statuses a promotion ends in.
+    pub const ENDED: [PromotionStatus; 4] = [
+        Self::Succeeded,
+        Self::RolledBack,
+        Self::Rejected,
+        Self::Failed,
+    ];
+
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Self::Succeeded | Self::RolledBack | Self::Rejected | Self::Failed
-        )
+        Self::ENDED.contains(&self)
     }
 }
 

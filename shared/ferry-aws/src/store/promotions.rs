@@ -5,14 +5,6 @@ use super::*;
 use aws_sdk_dynamodb::types::ConditionCheck;
 use ferry_core::model::Unlock;
 
-/// The statuses a promotion ends in, which a late step does not overwrite.
-const ENDED: [PromotionStatus; 4] = [
-    PromotionStatus::Succeeded,
-    PromotionStatus::RolledBack,
-    PromotionStatus::Rejected,
-    PromotionStatus::Failed,
-];
-
 #[async_trait]
 impl Promotions for DynamoStore {
     async fn create_promotion(&self, promotion: &Promotion) -> Result<(), StoreError> {
@@ -128,7 +120,7 @@ impl Promotions for DynamoStore {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":status", status_value(status)?)
             .expression_attribute_values(":at", s(ts(step.finished_at)));
-        for (i, ended) in ENDED.iter().enumerate() {
+        for (i, ended) in PromotionStatus::ENDED.iter().enumerate() {
             update =
                 update.expression_attribute_values(format!(":ended{i}"), status_value(*ended)?);
         }

@@ -85,7 +85,6 @@ fn principal_of(approval: &Approval) -> &str {
 /// first, then the pipeline told (`SendTaskSuccess`/`SendTaskFailure`), then the wait's
 /// token forgotten: if the pipeline cannot be told, the same decision by the same
 /// approver may simply be sent again.
-#[allow(clippy::too_many_arguments)]
 pub async fn decide(
     store: &(impl Environments + Promotions + ?Sized),
     workflow: &dyn Workflow,

@@ -35,7 +35,7 @@ pub fn approval_request(promotion: &Promotion, target: &Environment, wait: &str)
     };
     let release = promotion.release.as_ref().map_or("-", |r| r.image.as_str());
     let summary = format!(
-        "{} asks to promote {} from {} to {} ({:?}): release {release}. Needs {needed} approval{} \
+        "{} asks to promote {} from {} to {} ({}): release {release}. Needs {needed} approval{} \
          from someone other than the requester (approval policy: {}).",
         promotion.requested_by,
         promotion.app,

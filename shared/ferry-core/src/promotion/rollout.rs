@@ -375,6 +375,41 @@ mod tests {
     }
 
     #[test]
+    fn approval_is_the_profiles_unless_the_environment_says_otherwise() {
+        use crate::infra::profile::ProfileName;
+        assert_eq!(
+            ApprovalPolicy::for_profile(ProfileName::Prod),
+            ApprovalPolicy::Always
+        );
+        assert_eq!(
+            ApprovalPolicy::for_profile(ProfileName::Staging),
+            ApprovalPolicy::Risk
+        );
+        assert_eq!(
+            ApprovalPolicy::for_profile(ProfileName::Dev),
+            ApprovalPolicy::Never
+        );
+        // At Ferry's threshold of 60: always waits, risk from 60 on, never never.
+        let waits = |policy: ApprovalPolicy| {
+            [0, 59, 60, 100].map(|score| policy.requires_approval(score, 60))
+        };
+        assert_eq!(waits(ApprovalPolicy::Always), [true; 4]);
+        assert_eq!(waits(ApprovalPolicy::Risk), [false, false, true, true]);
+        assert_eq!(waits(ApprovalPolicy::Never), [false; 4]);
+        // Stored environments from before the setting read as their profile's.
+        let old: PromotionSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!((old.approval, old.approvers), (None, 1));
+        let spec = crate::model::EnvironmentSpec {
+            profile_name: ProfileName::Prod,
+            ..Default::default()
+        };
+        assert_eq!(spec.approval_policy(), ApprovalPolicy::Always);
+        let mut own = spec.clone();
+        own.promotion.approval = Some(ApprovalPolicy::Never);
+        assert_eq!(own.approval_policy(), ApprovalPolicy::Never);
+    }
+
+    #[test]
     fn canary_ten_percent_five_minutes_is_two_steps() {
         let steps = plan(
             Strategy::Canary10Percent5Minutes,
