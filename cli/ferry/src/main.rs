@@ -188,6 +188,16 @@ enum Command {
         #[arg(long)]
         comment: String,
     },
+    /// Release an environment's lock by hand (admin): the last resort, for a lock no
+    /// execution will release. Refused while the holder's execution runs (stop it, and
+    /// Ferry rolls back and frees the lock). Does not touch the stack.
+    Unlock {
+        app: String,
+        env: String,
+        /// Why, for the record (kept on the promotion that held the lock).
+        #[arg(long)]
+        reason: String,
+    },
     /// An app's promotion history, newest first.
     Promotions { app: String },
     /// Show who has which role, or replace the access policy from a JSON file
@@ -542,7 +552,15 @@ async fn run(cli: Cli) -> Result<()> {
                 .and_then(|a| a.last())
                 .and_then(|a| a["decided_by"].as_str())
                 .unwrap_or("you");
-            println!("promotion {id} approved by {by}; the pipeline goes on");
+            let decision = &record["decision"];
+            if decision["resumed"] == false {
+                println!(
+                    "promotion {id} approved by {by}: {} of {} approvals; it waits for more",
+                    decision["approvals"], decision["needed"]
+                );
+            } else {
+                println!("promotion {id} approved by {by}; the pipeline goes on");
+            }
         }
         Command::Reject { id, comment } => {
             api.call(
@@ -553,6 +571,22 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await?;
             println!("promotion {id} rejected; it rolls back");
+        }
+        Command::Unlock { app, env, reason } => {
+            let answer = api
+                .call(
+                    "POST",
+                    &format!("/apps/{app}/environments/{env}/unlock"),
+                    Some(&json!({"reason": reason})),
+                    None,
+                )
+                .await?;
+            println!(
+                "{app}/{env} unlocked: promotion {} ended {}; traffic {}",
+                answer["promotion"].as_str().unwrap_or("?"),
+                answer["status"].as_str().unwrap_or("as it was"),
+                answer["traffic"].as_str().unwrap_or("untouched"),
+            );
         }
         Command::Access { set } => {
             let answer = match set {

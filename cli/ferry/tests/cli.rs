@@ -236,6 +236,118 @@ fn with_an_api_url_requests_are_sigv4_signed_for_execute_api() {
         .any(|h| h.to_ascii_lowercase().starts_with("x-ferry-identity")));
 }
 
+/// A stand-in for API Gateway that answers one request with `status` and `answer`, and
+/// hands back the request line and body it got.
+fn one_request(
+    status: &str,
+    answer: &'static str,
+) -> (String, std::thread::JoinHandle<(String, String)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let status = status.to_owned();
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut first = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if first.is_empty() {
+                first = line.trim_end().to_owned();
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        write!(
+            reader.get_mut(),
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        )
+        .unwrap();
+        (first, String::from_utf8(body).unwrap())
+    });
+    (url, server)
+}
+
+fn signed(command: &mut Command) -> &mut Command {
+    command
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_REGION", "eu-west-1")
+}
+
+/// `ferry unlock` posts the reason to the environment's unlock route and says what it
+/// did; the API's refusal (a running execution) comes back on one line.
+#[test]
+fn unlock_sends_the_reason_and_reports_the_api_refusal() {
+    let (url, server) = one_request(
+        "200 OK",
+        r#"{"promotion": "release-42", "status": "Failed", "traffic": "untouched: check the stack's listener weights before promoting again"}"#,
+    );
+    let output = signed(ferry().args([
+        "unlock",
+        "shop",
+        "prod",
+        "--reason",
+        "the event was lost",
+        "--api-url",
+        &url,
+    ]))
+    .output()
+    .unwrap();
+    let (line, body) = server.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(line, "POST /apps/shop/environments/prod/unlock HTTP/1.1");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"reason": "the event was lost"})
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("shop/prod unlocked: promotion release-42 ended Failed"),
+        "{printed}"
+    );
+
+    let (url, server) = one_request(
+        "409 Conflict",
+        r#"{"type": "https://ferry.dev/problems/conflict", "title": "Conflict", "status": 409, "detail": "promotion release-42's execution arn:x is still running", "errors": []}"#,
+    );
+    let output = signed(ferry().args([
+        "unlock",
+        "shop",
+        "prod",
+        "--reason",
+        "stuck",
+        "--api-url",
+        &url,
+    ]))
+    .output()
+    .unwrap();
+    server.join().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("409") && stderr.contains("still running"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
 /// `ferry cost` prices a spec's environment or a plain CloudFormation template, as a
 /// table or JSON, and names what is wrong with anything else.
 #[test]

@@ -1,7 +1,7 @@
 use alert_evaluator::handler::Sources;
 use ferry_core::monitoring::jobs::Notify;
 use ferry_core::monitoring::noise::Notification;
-use ferry_core::monitoring::notify::{Channel, DeliveryError};
+use ferry_core::monitoring::notify::{Channel, DeliveryError, Message};
 use ferry_core::names::{AppName, EnvName};
 use ferry_core::ports::prelude::*;
 use ferry_testkit::{seed_shop, InMemoryMetrics, InMemoryStacks, InMemoryStore};
@@ -36,6 +36,9 @@ impl Channel for Kept {
     async fn send(&self, n: &Notification, _dashboard: &str) -> Result<(), DeliveryError> {
         self.0.lock().unwrap().push(n.clone());
         Ok(())
+    }
+    async fn send_message(&self, _: &Message) -> Result<(), DeliveryError> {
+        unreachable!("the alert-evaluator sends incident notifications only")
     }
 }
 

@@ -16,6 +16,9 @@ pub struct Config {
     /// Local runs only (refused inside AWS Lambda): callers may name themselves in
     /// `x-ferry-identity` when no authorizer identified them.
     pub local_identity: bool,
+    /// Local runs only (refused inside AWS Lambda): honour faults the end-to-end tests
+    /// inject into Step Functions calls (see `faults.rs`).
+    pub fault_injection: bool,
 }
 
 impl Config {
@@ -36,6 +39,7 @@ impl Config {
                 .map(str::to_owned)
                 .collect(),
             local_identity: env.local_only_switch("FERRY_LOCAL_IDENTITY")?,
+            fault_injection: env.local_only_switch("FERRY_FAULT_INJECTION")?,
             approval_timeout_seconds: match env
                 .parsed_or("FERRY_APPROVAL_TIMEOUT_SECONDS", 86_400u64)?
             {

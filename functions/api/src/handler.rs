@@ -38,7 +38,7 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
         ("POST", ["promotions"]) => {
             may(Role::Deployer).await?;
             let body = json_body(request)?;
-            routes::create_promotion(deps, &body, idempotency_key(request), who.name().into()).await
+            routes::create_promotion(deps, &body, idempotency_key(request), who.actor()).await
         }
         ("GET", ["promotions", id]) => {
             may(Role::Viewer).await?;
@@ -47,7 +47,7 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
         ("POST", ["promotions", id, verb @ ("approve" | "reject")]) => {
             may(Role::Approver).await?;
             let body = json_body(request)?;
-            routes::decide(deps, id, verb, &body, who.name()).await
+            routes::decide(deps, id, verb, &body, who.actor()).await
         }
         ("GET", ["apps", app, "promotions"]) => {
             may(Role::Viewer).await?;
@@ -90,6 +90,11 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
         ("POST", ["apps", app, "environments", env, "template"]) => {
             may(Role::Viewer).await?;
             routes::generate_template(deps, app, env).await
+        }
+        ("POST", ["apps", app, "environments", env, "unlock"]) => {
+            may(Role::Admin).await?;
+            let body = json_body(request)?;
+            routes::unlock(deps, app, env, &body, who.actor()).await
         }
         ("POST", ["apps", app, "environments", env, "releases"]) => {
             may(Role::Deployer).await?;

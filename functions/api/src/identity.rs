@@ -2,7 +2,7 @@
 
 use crate::handler::{header, Deps};
 use crate::problem::Problem;
-use ferry_core::access::{groups_claim, iam_groups, Identity, Role};
+use ferry_core::access::{groups_claim, Identity, Role};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
@@ -14,32 +14,40 @@ pub fn identify(request: &Request, local_identity: bool) -> Identity {
         if let Some(authorizer) = &ctx.authorizer {
             if let Some(jwt) = &authorizer.jwt {
                 let claims = &jwt.claims;
-                let principal = claims.get("email").or_else(|| claims.get("sub")).cloned();
                 let groups = ["cognito:groups", "groups"]
                     .iter()
                     .find_map(|k| claims.get(*k))
                     .map(|g| groups_claim(g))
                     .unwrap_or_default();
-                if let Some(principal) = principal {
-                    return Identity { principal, groups };
+                let who = Identity::jwt(
+                    claims.get("email").map(String::as_str),
+                    claims.get("sub").map(String::as_str),
+                    groups,
+                );
+                if !who.is_anonymous() {
+                    return who;
                 }
             }
-            if let Some(arn) = authorizer.iam.as_ref().and_then(|i| i.user_arn.clone()) {
-                return Identity {
-                    groups: iam_groups(&arn),
-                    principal: arn,
-                };
+            if let Some(iam) = &authorizer.iam {
+                if let Some(arn) = &iam.user_arn {
+                    // API Gateway passes what the IAM authorizer knows of the session; a
+                    // `sourceIdentity`, where there is one, tells apart people who share
+                    // a role. (HTTP APIs do not pass it today: the role alone is then
+                    // the principal.)
+                    let source = iam.other.get("sourceIdentity").and_then(|v| v.as_str());
+                    return Identity::iam(arn, source);
+                }
             }
             return Identity::anonymous();
         }
     }
     match header(request, "x-ferry-identity").filter(|_| local_identity) {
-        Some(principal) if !principal.trim().is_empty() => Identity {
-            principal: principal.trim().to_owned(),
-            groups: header(request, "x-ferry-groups")
+        Some(principal) if !principal.trim().is_empty() => Identity::named(
+            principal.trim(),
+            header(request, "x-ferry-groups")
                 .map(groups_claim)
                 .unwrap_or_default(),
-        },
+        ),
         _ => Identity::anonymous(),
     }
 }

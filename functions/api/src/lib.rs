@@ -1,4 +1,5 @@
 pub mod config;
+pub mod faults;
 pub mod handler;
 pub mod identity;
 pub mod problem;

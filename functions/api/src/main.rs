@@ -1,8 +1,10 @@
 //! The HTTP API (API Gateway HTTP API, payload v2): environments, releases and promotions.
 
 use api::config::Config;
+use api::faults::FaultyWorkflow;
 use api::handler::{handle, Deps};
 use ferry_aws::{DynamoStore, StepFunctionsWorkflow};
+use ferry_core::ports::Workflow;
 use lambda_http::{run, service_fn, Error, Request};
 use std::sync::Arc;
 
@@ -15,12 +17,21 @@ async fn main() -> Result<(), Error> {
         ferry_core::infra::policy::install_account_rules(rules)?;
     }
     let sdk = ferry_aws::sdk_config().await;
+    let store = Arc::new(DynamoStore::from_sdk(&sdk, config.table_name));
+    let mut workflow: Arc<dyn Workflow> = Arc::new(StepFunctionsWorkflow::from_sdk(
+        &sdk,
+        config.state_machine_arn,
+    ));
+    // Only a local run installs fault injection (the config refuses it in Lambda).
+    if config.fault_injection {
+        workflow = Arc::new(FaultyWorkflow {
+            inner: workflow,
+            faults: store.clone(),
+        });
+    }
     let deps = Arc::new(Deps {
-        store: Arc::new(DynamoStore::from_sdk(&sdk, config.table_name)),
-        workflow: Arc::new(StepFunctionsWorkflow::from_sdk(
-            &sdk,
-            config.state_machine_arn,
-        )),
+        store,
+        workflow,
         approval_timeout_seconds: config.approval_timeout_seconds,
         admins: config.admins,
         local_identity: config.local_identity,

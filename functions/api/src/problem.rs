@@ -164,7 +164,9 @@ impl From<ReleaseError> for Problem {
     fn from(error: ReleaseError) -> Self {
         match error {
             ReleaseError::NotFound(_) => Problem::not_found(error.to_string()),
-            ReleaseError::Busy { .. } => Problem::conflict(error.to_string()),
+            ReleaseError::Busy { .. } | ReleaseError::Gated { .. } => {
+                Problem::conflict(error.to_string())
+            }
             ReleaseError::Store(error) => store_problem(error),
         }
     }

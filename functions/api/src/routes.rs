@@ -46,7 +46,7 @@ pub async fn create_promotion(
     deps: &Deps,
     body: &Value,
     key: Option<String>,
-    requester: String,
+    requester: ferry_core::model::Actor,
 ) -> RouteResult {
     let request = PromotionRequest::parse(body).map_err(Problem::validation)?;
     let id = match key {
@@ -133,6 +133,41 @@ pub async fn record_release(deps: &Deps, app: &str, env: &str, body: &Value) -> 
     respond(200, &stored, None)
 }
 
+/// `POST /apps/{app}/environments/{env}/unlock`, body `{"reason": "..."}`: the last
+/// resort, releasing a lock no execution will release, with who, why and when recorded
+/// on the promotion that held it.
+pub async fn unlock(
+    deps: &Deps,
+    app: &str,
+    env: &str,
+    body: &Value,
+    by: ferry_core::model::Actor,
+) -> RouteResult {
+    use ferry_core::promotion::unlock::{self, UnlockError, UnlockRequest};
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("env was given");
+    let request = UnlockRequest::parse(body).map_err(Problem::validation)?;
+    match unlock::unlock(
+        deps.store.as_ref(),
+        deps.workflow.as_ref(),
+        &app,
+        &env,
+        request,
+        &by,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(unlocked) => respond(200, &unlocked, None),
+        Err(error @ UnlockError::NotFound(_)) => Err(Problem::not_found(error.to_string())),
+        Err(error @ (UnlockError::NotLocked(_) | UnlockError::StillRunning { .. })) => {
+            Err(Problem::conflict(error.to_string()))
+        }
+        Err(UnlockError::Store(error)) => Err(store_problem(error)),
+        Err(error @ UnlockError::Workflow(_)) => Err(Problem::unavailable(error)),
+    }
+}
+
 /// Generates (and stores) the environment's template, policy checked, and returns it.
 pub async fn generate_template(deps: &Deps, app: &str, env: &str) -> RouteResult {
     let (app, env) = path_names(app, Some(env))?;
@@ -169,7 +204,7 @@ pub async fn decide(
     id: &str,
     verb: &str,
     body: &Value,
-    decided_by: &str,
+    decided_by: ferry_core::model::Actor,
 ) -> RouteResult {
     use ferry_core::model::Decision;
     use ferry_core::promotion::DecideError;
@@ -185,13 +220,22 @@ pub async fn decide(
         deps.workflow.as_ref(),
         &id,
         decision,
-        decided_by,
+        &decided_by,
         &comment,
         Utc::now(),
     )
     .await
     {
-        Ok(promotion) => respond(200, &public(promotion), None),
+        Ok(decided) => {
+            let mut answer =
+                serde_json::to_value(public(decided.promotion)).map_err(Problem::unavailable)?;
+            answer["decision"] = json!({
+                "approvals": decided.approvals,
+                "needed": decided.needed,
+                "resumed": decided.resumed,
+            });
+            respond(200, &answer, None)
+        }
         Err(DecideError::NotFound(what)) => Err(Problem::not_found(format!(
             "promotion {what} was not found"
         ))),

@@ -49,6 +49,22 @@ fn local_only_switches_never_reach_a_deployed_ferry() {
     assert!(String::from_utf8_lossy(&output.stdout)
         .contains("FERRY_LOCAL_IDENTITY: is for local runs only and cannot be on in AWS Lambda"));
 
+    // Fault injection (the api's Step Functions calls, for the e2e tests) likewise.
+    let output = Command::new(env!("CARGO_BIN_EXE_api"))
+        .env_clear()
+        .env("FERRY_TABLE_NAME", "ferry-state")
+        .env(
+            "FERRY_STATE_MACHINE_ARN",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:p",
+        )
+        .env("FERRY_FAULT_INJECTION", "true")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ferry-api")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout)
+        .contains("FERRY_FAULT_INJECTION: is for local runs only and cannot be on in AWS Lambda"));
+
     let template = include_str!("../../../infra/ferry.json");
     for switch in ["FERRY_LOCAL_IDENTITY", "FERRY_FAULT_INJECTION"] {
         assert!(

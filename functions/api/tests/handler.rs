@@ -532,6 +532,81 @@ async fn send_as(
     )
 }
 
+/// A request as API Gateway passes it with `authorizer` in its request context (a JWT's
+/// claims, or the IAM caller).
+async fn send_authorized(
+    h: &Harness,
+    authorizer: Value,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let mut fixture: Value = serde_json::from_str(JWT_FIXTURE).unwrap();
+    fixture["requestContext"]["authorizer"] = authorizer;
+    let response = handle(
+        &h.deps,
+        event(
+            &fixture.to_string(),
+            method,
+            path,
+            Some(body.to_string()),
+            &[],
+        ),
+    )
+    .await;
+    let Body::Text(text) = response.body() else {
+        panic!("text body")
+    };
+    (
+        response.status().as_u16(),
+        serde_json::from_str(text).unwrap(),
+    )
+}
+
+/// API Gateway's IAM authorizer context for a session of role Releasers.
+fn releasers_session(session: &str, source_identity: Option<&str>) -> Value {
+    let mut iam = json!({
+        "accessKey": "ASIAEXAMPLE",
+        "accountId": "123456789012",
+        "callerId": format!("AROAEXAMPLE:{session}"),
+        "principalOrgId": null,
+        "userArn": format!("arn:aws:sts::123456789012:assumed-role/Releasers/{session}"),
+        "userId": format!("AROAEXAMPLE:{session}"),
+    });
+    if let Some(source) = source_identity {
+        iam["sourceIdentity"] = json!(source);
+    }
+    json!({"iam": iam})
+}
+
+/// Runs the AwaitApproval step for the promotion the workflow started first.
+async fn wait_for_approval(h: &Harness) {
+    let id = h.workflow.started()[0].0.clone();
+    let (stacks, metrics) = (
+        ferry_testkit::InMemoryStacks::new(),
+        ferry_testkit::InMemoryMetrics::new(),
+    );
+    let steps = ferry_core::promotion::Steps {
+        environments: h.store.as_ref(),
+        promotions: h.store.as_ref(),
+        alerts: h.store.as_ref(),
+        stacks: &stacks,
+        metrics: &metrics,
+        faults: None,
+        policy: Default::default(),
+        outbox: None,
+        now: chrono::Utc::now,
+    };
+    let wait = ferry_core::promotion::StepInput {
+        action: ferry_core::promotion::Action::AwaitApproval,
+        promotion_id: id,
+        cause: None,
+        task_token: Some("token-1".into()),
+        step: None,
+    };
+    steps.run(&wait).await.unwrap();
+}
+
 /// shop with dev (released) and prod, and a promotion to prod by ana, waiting for approval.
 async fn awaiting_prod_approval() -> Harness {
     let h = Harness::seeded().await;
@@ -562,6 +637,7 @@ async fn awaiting_prod_approval() -> Harness {
         metrics: &metrics,
         faults: None,
         policy: Default::default(),
+        outbox: None,
         now: chrono::Utc::now,
     };
     let wait = ferry_core::promotion::StepInput {
@@ -619,7 +695,8 @@ async fn the_requester_may_not_approve_their_own_prod_promotion() {
         [(
             "token-1".to_owned(),
             true,
-            json!({"decision": "Approved", "decided_by": "bo@example.com", "comment": "looks good"})
+            json!({"decision": "Approved", "decided_by": "bo@example.com", "comment": "looks good",
+                   "approvers": ["bo@example.com"]})
         )]
     );
 
@@ -1139,4 +1216,263 @@ async fn a_stack_name_outside_ferrys_prefix_is_refused() {
         body["detail"].as_str().unwrap().contains("ferry-"),
         "{body}"
     );
+}
+
+/// Re-assuming the same role under another session name is the same person: the role's
+/// sessions may not approve what one of them requested, while a session carrying another
+/// source identity, or a JWT caller, may.
+#[tokio::test]
+async fn the_requester_may_not_approve_from_another_session_of_the_same_role() {
+    let h = Harness::seeded().await;
+    let policy = ferry_core::access::AccessPolicy::parse(&json!({
+        "principals": {"bo@example.com": "approver"},
+        "groups": {"arn:aws:iam::123456789012:role/Releasers": "approver"}
+    }))
+    .unwrap();
+    h.store.put_access_policy(&policy).await.unwrap();
+    let (status, _, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/prod",
+            Some(json!({"spec": shop_spec()})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201);
+    let body = json!({"app": "shop", "source_env": "dev", "target_env": "prod"});
+    let (status, started) = send_authorized(
+        &h,
+        releasers_session("ana-1", None),
+        "POST",
+        "/promotions",
+        body,
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(
+        started["requested_by"], "arn:aws:sts::123456789012:assumed-role/Releasers/ana-1",
+        "shown as the session"
+    );
+    wait_for_approval(&h).await;
+    let id = started["id"].as_str().unwrap();
+    let approve = format!("/promotions/{id}/approve");
+    let (status, refused) = send_authorized(
+        &h,
+        releasers_session("ana-2", None),
+        "POST",
+        &approve,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("arn:aws:iam::123456789012:role/Releasers"),
+        "{refused}"
+    );
+    assert!(h.workflow.completed().is_empty());
+    // The role alone is the principal without a source identity, so a session that
+    // carries one is someone else.
+    let (status, approved) = send_authorized(
+        &h,
+        releasers_session("bo-1", Some("bo@example.com")),
+        "POST",
+        &approve,
+        json!({"comment": "checked"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(
+        approved["approvals"][0]["principal"],
+        "arn:aws:iam::123456789012:role/Releasers#bo@example.com"
+    );
+    assert_eq!(approved["decision"]["resumed"], true);
+}
+
+/// A JWT caller is their subject: a changed email is the same person.
+#[tokio::test]
+async fn a_jwt_caller_is_compared_by_subject() {
+    let h = Harness::seeded().await;
+    let policy =
+        ferry_core::access::AccessPolicy::parse(&json!({"groups": {"releasers": "approver"}}))
+            .unwrap();
+    h.store.put_access_policy(&policy).await.unwrap();
+    let jwt = |email: &str, sub: &str| json!({"jwt": {"claims": {"email": email, "sub": sub, "cognito:groups": "[releasers]"}, "scopes": []}});
+    let (status, _, _) = h
+        .send(
+            "PUT",
+            "/apps/shop/environments/prod",
+            Some(json!({"spec": shop_spec()})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201);
+    let body = json!({"app": "shop", "source_env": "dev", "target_env": "prod"});
+    let (status, started) = send_authorized(
+        &h,
+        jwt("ana@example.com", "sub-ana"),
+        "POST",
+        "/promotions",
+        body,
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    wait_for_approval(&h).await;
+    let approve = format!("/promotions/{}/approve", started["id"].as_str().unwrap());
+    let (status, body) = send_authorized(
+        &h,
+        jwt("ana.b@example.com", "sub-ana"),
+        "POST",
+        &approve,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = send_authorized(
+        &h,
+        jwt("bo@example.com", "sub-bo"),
+        "POST",
+        &approve,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["approvals"][0]["decided_by"], "bo@example.com");
+    assert_eq!(body["approvals"][0]["principal"], "sub-bo");
+}
+
+#[tokio::test]
+async fn a_decision_step_functions_did_not_get_goes_through_when_sent_again() {
+    let h = awaiting_prod_approval().await;
+    let id = h.workflow.started()[0].0.to_string();
+    h.workflow.fail_next_completions(1);
+    let approve = format!("/promotions/{id}/approve");
+    let (status, body) = send_as(
+        &h,
+        Some("bo@example.com"),
+        "POST",
+        &approve,
+        json!({"comment": "ok"}),
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["type"], "https://ferry.dev/problems/unavailable");
+    let (status, body) = send_as(
+        &h,
+        Some("bo@example.com"),
+        "POST",
+        &approve,
+        json!({"comment": "ok"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(h.workflow.completed().len(), 1);
+    assert_eq!(body["approvals"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn releases_are_not_recorded_on_an_approval_gated_environment() {
+    let h = Harness::seeded().await;
+    let image = format!("repo/shop@sha256:{}", "d".repeat(64));
+    let (status, body, response) = h
+        .send(
+            "POST",
+            "/apps/shop/environments/staging/releases",
+            Some(json!({"image": image})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("promotion.approval: risk"), "{detail}");
+    assert!(detail.contains("ferry promote shop"), "{detail}");
+    let staging = h
+        .store
+        .get_environment(
+            &AppName::parse("a", "shop").unwrap(),
+            &EnvName::parse("e", "staging").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(staging.deployed_release.is_none(), "nothing recorded");
+}
+
+#[tokio::test]
+async fn unlock_is_for_admins_with_a_reason_and_a_lock_no_execution_holds() {
+    let h = Harness::seeded().await;
+    let (status, started, _) = h
+        .send("POST", "/promotions", Some(promotion_body()), &[])
+        .await;
+    assert_eq!(status, 202);
+    let path = "/apps/shop/environments/staging/unlock";
+    let reason = json!({"reason": "the status-change event was lost"});
+    let (status, _, _) = h
+        .send(
+            "POST",
+            path,
+            Some(reason.clone()),
+            &[("x-ferry-identity", "ana@example.com")],
+        )
+        .await;
+    assert_eq!(status, 403, "a deployer may not");
+    for body in [json!({}), json!({"reason": " "})] {
+        let (_, problem, response) = h.send("POST", path, Some(body), &[]).await;
+        assert_problem(&response, &problem, 400, "reason");
+    }
+    let (status, _, _) = h
+        .send(
+            "POST",
+            "/apps/shop/environments/qa/unlock",
+            Some(reason.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, problem, _) = h
+        .send(
+            "POST",
+            "/apps/shop/environments/dev/unlock",
+            Some(reason.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 409, "dev is not locked: {problem}");
+    // The execution still runs: stopping it is the way.
+    let (status, problem, _) = h.send("POST", path, Some(reason.clone()), &[]).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("stop-execution"));
+
+    let arn = started["execution_arn"].as_str().unwrap();
+    h.workflow.set_status(
+        arn,
+        ferry_core::ports::ExecutionStatus::Ended("ABORTED".into()),
+    );
+    let (status, unlocked, _) = h.send("POST", path, Some(reason), &[]).await;
+    assert_eq!(status, 200, "{unlocked}");
+    assert_eq!(unlocked["unlock"]["by"], ADMIN);
+    assert!(unlocked["environment"].get("active_promotion").is_none());
+    let (_, record, _) = h
+        .send(
+            "GET",
+            &format!("/promotions/{}", started["id"].as_str().unwrap()),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(record["status"], "Failed");
+    assert_eq!(
+        record["unlocked"]["reason"],
+        "the status-change event was lost"
+    );
+    assert!(record["unlocked"]["at"].is_string());
 }

@@ -14,6 +14,11 @@ pub struct Config {
     pub artifacts_bucket: String,
     /// Honour faults a local run injects; refused at cold start inside AWS Lambda.
     pub fault_injection: bool,
+    /// The SSM SecureString parameter holding the Slack webhook URL, if Slack is on:
+    /// approval requests and failed rollbacks go there.
+    pub slack_webhook_parameter: Option<String>,
+    /// The SNS topic email subscribers follow, if email is on.
+    pub alert_topic_arn: Option<String>,
 }
 
 impl Config {
@@ -30,6 +35,7 @@ impl Config {
             });
         }
         let defaults = StepPolicy::default();
+        let optional = |name: &str| env.required(name).ok().filter(|v| !v.is_empty());
         let poll_seconds: f64 = env.parsed_or("FERRY_STACK_POLL_SECONDS", 5.0)?;
         if !(0.0..=60.0).contains(&poll_seconds) {
             return Err(ConfigError {
@@ -50,6 +56,8 @@ impl Config {
                 },
             },
             fault_injection: env.local_only_switch("FERRY_FAULT_INJECTION")?,
+            slack_webhook_parameter: optional("FERRY_SLACK_WEBHOOK_PARAMETER"),
+            alert_topic_arn: optional("FERRY_ALERT_TOPIC_ARN"),
         })
     }
 }

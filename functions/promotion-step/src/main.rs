@@ -1,6 +1,10 @@
-//! Runs one step of a promotion for the state machine (`action` picks the step).
+//! Runs one step of a promotion for the state machine (`action` picks the step), and
+//! ends a promotion whose execution ended outside its steps (EventBridge).
 
-use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore, TemplateBucket};
+use ferry_aws::{
+    CloudFormationStacks, CloudWatchMetrics, DynamoStore, SlackWebhook, SnsEmail, TemplateBucket,
+};
+use ferry_core::monitoring::notify::{Channel, Outbox, Unconfigured};
 use ferry_core::promotion::Steps;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use promotion_step::{config::Config, handler::handle};
@@ -23,6 +27,35 @@ async fn main() -> Result<(), Error> {
             config.artifacts_bucket.clone(),
         )));
     let metrics = CloudWatchMetrics::from_sdk(&sdk);
+    // Approvers hear of approvals, and people of failed rollbacks, on the alert channels.
+    // A webhook URL that cannot be read does not stop promotions: each notification's
+    // record says why it did not go out.
+    let slack: Option<Box<dyn Channel>> = match &config.slack_webhook_parameter {
+        Some(name) => Some(
+            match SlackWebhook::from_parameter(&aws_sdk_ssm::Client::new(&sdk), name).await {
+                Ok(slack) => Box::new(slack),
+                Err(e) => {
+                    tracing::error!(error = %e, "Slack is unavailable to this function");
+                    Box::new(Unconfigured {
+                        name: "slack".into(),
+                        reason: e.to_string(),
+                    })
+                }
+            },
+        ),
+        None => None,
+    };
+    let email = config
+        .alert_topic_arn
+        .as_ref()
+        .map(|topic| SnsEmail::new(aws_sdk_sns::Client::new(&sdk), topic));
+    let mut channels: Vec<&dyn Channel> = Vec::new();
+    if let Some(slack) = &slack {
+        channels.push(slack.as_ref());
+    }
+    if let Some(email) = &email {
+        channels.push(email);
+    }
     let steps = Steps {
         environments: &store,
         promotions: &store,
@@ -34,6 +67,10 @@ async fn main() -> Result<(), Error> {
             .fault_injection
             .then_some(&store as &dyn ferry_core::ports::Faults),
         policy: config.policy,
+        outbox: Some(Outbox {
+            channels: &channels,
+            ledger: &store,
+        }),
         now: chrono::Utc::now,
     };
     run(service_fn(|event: LambdaEvent<Value>| {

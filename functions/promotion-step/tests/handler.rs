@@ -6,6 +6,9 @@ use promotion_step::handler::handle;
 use serde_json::{json, Value};
 
 const VALIDATE: &str = include_str!("fixtures/validate-task.json");
+/// EventBridge's "Step Functions Execution Status Change" for a stopped execution, as
+/// AWS documents it.
+const ABORTED: &str = include_str!("fixtures/eventbridge-execution-aborted.json");
 
 struct World {
     store: InMemoryStore,
@@ -23,6 +26,7 @@ impl World {
             metrics: &self.metrics,
             faults: None,
             policy: StepPolicy::default(),
+            outbox: None,
             now: chrono::Utc::now,
         }
     }
@@ -160,4 +164,74 @@ fn fault_injection_cannot_be_switched_on_inside_lambda() {
     });
     let err = promotion_step::config::Config::load(&env).unwrap_err();
     assert_eq!(err.variable, "FERRY_FAULT_INJECTION");
+}
+
+fn listener_weights(world: &World) -> (u64, u64) {
+    let template = world.stacks.template("ferry-shop-staging").unwrap();
+    let groups = &template["Resources"]["HttpsListener"]["Properties"]["DefaultActions"][0]
+        ["ForwardConfig"]["TargetGroups"];
+    (
+        groups[0]["Weight"].as_u64().unwrap(),
+        groups[1]["Weight"].as_u64().unwrap(),
+    )
+}
+
+/// An execution stopped while it baked with all traffic on the new colour: the status
+/// change puts it back on the live colour, records the end and frees the lock, once.
+#[tokio::test]
+async fn a_stopped_execution_is_rolled_back_and_its_lock_freed_from_the_event() {
+    let world = with_promotion().await;
+    let id = PromotionId::parse("id", "release-42").unwrap();
+    let event: Value = serde_json::from_str(ABORTED).unwrap();
+    world
+        .store
+        .set_execution_arn(&id, event["detail"]["executionArn"].as_str().unwrap())
+        .await
+        .unwrap();
+    for step in [
+        json!({"action": "validate", "promotion_id": "release-42"}),
+        json!({"action": "deploy", "promotion_id": "release-42"}),
+        json!({"action": "shift", "promotion_id": "release-42", "step": 0}),
+        json!({"action": "shift", "promotion_id": "release-42", "step": 1}),
+    ] {
+        handle(&world.steps(), step).await.unwrap();
+    }
+    assert_eq!(listener_weights(&world), (0, 100), "baking on green");
+
+    let ended = handle(&world.steps(), event.clone()).await.unwrap();
+    assert_eq!(ended["lock"], "released", "{ended}");
+    assert_eq!(ended["status"], "RolledBack");
+    assert_eq!(listener_weights(&world), (100, 0), "back on blue");
+    let staging = world
+        .store
+        .get_environment(
+            &AppName::parse("a", "shop").unwrap(),
+            &EnvName::parse("e", "staging").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(staging.active_promotion.is_none());
+    let promotion = world.store.get_promotion(&id).await.unwrap().unwrap();
+    assert_eq!(promotion.steps.last().unwrap().name, "ExecutionEnded");
+    assert_eq!(
+        promotion.steps.last().unwrap().detail["execution"]["status"],
+        "ABORTED"
+    );
+
+    // EventBridge delivers at least once: the second delivery changes nothing.
+    let again = handle(&world.steps(), event).await.unwrap();
+    assert!(again["ignored"].is_string(), "{again}");
+    let after = world.store.get_promotion(&id).await.unwrap().unwrap();
+    assert_eq!(after.steps.len(), promotion.steps.len());
+}
+
+#[tokio::test]
+async fn an_event_of_another_kind_is_refused_by_name() {
+    let world = with_promotion().await;
+    let mut event: Value = serde_json::from_str(ABORTED).unwrap();
+    event["detail-type"] = json!("Step Functions State Machine Status Change");
+    let err = handle(&world.steps(), event).await.unwrap_err();
+    assert_eq!(err.name, "InvalidEvent");
+    assert!(err.message.contains("detail-type"), "{}", err.message);
 }

@@ -4,8 +4,7 @@
 
 use crate::{describe, is_transient};
 use async_trait::async_trait;
-use ferry_core::monitoring::noise::Notification;
-use ferry_core::monitoring::notify::{email, slack_message, Channel, DeliveryError};
+use ferry_core::monitoring::notify::{Channel, DeliveryError, Message};
 use std::time::Duration;
 
 pub struct SlackWebhook {
@@ -60,13 +59,8 @@ impl Channel for SlackWebhook {
         "slack"
     }
 
-    async fn send(
-        &self,
-        notification: &Notification,
-        dashboard_url: &str,
-    ) -> Result<(), DeliveryError> {
-        let body = slack_message(notification, dashboard_url);
-        let response = self.http.post(&self.url).json(&body).send().await;
+    async fn send_message(&self, message: &Message) -> Result<(), DeliveryError> {
+        let response = self.http.post(&self.url).json(&message.slack).send().await;
         let failure = |reason: String, retry: bool| {
             if retry {
                 DeliveryError::Retryable {
@@ -118,14 +112,10 @@ impl Channel for SnsEmail {
         "email"
     }
 
-    async fn send(
-        &self,
-        notification: &Notification,
-        dashboard_url: &str,
-    ) -> Result<(), DeliveryError> {
-        let (subject, body) = email(notification, dashboard_url);
+    async fn send_message(&self, message: &Message) -> Result<(), DeliveryError> {
         // SNS subjects stop at 100 characters.
-        let subject: String = subject.chars().take(100).collect();
+        let subject: String = message.email_subject.chars().take(100).collect();
+        let body = &message.email_body;
         self.client
             .publish()
             .topic_arn(&self.topic_arn)

@@ -210,6 +210,16 @@ fn missing_stack<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
 
 #[async_trait]
 impl ChangeSets for CloudFormationStacks {
+    async fn cancel_update(&self, stack: &str) -> Result<(), StackApiError> {
+        self.client
+            .cancel_update_stack()
+            .stack_name(stack)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(api_error)
+    }
+
     async fn stack_details(&self, stack: &str) -> Result<Option<StackDetails>, StackApiError> {
         let output = match self.client.describe_stacks().stack_name(stack).send().await {
             Ok(output) => output,

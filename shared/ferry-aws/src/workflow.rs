@@ -4,7 +4,7 @@ use crate::{describe, is_transient};
 use async_trait::async_trait;
 use aws_sdk_sfn::Client;
 use ferry_core::names::PromotionId;
-use ferry_core::ports::{Workflow, WorkflowError};
+use ferry_core::ports::{ExecutionStatus, Workflow, WorkflowError};
 use serde_json::Value;
 
 pub struct StepFunctionsWorkflow {
@@ -39,13 +39,21 @@ impl StepFunctionsWorkflow {
 impl Workflow for StepFunctionsWorkflow {
     async fn complete_approval(
         &self,
+        id: &PromotionId,
         token: &str,
         approved: bool,
         output: &Value,
     ) -> Result<(), WorkflowError> {
+        tracing::info!(promotion = %id, approved, "completing the approval task");
         let to_error = |message: String, transient: bool| {
             if transient {
                 WorkflowError::Unavailable(message)
+            } else if ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]
+                .iter()
+                .any(|code| message.starts_with(&format!("{code}:")))
+            {
+                // Completed, timed out, or never this Step Functions' task.
+                WorkflowError::Gone(message)
             } else {
                 WorkflowError::Rejected(message)
             }
@@ -70,6 +78,32 @@ impl Workflow for StepFunctionsWorkflow {
                 .map_err(|e| to_error(describe(&e), is_transient(&e)))?;
         }
         Ok(())
+    }
+
+    async fn execution_status(
+        &self,
+        execution_arn: &str,
+    ) -> Result<ExecutionStatus, WorkflowError> {
+        match self
+            .client
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(match output.status.as_str() {
+                "RUNNING" | "PENDING_REDRIVE" => ExecutionStatus::Running,
+                other => ExecutionStatus::Ended(other.to_owned()),
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
+            {
+                Ok(ExecutionStatus::Unknown)
+            }
+            Err(e) if is_transient(&e) => Err(WorkflowError::Unavailable(describe(&e))),
+            Err(e) => Err(WorkflowError::Rejected(describe(&e))),
+        }
     }
 
     async fn start_promotion(

@@ -686,3 +686,248 @@ mod large_templates {
         assert_eq!((create.num_calls(), put.num_calls()), (0, 0));
     }
 }
+
+/// A cancelled transaction means what its reasons say: a failed condition is the conflict
+/// it stands for, while throttling, exceeded throughput and a conflicting transaction
+/// are worth a retry (`Unavailable`), not a 409.
+#[tokio::test]
+async fn a_transaction_cancelled_for_throughput_is_retryable_and_for_a_condition_a_conflict() {
+    use ferry_core::model::{Approval, Decision};
+    let approval = Approval {
+        promotion_id: PromotionId::parse("id", "release-42").unwrap(),
+        decision: Decision::Approved,
+        decided_by: "bo@example.com".into(),
+        principal: "sub-bo".into(),
+        wait: "w".into(),
+        comment: String::new(),
+        decided_at: chrono::Utc::now(),
+    };
+    for (reasons, retryable) in [
+        (["ThrottlingError", "None"], true),
+        (["None", "ProvisionedThroughputExceeded"], true),
+        (["TransactionConflict", "None"], true),
+        (["ConditionalCheckFailed", "None"], false),
+        (["ConditionalCheckFailed", "ThrottlingError"], false),
+    ] {
+        let write = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+            .match_requests(|req| {
+                let items = req.transact_items();
+                items[0]
+                    .condition_check()
+                    .is_some_and(|c| c.condition_expression() == "approval_token = :token")
+            })
+            .then_error(move || cancelled(&reasons));
+        let store = DynamoStore::new(
+            mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&write]),
+            "t",
+        );
+        let err = store
+            .record_decision(&approval, "token-1")
+            .await
+            .unwrap_err();
+        if retryable {
+            assert!(
+                matches!(&err, StoreError::Unavailable(m) if m.contains("TransactionCanceledException")),
+                "{reasons:?}: {err:?}"
+            );
+        } else {
+            assert!(
+                matches!(err, StoreError::VersionConflict { .. }),
+                "{reasons:?}: {err:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_completed_or_expired_task_is_gone_and_throttling_is_unavailable() {
+    use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
+    use aws_sdk_sfn::types::error::TaskTimedOut;
+    let gone = mock!(aws_sdk_sfn::Client::send_task_success)
+        .match_requests(|r| r.task_token() == Some("old"))
+        .then_error(|| {
+            SendTaskSuccessError::TaskTimedOut(
+                TaskTimedOut::builder()
+                    .meta(code(
+                        "TaskTimedOut",
+                        "Task Timed Out: 'Provided task does not exist anymore'",
+                    ))
+                    .build(),
+            )
+        });
+    let throttled = mock!(aws_sdk_sfn::Client::send_task_success)
+        .match_requests(|r| r.task_token() == Some("busy"))
+        .then_error(|| SendTaskSuccessError::generic(code("ThrottlingException", "Rate exceeded")));
+    let workflow = StepFunctionsWorkflow::new(
+        mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&gone, &throttled]),
+        "arn:aws:states:us-east-1:123456789012:stateMachine:ferry-promotion",
+    );
+    let id = PromotionId::parse("id", "release-42").unwrap();
+    let err = workflow
+        .complete_approval(&id, "old", true, &json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WorkflowError::Gone(_)), "{err:?}");
+    let err = workflow
+        .complete_approval(&id, "busy", true, &json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WorkflowError::Unavailable(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn cancelling_an_update_names_the_stack() {
+    use aws_sdk_cloudformation::operation::cancel_update_stack::CancelUpdateStackOutput;
+    use ferry_core::infra::deploy::ChangeSets;
+    let cancel = mock!(aws_sdk_cloudformation::Client::cancel_update_stack)
+        .match_requests(|r| r.stack_name() == Some("ferry-shop-prod"))
+        .then_output(|| CancelUpdateStackOutput::builder().build());
+    let stacks = CloudFormationStacks::new(mock_client!(aws_sdk_cloudformation, [&cancel]));
+    stacks.cancel_update("ferry-shop-prod").await.unwrap();
+    assert_eq!(cancel.num_calls(), 1);
+}
+
+/// A step recorded after the promotion ended (its status condition fails) is written
+/// alone: kept for the audit trail, the ended status untouched.
+#[tokio::test]
+async fn a_late_step_is_written_alone() {
+    use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+    use ferry_core::model::{PromotionStatus, StepOutcome, StepRecord};
+    let write = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+        .then_error(|| cancelled(&["None", "ConditionalCheckFailed"]));
+    let exists = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| {
+        GetItemOutput::builder()
+            .item("PK", AttributeValue::S("PROMO#release-42".into()))
+            .item("SK", AttributeValue::S("#PROMO".into()))
+            .build()
+    });
+    let step_alone = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|r| {
+            r.item()
+                .and_then(|i| i.get("SK"))
+                .and_then(|sk| sk.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("STEP#") && sk.ends_with("#Shift 2"))
+                && r.condition_expression().is_none()
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let client = mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&write, &exists, &step_alone]
+    );
+    let store = DynamoStore::new(client, "t");
+    let step = StepRecord {
+        name: "Shift 2".into(),
+        outcome: StepOutcome::Succeeded,
+        started_at: chrono::Utc::now(),
+        finished_at: chrono::Utc::now(),
+        detail: json!({}),
+    };
+    store
+        .record_step(
+            &PromotionId::parse("id", "release-42").unwrap(),
+            &step,
+            PromotionStatus::Running,
+        )
+        .await
+        .unwrap();
+    assert_eq!((write.num_calls(), step_alone.num_calls()), (1, 1));
+}
+
+/// A rollback against a stack still updating, through the CloudFormation adapter: the
+/// promotion holds the lock, so the update in progress is its own, interrupted; it is
+/// cancelled, and the step fails StackBusy (retried by the state machine) with the lock
+/// kept, the stack untouched otherwise.
+#[tokio::test]
+async fn a_rollback_cancels_a_stack_still_updating_and_keeps_the_lock() {
+    use aws_sdk_cloudformation::operation::cancel_update_stack::CancelUpdateStackOutput;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::types::{Stack, StackStatus};
+    use ferry_core::model::{StepOutcome, StepRecord};
+    use ferry_core::promotion::{self, Action, PromotionRequest, StepInput, Steps};
+    use ferry_testkit::{seed_shop, InMemoryMetrics, InMemoryStore};
+
+    let store = InMemoryStore::new();
+    seed_shop(&store).await.unwrap();
+    let id = PromotionId::parse("id", "release-42").unwrap();
+    promotion::create(
+        &store,
+        PromotionRequest {
+            app: AppName::parse("a", "shop").unwrap(),
+            source_env: EnvName::parse("e", "dev").unwrap(),
+            target_env: EnvName::parse("e", "staging").unwrap(),
+            strategy: ferry_core::names::Strategy::BlueGreen,
+        },
+        id.clone(),
+        "ana".into(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let deployed = StepRecord {
+        name: "Deploy".into(),
+        outcome: StepOutcome::Succeeded,
+        started_at: chrono::Utc::now(),
+        finished_at: chrono::Utc::now(),
+        detail: json!({}),
+    };
+    store
+        .record_step(&id, &deployed, ferry_core::model::PromotionStatus::Running)
+        .await
+        .unwrap();
+
+    let updating = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some("ferry-shop-staging"))
+        .then_output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    Stack::builder()
+                        .stack_name("ferry-shop-staging")
+                        .stack_status(StackStatus::UpdateInProgress)
+                        .build(),
+                )
+                .build()
+        });
+    let cancel = mock!(aws_sdk_cloudformation::Client::cancel_update_stack)
+        .match_requests(|r| r.stack_name() == Some("ferry-shop-staging"))
+        .then_output(|| CancelUpdateStackOutput::builder().build());
+    let stacks = CloudFormationStacks::new(mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&updating, &cancel]
+    ));
+    let metrics = InMemoryMetrics::new();
+    let steps = Steps {
+        environments: &store,
+        promotions: &store,
+        alerts: &store,
+        stacks: &stacks,
+        metrics: &metrics,
+        faults: None,
+        policy: Default::default(),
+        outbox: None,
+        now: chrono::Utc::now,
+    };
+    let busy = steps
+        .run(&StepInput {
+            action: Action::Rollback,
+            promotion_id: id.clone(),
+            cause: Some(json!({"Error": "DeployFailed", "Cause": "{}"})),
+            task_token: None,
+            step: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(busy.name(), "StackBusy");
+    assert!(busy.to_string().contains("UPDATE_IN_PROGRESS"), "{busy}");
+    assert_eq!(cancel.num_calls(), 1);
+    let staging = store
+        .get_environment(
+            &AppName::parse("a", "shop").unwrap(),
+            &EnvName::parse("e", "staging").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(staging.active_promotion, Some(id), "the lock is kept");
+}

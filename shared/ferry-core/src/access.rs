@@ -46,8 +46,14 @@ impl std::fmt::Display for Role {
 /// A caller as the API saw them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Identity {
-    /// The JWT's email (or subject), or the IAM principal ARN. Empty: anonymous.
+    /// What Ferry shows and records, and what access policies name: the JWT's email (or
+    /// subject), or the IAM caller's ARN. Empty: anonymous.
     pub principal: String,
+    /// Who the caller is, stably, for telling people apart (a requester approving their
+    /// own promotion): the JWT's `sub`; for an assumed IAM role, the role's ARN plus its
+    /// `sts:SourceIdentity` where there is one, so re-assuming the role under a new
+    /// session name is not a new person. See [`stable_iam_principal`].
+    pub stable: String,
     /// JWT group claims; for an assumed IAM role, the role's ARN.
     pub groups: Vec<String>,
 }
@@ -55,6 +61,46 @@ pub struct Identity {
 impl Identity {
     pub fn anonymous() -> Self {
         Self::default()
+    }
+
+    /// A JWT caller: shown by email (else subject), told apart by subject (else email,
+    /// when the token has no `sub`).
+    pub fn jwt(email: Option<&str>, sub: Option<&str>, groups: Vec<String>) -> Self {
+        fn non_empty(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        match (non_empty(email), non_empty(sub)) {
+            (None, None) => Self::anonymous(),
+            (email, sub) => {
+                let shown = email.or(sub).expect("one is set");
+                Self {
+                    principal: shown.to_owned(),
+                    stable: sub.or(email).expect("one is set").to_owned(),
+                    groups,
+                }
+            }
+        }
+    }
+
+    /// An IAM caller, by the ARN API Gateway's IAM authorizer passes (`userArn`).
+    pub fn iam(arn: &str, source_identity: Option<&str>) -> Self {
+        if arn.trim().is_empty() {
+            return Self::anonymous();
+        }
+        Self {
+            principal: arn.to_owned(),
+            stable: stable_iam_principal(arn, source_identity),
+            groups: iam_groups(arn),
+        }
+    }
+
+    /// A caller named in local-identity mode: the name is both.
+    pub fn named(name: &str, groups: Vec<String>) -> Self {
+        Self {
+            principal: name.to_owned(),
+            stable: name.to_owned(),
+            groups,
+        }
     }
 
     pub fn is_anonymous(&self) -> bool {
@@ -68,6 +114,42 @@ impl Identity {
         } else {
             &self.principal
         }
+    }
+
+    /// The caller as promotions and approvals record them: shown name and stable
+    /// principal.
+    pub fn actor(&self) -> crate::model::Actor {
+        crate::model::Actor {
+            name: self.name().to_owned(),
+            principal: if self.stable.is_empty() {
+                self.name().to_owned()
+            } else {
+                self.stable.clone()
+            },
+        }
+    }
+
+    /// The names an access policy (or the admin list) may know the caller by.
+    fn names(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.principal)
+            .chain((self.stable != self.principal).then_some(&self.stable))
+    }
+}
+
+/// An IAM caller's stable principal. An assumed role's session
+/// (`arn:aws:sts::123456789012:assumed-role/Releasers/ana-1`) is the role
+/// (`arn:aws:iam::123456789012:role/Releasers`), plus `#<source identity>` when the
+/// session carries `sts:SourceIdentity`: the session name is whatever the caller chose
+/// when assuming the role, so it cannot tell people apart, while a source identity is
+/// set once and kept through role chaining. Anything else (an IAM user) is its ARN.
+pub fn stable_iam_principal(arn: &str, source_identity: Option<&str>) -> String {
+    let base = iam_groups(arn)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| arn.to_owned());
+    match source_identity.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(source) => format!("{base}#{source}"),
+        None => base,
     }
 }
 
@@ -88,10 +170,13 @@ impl AccessPolicy {
         if identity.is_anonymous() {
             return None;
         }
-        if admins.contains(&identity.principal) {
+        if identity.names().any(|name| admins.contains(name)) {
             return Some(Role::Admin);
         }
-        let by_principal = self.principals.get(&identity.principal).copied();
+        let by_principal = identity
+            .names()
+            .filter_map(|name| self.principals.get(name).copied())
+            .max();
         let by_group = identity
             .groups
             .iter()
@@ -184,10 +269,7 @@ mod tests {
     use serde_json::json;
 
     fn who(principal: &str, groups: &[&str]) -> Identity {
-        Identity {
-            principal: principal.into(),
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-        }
+        Identity::named(principal, groups.iter().map(|g| g.to_string()).collect())
     }
 
     #[test]
@@ -242,5 +324,78 @@ mod tests {
             ["arn:aws:iam::123456789012:role/Deployers"]
         );
         assert!(iam_groups("arn:aws:iam::123456789012:user/ana").is_empty());
+    }
+
+    #[test]
+    fn a_role_is_one_principal_whatever_the_session_name() {
+        let first = Identity::iam(
+            "arn:aws:sts::123456789012:assumed-role/Releasers/ana-1",
+            None,
+        );
+        let again = Identity::iam(
+            "arn:aws:sts::123456789012:assumed-role/Releasers/ana-2",
+            None,
+        );
+        assert_ne!(first.principal, again.principal, "shown as the session");
+        assert_eq!(first.stable, "arn:aws:iam::123456789012:role/Releasers");
+        assert_eq!(first.actor().principal, again.actor().principal);
+        // A source identity, set once when the role is first assumed, tells people apart.
+        let ana = Identity::iam(
+            "arn:aws:sts::123456789012:assumed-role/Releasers/x",
+            Some("ana@example.com"),
+        );
+        let bo = Identity::iam(
+            "arn:aws:sts::123456789012:assumed-role/Releasers/x",
+            Some("bo@example.com"),
+        );
+        assert_eq!(
+            ana.stable,
+            "arn:aws:iam::123456789012:role/Releasers#ana@example.com"
+        );
+        assert_ne!(ana.actor().principal, bo.actor().principal);
+        // An IAM user is its ARN; other partitions keep theirs.
+        assert_eq!(
+            stable_iam_principal("arn:aws:iam::123456789012:user/ana", None),
+            "arn:aws:iam::123456789012:user/ana"
+        );
+        assert_eq!(
+            stable_iam_principal("arn:aws-cn:sts::123456789012:assumed-role/R/s", Some(" ")),
+            "arn:aws-cn:iam::123456789012:role/R"
+        );
+    }
+
+    #[test]
+    fn a_jwt_caller_is_told_apart_by_subject_and_shown_by_email() {
+        let ana = Identity::jwt(Some("ana@example.com"), Some("sub-1"), vec![]);
+        assert_eq!(
+            (ana.name(), ana.stable.as_str()),
+            ("ana@example.com", "sub-1")
+        );
+        // The same person with a changed email is still the same subject.
+        let renamed = Identity::jwt(Some("ana.b@example.com"), Some("sub-1"), vec![]);
+        assert_eq!(ana.actor().principal, renamed.actor().principal);
+        assert_eq!(
+            Identity::jwt(Some("bo@example.com"), None, vec![]).stable,
+            "bo@example.com"
+        );
+        assert!(Identity::jwt(None, Some(""), vec![]).is_anonymous());
+    }
+
+    #[test]
+    fn policies_and_admins_may_name_the_role_rather_than_the_session() {
+        let session = Identity::iam(
+            "arn:aws:sts::123456789012:assumed-role/platform-admins/ana",
+            None,
+        );
+        let admins = ["arn:aws:iam::123456789012:role/platform-admins".to_owned()];
+        assert_eq!(
+            AccessPolicy::default().role_of(&session, &admins),
+            Some(Role::Admin)
+        );
+        let policy = AccessPolicy::parse(&json!({
+            "principals": {"arn:aws:iam::123456789012:role/platform-admins": "approver"}
+        }))
+        .unwrap();
+        assert_eq!(policy.role_of(&session, &[]), Some(Role::Approver));
     }
 }

@@ -35,12 +35,15 @@ pub enum ErrorName {
     FaultInjected,
     /// Traffic could not be put back.
     RollbackIncomplete,
+    /// The environment's stack is mid-update, so traffic cannot be put back yet: the
+    /// rollback waits and tries again.
+    StackBusy,
     /// Anything else: a bug.
     InternalError,
 }
 
 impl ErrorName {
-    pub const ALL: [ErrorName; 15] = [
+    pub const ALL: [ErrorName; 16] = [
         ErrorName::TransientError,
         ErrorName::ValidationFailed,
         ErrorName::LockLost,
@@ -55,6 +58,7 @@ impl ErrorName {
         ErrorName::SmokeFailed,
         ErrorName::FaultInjected,
         ErrorName::RollbackIncomplete,
+        ErrorName::StackBusy,
         ErrorName::InternalError,
     ];
 
@@ -74,6 +78,7 @@ impl ErrorName {
             ErrorName::SmokeFailed => "SmokeFailed",
             ErrorName::FaultInjected => "FaultInjected",
             ErrorName::RollbackIncomplete => "RollbackIncomplete",
+            ErrorName::StackBusy => "StackBusy",
             ErrorName::InternalError => "InternalError",
         }
     }

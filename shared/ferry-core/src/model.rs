@@ -68,11 +68,41 @@ pub enum PromotionStatus {
 }
 
 impl PromotionStatus {
+    /// The statuses a promotion ends in.
+    pub const ENDED: [PromotionStatus; 4] = [
+        Self::Succeeded,
+        Self::RolledBack,
+        Self::Rejected,
+        Self::Failed,
+    ];
+
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Self::Succeeded | Self::RolledBack | Self::Rejected | Self::Failed
-        )
+        Self::ENDED.contains(&self)
+    }
+}
+
+/// Who did something: the name Ferry shows and records, and the stable principal it
+/// compares, so one person is one person however they signed in (see
+/// [`crate::access::Identity`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub name: String,
+    pub principal: String,
+}
+
+/// Tests and local callers name someone once: the name is the principal.
+impl From<&str> for Actor {
+    fn from(name: &str) -> Self {
+        Actor {
+            name: name.to_owned(),
+            principal: name.to_owned(),
+        }
+    }
+}
+
+impl From<String> for Actor {
+    fn from(name: String) -> Self {
+        Actor::from(name.as_str())
     }
 }
 
@@ -85,6 +115,10 @@ pub struct Promotion {
     pub strategy: Strategy,
     pub status: PromotionStatus,
     pub requested_by: String,
+    /// The requester's stable principal, which approvers are compared with. Empty on
+    /// promotions stored before it was kept: those compare by `requested_by`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub requested_by_principal: String,
     /// The release taken from the source environment when the promotion was created,
     /// so later deploys to the source do not change what this promotion ships.
     pub release: Option<Release>,
@@ -104,6 +138,29 @@ pub struct Promotion {
     /// The Step Functions task token of a pending approval. Never shown by the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_token: Option<String>,
+    /// How an administrator released the environment's lock by hand, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlocked: Option<Unlock>,
+}
+
+impl Promotion {
+    /// The requester as approvals compare them.
+    pub fn requester_principal(&self) -> &str {
+        if self.requested_by_principal.is_empty() {
+            &self.requested_by
+        } else {
+            &self.requested_by_principal
+        }
+    }
+}
+
+/// A lock released by hand (`POST /apps/{app}/environments/{env}/unlock`): the last
+/// resort when no execution will release it. Kept on the promotion that held it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unlock {
+    pub by: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +190,14 @@ pub struct Approval {
     pub promotion_id: PromotionId,
     pub decision: Decision,
     pub decided_by: String,
+    /// The approver's stable principal: one person counts once, and never as the
+    /// requester. Empty on decisions stored before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub principal: String,
+    /// Which wait the decision answers (a promotion can wait twice: for its approval,
+    /// then for a marginal canary's judgement); see [`crate::promotion::wait_id`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub wait: String,
     pub comment: String,
     pub decided_at: DateTime<Utc>,
 }

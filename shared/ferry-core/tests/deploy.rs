@@ -45,6 +45,10 @@ impl Scripted {
 
 #[async_trait]
 impl ChangeSets for Scripted {
+    async fn cancel_update(&self, _: &str) -> Result<(), StackApiError> {
+        Err(StackApiError::Refused("not scripted".into()))
+    }
+
     async fn stack_details(&self, _: &str) -> Result<Option<StackDetails>, StackApiError> {
         Ok(None)
     }

@@ -20,13 +20,13 @@ impl Channel for Recording {
     fn name(&self) -> &str {
         "recording"
     }
-    async fn send(&self, n: &Notification, _: &str) -> Result<(), DeliveryError> {
+    async fn send_message(&self, m: &Message) -> Result<(), DeliveryError> {
         let mut failures = self.failures.lock().unwrap();
         if *failures > 0 {
             *failures -= 1;
             return Err((self.failure)());
         }
-        self.sent.lock().unwrap().push(n.dedup_key.clone());
+        self.sent.lock().unwrap().push(m.dedup_key.clone());
         Ok(())
     }
 }

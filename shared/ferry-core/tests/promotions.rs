@@ -1,6 +1,7 @@
 //! Engine tests: promotions on the in-memory store, no AWS involved.
 
 use chrono::{TimeZone, Utc};
+use ferry_core::infra::profile::ProfileName;
 use ferry_core::infra::spec::AppSpec;
 use ferry_core::model::{App, Environment, PromotionStatus, Release, StepOutcome};
 use ferry_core::names::{AppName, Colour, EnvName, ImageRef, PromotionId, Strategy};
@@ -116,6 +117,7 @@ fn steps(world: &World) -> Steps<'_> {
         metrics: &world.metrics,
         faults: None,
         policy: StepPolicy::default(),
+        outbox: None,
         now: Utc::now,
     }
 }
@@ -396,6 +398,7 @@ fn risk_is_the_sum_of_named_factors() {
     let saturday_night = Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap();
     let risk = assess(&RiskInputs {
         target_env: &prod,
+        target_profile: ProfileName::Prod,
         replacements: 1,
         infra_changes: 2,
         open_alerts: 1,
@@ -429,6 +432,7 @@ fn risk_is_the_sum_of_named_factors() {
     assert_eq!(risk.score, 100, "capped at 100");
     let calm = assess(&RiskInputs {
         target_env: &env("dev"),
+        target_profile: ProfileName::Dev,
         replacements: 0,
         infra_changes: 0,
         open_alerts: 0,

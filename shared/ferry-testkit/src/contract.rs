@@ -24,8 +24,12 @@ pub async fn run(store: &dyn Store, prefix: &str) -> Result<Vec<&'static str>, S
     passed.push("stacks");
     lock(store, &names(prefix, "lock")).await?;
     passed.push("lock");
-    approval_once(store, &names(prefix, "approval")).await?;
-    passed.push("approval taken once");
+    approval_while_waiting(store, &names(prefix, "approval")).await?;
+    passed.push("decisions recorded while the wait is open");
+    late_step(store, &names(prefix, "late")).await?;
+    passed.push("an ended promotion keeps its status");
+    unlock(store, &names(prefix, "unlock")).await?;
+    passed.push("unlock by hand");
     ledger(store, prefix).await?;
     passed.push("ledger claim");
     engine_state(store, &names(prefix, "state")).await?;
@@ -78,6 +82,8 @@ fn promotion(app: &AppName, source: &EnvName, target: &EnvName, id: &str) -> Pro
         steps: vec![],
         approvals: vec![],
         approval_token: None,
+        requested_by_principal: String::new(),
+        unlocked: None,
     }
 }
 
@@ -330,9 +336,10 @@ async fn lock(store: &dyn Store, n: &Names) -> Result<(), String> {
     Ok(())
 }
 
-/// An approval is decided once: the pending token is taken with the decision, so a
-/// second decision (or a stale token) is refused and records nothing.
-async fn approval_once(store: &dyn Store, n: &Names) -> Result<(), String> {
+/// Decisions are recorded while the promotion waits on their token, and the token stays
+/// until the pipeline has the decision: a decision on another (or a closed) wait is
+/// refused and records nothing; clearing is idempotent and leaves a later wait's token.
+async fn approval_while_waiting(store: &dyn Store, n: &Names) -> Result<(), String> {
     const CHECK: &str = "approval";
     setup(store, n).await?;
     for env in [&n.dev, &n.prod] {
@@ -365,6 +372,8 @@ async fn approval_once(store: &dyn Store, n: &Names) -> Result<(), String> {
         promotion_id: waiting.id.clone(),
         decision,
         decided_by: by.into(),
+        principal: by.into(),
+        wait: "w1".into(),
         comment: "contract".into(),
         decided_at: Utc::now(),
     };
@@ -372,23 +381,53 @@ async fn approval_once(store: &dyn Store, n: &Names) -> Result<(), String> {
         CHECK,
         "a decision with another token",
         store
-            .decide_approval(&decision("ana", Decision::Approved), "token-0")
+            .record_decision(&decision("ana", Decision::Approved), "token-0")
             .await,
         |e| matches!(e, StoreError::VersionConflict { .. }),
     )?;
+    for by in ["bo", "cy"] {
+        expect(
+            CHECK,
+            "a decision on the open wait",
+            store
+                .record_decision(&decision(by, Decision::Approved), "token-1")
+                .await,
+            Result::is_ok,
+        )?;
+    }
+    let token = |p: Option<ferry_core::model::Promotion>| p.and_then(|p| p.approval_token);
+    let stored = store
+        .get_promotion(&waiting.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if token(stored.clone()).as_deref() != Some("token-1") {
+        return Err(format!(
+            "{CHECK}: the token stays until the pipeline is told"
+        ));
+    }
     expect(
         CHECK,
-        "the first decision",
-        store
-            .decide_approval(&decision("bo", Decision::Approved), "token-1")
-            .await,
+        "clearing another wait's token",
+        store.clear_approval_token(&waiting.id, "token-0").await,
+        Result::is_ok,
+    )?;
+    expect(
+        CHECK,
+        "clearing the token",
+        store.clear_approval_token(&waiting.id, "token-1").await,
+        Result::is_ok,
+    )?;
+    expect(
+        CHECK,
+        "clearing it again",
+        store.clear_approval_token(&waiting.id, "token-1").await,
         Result::is_ok,
     )?;
     expect_err(
         CHECK,
-        "a second decision",
+        "a decision once the wait is closed",
         store
-            .decide_approval(&decision("vi", Decision::Rejected), "token-1")
+            .record_decision(&decision("vi", Decision::Rejected), "token-1")
             .await,
         |e| matches!(e, StoreError::VersionConflict { .. }),
     )?;
@@ -396,11 +435,190 @@ async fn approval_once(store: &dyn Store, n: &Names) -> Result<(), String> {
         .get_promotion(&waiting.id)
         .await
         .map_err(|e| e.to_string())?;
-    let approvals: Vec<String> = stored
+    let mut approvals: Vec<String> = stored
+        .clone()
         .map(|p| p.approvals.iter().map(|a| a.decided_by.clone()).collect())
         .unwrap_or_default();
-    if approvals != ["bo"] {
-        return Err(format!("{CHECK}: one decision recorded, got {approvals:?}"));
+    approvals.sort();
+    if approvals != ["bo", "cy"] || token(stored).is_some() {
+        return Err(format!(
+            "{CHECK}: two decisions recorded and the token gone, got {approvals:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// A step recorded after the promotion ended (an execution stopped mid-step) is kept,
+/// and the promotion keeps how it ended.
+async fn late_step(store: &dyn Store, n: &Names) -> Result<(), String> {
+    const CHECK: &str = "late step";
+    setup(store, n).await?;
+    expect(
+        CHECK,
+        "environment",
+        store
+            .put_environment(
+                &environment(&n.app, &n.prod, &format!("ferry-{}-prod", n.app)),
+                None,
+            )
+            .await,
+        Result::is_ok,
+    )?;
+    let ended = promotion(&n.app, &n.dev, &n.prod, &format!("{}-1", n.app));
+    expect(
+        CHECK,
+        "promotion",
+        store.create_promotion(&ended).await,
+        Result::is_ok,
+    )?;
+    let done = Completion {
+        status: PromotionStatus::RolledBack,
+        environment: None,
+    };
+    expect(
+        CHECK,
+        "ended",
+        store.complete_promotion(&ended, done).await,
+        Result::is_ok,
+    )?;
+    let step = ferry_core::model::StepRecord {
+        name: "Shift 2".into(),
+        outcome: ferry_core::model::StepOutcome::Succeeded,
+        started_at: Utc::now(),
+        finished_at: Utc::now(),
+        detail: serde_json::json!({}),
+    };
+    expect(
+        CHECK,
+        "a late step",
+        store
+            .record_step(&ended.id, &step, PromotionStatus::Running)
+            .await,
+        Result::is_ok,
+    )?;
+    let stored = store
+        .get_promotion(&ended.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("{CHECK}: the promotion is gone"))?;
+    if stored.status != PromotionStatus::RolledBack || stored.steps.len() != 1 {
+        return Err(format!(
+            "{CHECK}: RolledBack with the late step kept, got {:?} with {} steps",
+            stored.status,
+            stored.steps.len()
+        ));
+    }
+    Ok(())
+}
+
+/// An environment's lock released by hand: only from its holder, recorded on the
+/// promotion with its new status in the same write; without a promotion record, the
+/// lock alone.
+async fn unlock(store: &dyn Store, n: &Names) -> Result<(), String> {
+    const CHECK: &str = "unlock";
+    setup(store, n).await?;
+    expect(
+        CHECK,
+        "environment",
+        store
+            .put_environment(
+                &environment(&n.app, &n.prod, &format!("ferry-{}-prod", n.app)),
+                None,
+            )
+            .await,
+        Result::is_ok,
+    )?;
+    let stuck = promotion(&n.app, &n.dev, &n.prod, &format!("{}-1", n.app));
+    expect(
+        CHECK,
+        "promotion",
+        store.create_promotion(&stuck).await,
+        Result::is_ok,
+    )?;
+    let record = ferry_core::model::Unlock {
+        by: "admin@ferry.local".into(),
+        reason: "the execution is gone".into(),
+        at: Utc::now(),
+    };
+    let other = PromotionId::parse("id", &format!("{}-2", n.app)).expect("valid");
+    expect_err(
+        CHECK,
+        "unlocked for a promotion that does not hold it",
+        store
+            .unlock(
+                &n.app,
+                &n.prod,
+                &other,
+                Some((&record, PromotionStatus::Failed)),
+            )
+            .await,
+        |e| matches!(e, StoreError::LockNotHeld { .. }),
+    )?;
+    expect(
+        CHECK,
+        "unlocked by hand",
+        store
+            .unlock(
+                &n.app,
+                &n.prod,
+                &stuck.id,
+                Some((&record, PromotionStatus::Failed)),
+            )
+            .await,
+        Result::is_ok,
+    )?;
+    let env = store
+        .get_environment(&n.app, &n.prod)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("{CHECK}: the environment is gone"))?;
+    let ended = store
+        .get_promotion(&stuck.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("{CHECK}: the promotion is gone"))?;
+    if env.active_promotion.is_some()
+        || ended.status != PromotionStatus::Failed
+        || ended.unlocked.as_ref().map(|u| u.reason.as_str()) != Some("the execution is gone")
+    {
+        return Err(format!(
+            "{CHECK}: lock free and the unlock recorded, got {:?} / {:?} {:?}",
+            env.active_promotion, ended.status, ended.unlocked
+        ));
+    }
+    expect_err(
+        CHECK,
+        "unlocked twice",
+        store
+            .unlock(
+                &n.app,
+                &n.prod,
+                &stuck.id,
+                Some((&record, PromotionStatus::Failed)),
+            )
+            .await,
+        |e| matches!(e, StoreError::LockNotHeld { .. }),
+    )?;
+    // A lock whose holder has no record: the lock alone is released.
+    let orphan = promotion(&n.app, &n.dev, &n.prod, &format!("{}-3", n.app));
+    expect(
+        CHECK,
+        "promotion",
+        store.create_promotion(&orphan).await,
+        Result::is_ok,
+    )?;
+    expect(
+        CHECK,
+        "the lock alone",
+        store.unlock(&n.app, &n.prod, &orphan.id, None).await,
+        Result::is_ok,
+    )?;
+    let env = store
+        .get_environment(&n.app, &n.prod)
+        .await
+        .map_err(|e| e.to_string())?;
+    if env.and_then(|e| e.active_promotion).is_some() {
+        return Err(format!("{CHECK}: the lock alone released"));
     }
     Ok(())
 }

@@ -16,6 +16,8 @@ pub struct InMemoryStacks {
     change_sets: Mutex<BTreeMap<String, PendingChange>>,
     /// Change sets whose execution fails (and rolls back), by how many are left.
     failing_executions: std::sync::atomic::AtomicUsize,
+    /// Stacks whose update was cancelled, in order.
+    cancelled: Mutex<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -56,6 +58,27 @@ impl InMemoryStacks {
             .unwrap_or_else(|p| p.into_inner())
             .get(stack_name)
             .map(|s| s.template.clone())
+    }
+
+    /// Sets a stack's status, as a change under way (`UPDATE_IN_PROGRESS`) or its
+    /// rollback would; the stack stays so until set again.
+    pub fn set_status(&self, stack_name: &str, status: &str) {
+        if let Some(state) = self
+            .stacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(stack_name)
+        {
+            state.status = status.to_owned();
+        }
+    }
+
+    /// The stacks whose update was cancelled, in order.
+    pub fn cancelled(&self) -> Vec<String> {
+        self.cancelled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The next `count` executions fail and roll back, as a bad update would.
@@ -223,5 +246,26 @@ impl ferry_core::infra::deploy::ChangeSets for InMemoryStacks {
 
     async fn stack_events(&self, _stack: &str) -> Result<Vec<StackEvent>, StackApiError> {
         Ok(vec![])
+    }
+
+    /// As CloudFormation: only an update in progress can be cancelled; it then rolls
+    /// back (here, at once, unless the stack was told to stay busy).
+    async fn cancel_update(&self, stack: &str) -> Result<(), StackApiError> {
+        let mut stacks = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
+        let state = stacks
+            .get_mut(stack)
+            .ok_or_else(|| StackApiError::Refused(format!("Stack {stack} does not exist")))?;
+        if state.status != "UPDATE_IN_PROGRESS" {
+            return Err(StackApiError::Refused(format!(
+                "CancelUpdateStack cannot be called from current stack status {}",
+                state.status
+            )));
+        }
+        self.cancelled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(stack.to_owned());
+        state.status = "UPDATE_ROLLBACK_IN_PROGRESS".into();
+        Ok(())
     }
 }

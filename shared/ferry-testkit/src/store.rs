@@ -202,8 +202,11 @@ impl Promotions for InMemoryStore {
             .get_mut(id)
             .ok_or_else(|| StoreError::NotFound(format!("promotion {id}")))?;
         promotion.steps.push(step.clone());
-        promotion.status = status;
-        promotion.updated_at = step.finished_at;
+        // An ended promotion keeps how it ended.
+        if !promotion.status.is_terminal() {
+            promotion.status = status;
+            promotion.updated_at = step.finished_at;
+        }
         Ok(())
     }
 
@@ -270,7 +273,7 @@ impl Promotions for InMemoryStore {
         Ok(())
     }
 
-    async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
+    async fn record_decision(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
         let mut t = self.lock();
         let id = &approval.promotion_id;
         let promotion = t
@@ -283,8 +286,55 @@ impl Promotions for InMemoryStore {
                 expected: 0,
             });
         }
-        promotion.approval_token = None;
         promotion.approvals.push(approval.clone());
+        Ok(())
+    }
+
+    async fn clear_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        if let Some(promotion) = t.promotions.get_mut(id) {
+            if promotion.approval_token.as_deref() == Some(token) {
+                promotion.approval_token = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn unlock(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+        holder: &PromotionId,
+        record: Option<(
+            &ferry_core::model::Unlock,
+            ferry_core::model::PromotionStatus,
+        )>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        let label = env_label(app, env);
+        let key = (app.clone(), env.clone());
+        let environment = t
+            .environments
+            .get(&key)
+            .ok_or(StoreError::NotFound(label.clone()))?;
+        if environment.active_promotion.as_ref() != Some(holder) {
+            return Err(StoreError::LockNotHeld {
+                env: label,
+                promotion: holder.to_string(),
+            });
+        }
+        if record.is_some() && !t.promotions.contains_key(holder) {
+            return Err(StoreError::NotFound(format!("promotion {holder}")));
+        }
+        let environment = t.environments.get_mut(&key).expect("checked above");
+        environment.active_promotion = None;
+        environment.version += 1;
+        if let Some((unlock, status)) = record {
+            let promotion = t.promotions.get_mut(holder).expect("checked above");
+            promotion.unlocked = Some(unlock.clone());
+            promotion.status = status;
+            promotion.updated_at = unlock.at;
+        }
         Ok(())
     }
 }

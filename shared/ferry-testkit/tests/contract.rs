@@ -10,7 +10,9 @@ async fn the_in_memory_store_keeps_the_store_contract() {
             "versions",
             "stacks",
             "lock",
-            "approval taken once",
+            "decisions recorded while the wait is open",
+            "an ended promotion keeps its status",
+            "unlock by hand",
             "ledger claim",
             "engine state versions"
         ]

@@ -91,7 +91,8 @@ impl Local {
     /// Gives the e2e groups their roles (every test sends the same policy, so running
     /// them concurrently is harmless).
     pub async fn grant_roles(&self) -> Result<()> {
-        let policy = json!({"groups": {"e2e-deployers": "deployer", "e2e-approvers": "approver"}});
+        let policy = json!({"groups": {"e2e-deployers": "deployer", "e2e-approvers": "approver",
+                                       RELEASERS_ROLE: "approver"}});
         let r = self.api("PUT", "/access", Some(&policy), &[]).await?;
         anyhow::ensure!(r.status == 200, "PUT /access: {r:?}");
         Ok(())
@@ -106,6 +107,20 @@ impl Local {
         headers: &[(&str, &str)],
     ) -> Result<ApiResponse> {
         self.api_as(None, method, path, body, headers).await
+    }
+
+    /// The same, with `authorizer` as API Gateway's request context carries it (a JWT's
+    /// claims, or the IAM caller: see [`iam_session`]).
+    pub async fn api_authorized(
+        &self,
+        authorizer: Value,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<ApiResponse> {
+        let mut event = apigw_v2_event(method, path, body.map(Value::to_string), &[]);
+        event["requestContext"]["authorizer"] = authorizer;
+        self.api_event(event).await
     }
 
     /// The same, as the JWT-authenticated caller `who` (None: no authorizer).
@@ -131,6 +146,10 @@ impl Local {
                 }
             }
         }
+        self.api_event(event).await
+    }
+
+    async fn api_event(&self, event: Value) -> Result<ApiResponse> {
         let invocation = self.invoke("api", &event).await?;
         if invocation.function_error.is_some() {
             bail!("api function failed: {}", invocation.body);
@@ -330,6 +349,99 @@ impl Local {
         Ok(output.item)
     }
 
+    /// Who holds an environment's lock, as stored.
+    pub async fn lock_holder(&self, app: &str, env: &str) -> Result<Option<String>> {
+        let item = self
+            .item(&format!("APP#{app}"), &format!("ENV#{env}"))
+            .await?
+            .context("no such environment")?;
+        Ok(item
+            .get("active_promotion")
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+
+    /// Makes the local Ferry fail at `key` with `error` (fault injection, local runs
+    /// only): `<app>/<env>/<action>` for a promotion step, `promotions/<id>/complete_approval`
+    /// for the api's Step Functions call. `None` removes the fault.
+    pub async fn fault(&self, key: &str, error: Option<&str>) -> Result<()> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let pk = AttributeValue::S(format!("FAULT#{key}"));
+        let sk = AttributeValue::S("#FAULT".into());
+        match error {
+            Some(error) => {
+                self.dynamodb
+                    .put_item()
+                    .table_name(&self.table)
+                    .item("PK", pk)
+                    .item("SK", sk)
+                    .item("error", AttributeValue::S(error.into()))
+                    .send()
+                    .await?;
+            }
+            None => {
+                self.dynamodb
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("PK", pk)
+                    .key("SK", sk)
+                    .send()
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls `GET /promotions/{id}` until its status is `status` (two minutes at most).
+    pub async fn wait_for_status(&self, id: &str, status: &str) -> Result<Value> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let record = self
+                .api("GET", &format!("/promotions/{id}"), None, &[])
+                .await?
+                .body;
+            if record["status"] == status {
+                return Ok(record);
+            }
+            if Instant::now() > deadline {
+                bail!("promotion {id} never reached {status}: {record}");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// What EventBridge sends promotion-step when an execution ends outside its steps:
+    /// the aws_lambda_events-shaped fixture of the handler tests, for this execution.
+    /// moto's EventBridge does not deliver Step Functions' status changes to Lambda, so
+    /// the e2e tests send it themselves (docs/local-aws.md).
+    pub async fn execution_status_change(&self, execution_arn: &str) -> Result<Invocation> {
+        let described = self
+            .sfn
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await?;
+        let mut event: Value = serde_json::from_str(include_str!(
+            "../../../functions/promotion-step/tests/fixtures/eventbridge-execution-aborted.json"
+        ))?;
+        let stopped = described
+            .stop_date()
+            .map(|d| d.to_millis())
+            .transpose()?
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        event["time"] = json!(chrono::DateTime::from_timestamp_millis(stopped)
+            .context("stop date")?
+            .to_rfc3339());
+        event["resources"] = json!([execution_arn]);
+        event["detail"]["executionArn"] = json!(execution_arn);
+        event["detail"]["stateMachineArn"] = json!(self.state_machine_arn);
+        event["detail"]["name"] = json!(described.name());
+        event["detail"]["status"] = json!(described.status().as_str());
+        event["detail"]["startDate"] = json!(described.start_date().to_millis()?);
+        event["detail"]["stopDate"] = json!(stopped);
+        self.invoke("promotion-step", &event).await
+    }
+
     pub async fn items_under(
         &self,
         pk: &str,
@@ -386,6 +498,28 @@ pub fn apigw_v2_event(
         event["body"] = json!(body);
     }
     event
+}
+
+/// The IAM role whose sessions the e2e tests use as IAM callers (an approver, and so a
+/// deployer, in [`Local::grant_roles`]'s policy).
+pub const RELEASERS_ROLE: &str = "arn:aws:iam::123456789012:role/e2e-releasers";
+
+/// API Gateway's IAM authorizer context for session `session` of [`RELEASERS_ROLE`].
+pub fn iam_session(session: &str) -> Value {
+    json!({"iam": {
+        "accessKey": "ASIAE2EEXAMPLE",
+        "accountId": "123456789012",
+        "callerId": format!("AROAE2EEXAMPLE:{session}"),
+        "principalOrgId": null,
+        "userArn": format!("arn:aws:sts::123456789012:assumed-role/e2e-releasers/{session}"),
+        "userId": format!("AROAE2EEXAMPLE:{session}"),
+    }})
+}
+
+/// API Gateway's JWT authorizer context for a user in the e2e groups.
+pub fn jwt(email: &str) -> Value {
+    json!({"jwt": {"claims": {"email": email, "sub": format!("sub-{email}"),
+                              "cognito:groups": "[e2e-deployers e2e-approvers]"}, "scopes": []}})
 }
 
 /// A unique app name per test, so tests share the local AWS without sharing state.
@@ -691,4 +825,48 @@ pub async fn put_target_metrics(
             .await?;
     }
     Ok(())
+}
+
+/// How every scenario must end: the promotion in `status` (a terminal one), the
+/// environment's lock free, and all traffic on `colour`, its live colour: the one that
+/// passed its checks (the new one after a promotion, the old one after a rollback).
+pub async fn assert_settled(
+    local: &Local,
+    app: &str,
+    env: &str,
+    id: &str,
+    status: &str,
+    colour: &str,
+) -> Result<Value> {
+    let record = local
+        .api("GET", &format!("/promotions/{id}"), None, &[])
+        .await?
+        .body;
+    anyhow::ensure!(
+        record["status"] == status,
+        "{id} ended {}: {record}",
+        record["status"]
+    );
+    anyhow::ensure!(
+        local.lock_holder(app, env).await?.is_none(),
+        "{app}/{env} is still locked"
+    );
+    let item = local
+        .item(&format!("APP#{app}"), &format!("ENV#{env}"))
+        .await?
+        .context("no environment")?;
+    let live = item["live_colour"]
+        .as_s()
+        .map_err(|_| anyhow::anyhow!("no colour"))?;
+    anyhow::ensure!(
+        live == colour,
+        "{app}/{env} is live on {live}, not {colour}"
+    );
+    let weights = listener_weights(local, &format!("ferry-{app}-{env}")).await?;
+    let all_on = if colour == "blue" { [100, 0] } else { [0, 100] };
+    anyhow::ensure!(
+        weights == all_on,
+        "{app}/{env}: traffic {weights:?}, not all on {colour}"
+    );
+    Ok(record)
 }

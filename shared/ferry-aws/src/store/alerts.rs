@@ -79,7 +79,7 @@ impl Alerts for DynamoStore {
                     )))
                 }
             }
-            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
             Err(e) => Err(StoreError::Backend(describe(&e))),
         }
     }

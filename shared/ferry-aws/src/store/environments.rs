@@ -120,7 +120,7 @@ impl Environments for DynamoStore {
                     owner: holder,
                 })
             }
-            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
             Err(e) => Err(StoreError::Backend(describe(&e))),
         }
     }

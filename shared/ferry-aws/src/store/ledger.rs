@@ -37,7 +37,7 @@ impl DeliveryLedger for DynamoStore {
                 })?;
                 from_item(item)
             }
-            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
             Err(e) => Err(StoreError::Backend(describe(&e))),
         }
     }

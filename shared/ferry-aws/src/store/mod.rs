@@ -129,17 +129,87 @@ macro_rules! sdk_call {
     };
 }
 
-/// True when a write failed its condition (alone or inside a transaction).
+/// What a failed write means to its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteFailure {
+    /// A condition did not hold: someone else wrote first (a conflict).
+    Condition,
+    /// Throttled, over its throughput, in conflict with another transaction, or a 5xx:
+    /// the same write may go through if tried again.
+    Retryable,
+    Other,
+}
+
+/// Why DynamoDB cancelled a transaction, from its `CancellationReasons` codes (one per
+/// item, in order; `None` for the items that were fine). A failed condition decides it:
+/// the write cannot go through as asked, whatever else happened. Otherwise throttling,
+/// exceeded throughput and a conflicting transaction are worth a retry. No reasons at
+/// all is taken as a failed condition, as before reasons were read.
+fn cancellation_failure<'a>(codes: impl IntoIterator<Item = &'a str>) -> WriteFailure {
+    let codes: Vec<&str> = codes.into_iter().collect();
+    if codes.is_empty() || codes.contains(&"ConditionalCheckFailed") {
+        WriteFailure::Condition
+    } else if codes.iter().any(|c| {
+        [
+            "ThrottlingError",
+            "ProvisionedThroughputExceeded",
+            "TransactionConflict",
+            "RequestLimitExceeded",
+        ]
+        .contains(c)
+    }) {
+        WriteFailure::Retryable
+    } else {
+        WriteFailure::Other
+    }
+}
+
+fn write_failure<E, R>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> WriteFailure
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
+{
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    if let Some(service) = error.as_service_error() {
+        let any: &dyn std::any::Any = service;
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            any.downcast_ref::<TransactWriteItemsError>()
+        {
+            return cancellation_failure(
+                cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None")),
+            );
+        }
+        if service.code() == Some("ConditionalCheckFailedException") {
+            return WriteFailure::Condition;
+        }
+    }
+    if is_transient(error) {
+        WriteFailure::Retryable
+    } else {
+        WriteFailure::Other
+    }
+}
+
+/// True when a write failed its condition (alone, or inside a transaction for that
+/// reason).
 fn condition_failed<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
 {
-    error
-        .as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| {
-            code == "ConditionalCheckFailedException" || code == "TransactionCanceledException"
-        })
+    write_failure(error) == WriteFailure::Condition
+}
+
+/// True when the same write may go through if tried again, a cancelled transaction
+/// included (see [`cancellation_failure`]).
+fn retryable<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
+{
+    write_failure(error) == WriteFailure::Retryable
 }
 
 macro_rules! conditional_call {
@@ -147,7 +217,7 @@ macro_rules! conditional_call {
         match $call.await {
             Ok(output) => Ok(output),
             Err(e) if condition_failed(&e) => Err($on_condition),
-            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
             Err(e) => Err(StoreError::Backend(describe(&e))),
         }
     };
@@ -277,3 +347,43 @@ mod promotions;
 mod reports;
 
 use keys::*;
+
+#[cfg(test)]
+mod tests {
+    use super::{cancellation_failure, WriteFailure};
+
+    #[test]
+    fn a_cancelled_transaction_means_what_its_reasons_say() {
+        let failure = |codes: &[&str]| cancellation_failure(codes.iter().copied());
+        assert_eq!(
+            failure(&["None", "ConditionalCheckFailed"]),
+            WriteFailure::Condition
+        );
+        // A failed condition decides it, even beside a reason worth a retry.
+        assert_eq!(
+            failure(&["ThrottlingError", "ConditionalCheckFailed"]),
+            WriteFailure::Condition
+        );
+        for retry in [
+            "ThrottlingError",
+            "ProvisionedThroughputExceeded",
+            "TransactionConflict",
+        ] {
+            assert_eq!(
+                failure(&["None", retry]),
+                WriteFailure::Retryable,
+                "{retry}"
+            );
+        }
+        assert_eq!(failure(&["ValidationError", "None"]), WriteFailure::Other);
+        assert_eq!(
+            failure(&["ItemCollectionSizeLimitExceeded"]),
+            WriteFailure::Other
+        );
+        assert_eq!(
+            failure(&[]),
+            WriteFailure::Condition,
+            "no reasons: as before"
+        );
+    }
+}

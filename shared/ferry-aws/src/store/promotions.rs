@@ -2,6 +2,8 @@
 //! `PROMOS#<app>#<env>` index newest first; the lock lives on the environment item.
 
 use super::*;
+use aws_sdk_dynamodb::types::ConditionCheck;
+use ferry_core::model::Unlock;
 
 #[async_trait]
 impl Promotions for DynamoStore {
@@ -35,7 +37,7 @@ impl Promotions for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) if condition_failed(&e) => Err(self.explain_lock_failure(promotion).await),
-            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
             Err(e) => Err(StoreError::Backend(describe(&e))),
         }
     }
@@ -103,29 +105,53 @@ impl Promotions for DynamoStore {
         )?;
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(step_item))
+            .set_item(Some(step_item.clone()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let update = Update::builder()
+        // An ended promotion keeps how it ended: the status moves only while it runs.
+        let mut update = Update::builder()
             .table_name(&self.table)
             .key("PK", s(promo_pk(id)))
             .key("SK", s(PROMO_SK))
             .update_expression("SET #status = :status, updated_at = :at")
-            .condition_expression("attribute_exists(PK)")
+            .condition_expression(
+                "attribute_exists(PK) AND NOT (#status IN (:ended0, :ended1, :ended2, :ended3))",
+            )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":status", status_value(status)?)
-            .expression_attribute_values(":at", s(ts(step.finished_at)))
+            .expression_attribute_values(":at", s(ts(step.finished_at)));
+        for (i, ended) in PromotionStatus::ENDED.iter().enumerate() {
+            update =
+                update.expression_attribute_values(format!(":ended{i}"), status_value(*ended)?);
+        }
+        let update = update
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        conditional_call!(
+        let recorded = conditional_call!(
             self.client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().put(put).build())
                 .transact_items(TransactWriteItem::builder().update(update).build())
                 .send(),
             StoreError::NotFound(format!("promotion {id}"))
-        )?;
-        Ok(())
+        );
+        match recorded {
+            Ok(_) => Ok(()),
+            // Gone, or ended: an ended promotion still gets the step, for the audit trail.
+            Err(StoreError::NotFound(what)) => {
+                if self.get(promo_pk(id), PROMO_SK).await?.is_none() {
+                    return Err(StoreError::NotFound(what));
+                }
+                sdk_call!(self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(step_item))
+                    .send())?;
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
     }
 
     async fn set_execution_arn(&self, id: &PromotionId, arn: &str) -> Result<(), StoreError> {
@@ -214,7 +240,7 @@ impl Promotions for DynamoStore {
                     None => Err(StoreError::NotFound(label)),
                 }
             }
-            Err(e) if is_transient(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
             Err(e) => Err(StoreError::Backend(describe(&e))),
         }
     }
@@ -224,7 +250,7 @@ impl Promotions for DynamoStore {
             .await
     }
 
-    async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
+    async fn record_decision(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
         let id = &approval.promotion_id;
         let item = to_item(
             approval,
@@ -238,12 +264,12 @@ impl Promotions for DynamoStore {
             .set_item(Some(item))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        // Taking the token is what makes a decision count once.
-        let take = Update::builder()
+        // Recorded only while the promotion waits on this token; the token stays until
+        // the pipeline has the decision (clear_approval_token).
+        let waiting = ConditionCheck::builder()
             .table_name(&self.table)
             .key("PK", s(promo_pk(id)))
             .key("SK", s(PROMO_SK))
-            .update_expression("REMOVE approval_token")
             .condition_expression("approval_token = :token")
             .expression_attribute_values(":token", s(token))
             .build()
@@ -251,7 +277,11 @@ impl Promotions for DynamoStore {
         conditional_call!(
             self.client
                 .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(take).build())
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .condition_check(waiting)
+                        .build()
+                )
                 .transact_items(TransactWriteItem::builder().put(record).build())
                 .send(),
             StoreError::VersionConflict {
@@ -260,5 +290,88 @@ impl Promotions for DynamoStore {
             }
         )?;
         Ok(())
+    }
+
+    async fn clear_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
+        let cleared = conditional_call!(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", s(promo_pk(id)))
+                .key("SK", s(PROMO_SK))
+                .update_expression("REMOVE approval_token")
+                .condition_expression("approval_token = :token")
+                .expression_attribute_values(":token", s(token))
+                .send(),
+            StoreError::VersionConflict {
+                what: format!("the approval token of promotion {id}"),
+                expected: 0
+            }
+        );
+        match cleared {
+            // Already gone, or a later wait's: nothing of this one to clear.
+            Ok(_) | Err(StoreError::VersionConflict { .. }) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn unlock(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+        holder: &PromotionId,
+        record: Option<(&Unlock, PromotionStatus)>,
+    ) -> Result<(), StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
+        let release = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(app_pk(app)))
+            .key("SK", s(env_sk(env)))
+            .update_expression("REMOVE active_promotion SET #v = #v + :one")
+            .condition_expression("active_promotion = :id")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":id", s(holder.as_str()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(build)?;
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(release).build());
+        if let Some((unlock, status)) = record {
+            let unlocked = serde_dynamo::to_attribute_value(unlock)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let ended = Update::builder()
+                .table_name(&self.table)
+                .key("PK", s(promo_pk(holder)))
+                .key("SK", s(PROMO_SK))
+                .update_expression("SET unlocked = :unlocked, #status = :status, updated_at = :at")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":unlocked", unlocked)
+                .expression_attribute_values(":status", status_value(status)?)
+                .expression_attribute_values(":at", s(ts(unlock.at)))
+                .build()
+                .map_err(build)?;
+            request = request.transact_items(TransactWriteItem::builder().update(ended).build());
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => {
+                let label = format!("environment {app}/{env}");
+                match self.get_environment(app, env).await? {
+                    None => Err(StoreError::NotFound(label)),
+                    Some(current) if current.active_promotion.as_ref() != Some(holder) => {
+                        Err(StoreError::LockNotHeld {
+                            env: label,
+                            promotion: holder.to_string(),
+                        })
+                    }
+                    Some(_) => Err(StoreError::NotFound(format!("promotion {holder}"))),
+                }
+            }
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) => Err(StoreError::Backend(describe(&e))),
+        }
     }
 }

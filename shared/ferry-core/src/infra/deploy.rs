@@ -70,6 +70,15 @@ pub trait ChangeSets: Send + Sync {
     async fn delete_change_set(&self, change_set: &str) -> Result<(), StackApiError>;
     /// The stack's events, newest first.
     async fn stack_events(&self, stack: &str) -> Result<Vec<StackEvent>, StackApiError>;
+    /// Cancels the stack's update in progress (`CancelUpdateStack`): CloudFormation rolls
+    /// it back to where it was. Only an `UPDATE_IN_PROGRESS` stack can be cancelled.
+    async fn cancel_update(&self, stack: &str) -> Result<(), StackApiError>;
+}
+
+/// Whether a stack status is a change under way (`REVIEW_IN_PROGRESS`, a stack created
+/// by a change set not yet executed, is not).
+pub fn is_in_progress(status: &str) -> bool {
+    in_progress(status)
 }
 
 /// What the deploy reports while it works, for a CLI to print or a function to log.

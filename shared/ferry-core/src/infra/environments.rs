@@ -251,6 +251,15 @@ pub enum ReleaseError {
     /// A promotion into the environment is running; its result would overwrite this.
     #[error("promotion {holder} is in progress on {env}; record the release after it ends")]
     Busy { env: String, holder: String },
+    /// The environment's releases need an approval, which a recorded release would skip:
+    /// they reach it by promotion.
+    #[error("{env} is approval-gated (promotion.approval: {policy}); releases reach it by promotion, not recorded directly: ferry promote {app} --from <env> --to {name}")]
+    Gated {
+        env: String,
+        app: String,
+        name: String,
+        policy: crate::promotion::rollout::ApprovalPolicy,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -267,6 +276,17 @@ pub async fn record_release(
         .get_environment(app, env)
         .await?
         .ok_or_else(|| ReleaseError::NotFound(format!("{app}/{env}")))?;
+    // A release recorded here would never have been approved: only ungated environments
+    // (dev, where CI deploys) take them.
+    let policy = current.spec.approval_policy();
+    if policy != crate::promotion::rollout::ApprovalPolicy::Never {
+        return Err(ReleaseError::Gated {
+            env: format!("{app}/{env}"),
+            app: app.to_string(),
+            name: env.to_string(),
+            policy,
+        });
+    }
     if let Some(holder) = &current.active_promotion {
         return Err(ReleaseError::Busy {
             env: format!("{app}/{env}"),

@@ -190,6 +190,14 @@ impl AlertsSpec {
 }
 
 impl EnvironmentSpec {
+    /// Whether promotions into this environment wait for an approval: the spec's
+    /// `promotion.approval`, else the profile's. Never the environment's name.
+    pub fn approval_policy(&self) -> crate::promotion::rollout::ApprovalPolicy {
+        self.promotion.approval.unwrap_or_else(|| {
+            crate::promotion::rollout::ApprovalPolicy::for_profile(self.profile_name)
+        })
+    }
+
     /// The rules that apply: the profile's defaults (its alarm thresholds), with any rule
     /// of the same name replaced by the spec's, and the spec's others added.
     pub fn alert_rules(&self) -> Vec<crate::monitoring::rules::Rule> {

@@ -20,16 +20,93 @@ pub enum DeliveryError {
     Store(#[from] StoreError),
 }
 
+/// One notification as every channel renders it: an incident's, an approval request,
+/// a failed rollback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Stable for one notification: a retry carries the same key, so it never goes out
+    /// twice on a channel.
+    pub dedup_key: String,
+    /// Slack's payload (Block Kit `blocks`, and `text` for previews and fallbacks).
+    pub slack: Value,
+    pub email_subject: String,
+    pub email_body: String,
+}
+
+impl Message {
+    /// An incident notification as its Slack message and email.
+    pub fn incident(n: &Notification, dashboard_url: &str) -> Message {
+        let (email_subject, email_body) = email(n, dashboard_url);
+        Message {
+            dedup_key: n.dedup_key.clone(),
+            slack: slack_message(n, dashboard_url),
+            email_subject,
+            email_body,
+        }
+    }
+}
+
 /// A place notifications go: a Slack webhook, an SNS topic for email.
 #[async_trait]
 pub trait Channel: Send + Sync {
     /// A stable name, part of the delivery record's key (`slack`, `email`).
     fn name(&self) -> &str;
+    /// Sends a rendered message.
+    async fn send_message(&self, message: &Message) -> Result<(), DeliveryError>;
+    /// Sends an incident notification: rendered as [`Message::incident`] unless the
+    /// channel keeps the notification itself.
     async fn send(
         &self,
         notification: &Notification,
         dashboard_url: &str,
-    ) -> Result<(), DeliveryError>;
+    ) -> Result<(), DeliveryError> {
+        self.send_message(&Message::incident(notification, dashboard_url))
+            .await
+    }
+}
+
+/// A channel that could not be set up (its webhook URL unreadable, say): every send
+/// fails with the reason, so each notification's record says why it did not go out,
+/// rather than the function failing to start or the channel silently missing.
+pub struct Unconfigured {
+    pub name: String,
+    pub reason: String,
+}
+
+#[async_trait]
+impl Channel for Unconfigured {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn send_message(&self, _: &Message) -> Result<(), DeliveryError> {
+        Err(DeliveryError::Permanent {
+            channel: self.name.clone(),
+            reason: self.reason.clone(),
+        })
+    }
+}
+
+/// Where a job's notifications go, and the ledger that keeps each from going out twice.
+#[derive(Clone, Copy)]
+pub struct Outbox<'a> {
+    pub channels: &'a [&'a dyn Channel],
+    pub ledger: &'a dyn DeliveryLedger,
+}
+
+impl Outbox<'_> {
+    /// Delivers `message` on every channel: at least once each, never twice. One
+    /// channel failing does not stop the others; each outcome is reported.
+    pub async fn send(&self, message: &Message) -> Vec<Value> {
+        let mut outcomes = Vec::new();
+        for channel in self.channels {
+            let outcome = deliver_message(self.ledger, *channel, message, Backoff::default()).await;
+            outcomes.push(json!({
+                "channel": channel.name(),
+                "outcome": match outcome { Ok(o) => format!("{o:?}"), Err(e) => e.to_string() },
+            }));
+        }
+        outcomes
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +131,7 @@ impl Default for Backoff {
     }
 }
 
+/// Delivers an incident notification on one channel (see [`deliver_message`]).
 pub async fn deliver(
     store: &(impl DeliveryLedger + ?Sized),
     channel: &dyn Channel,
@@ -61,10 +139,39 @@ pub async fn deliver(
     dashboard_url: &str,
     backoff: Backoff,
 ) -> Result<Outcome, DeliveryError> {
+    deliver_with(store, channel, &notification.dedup_key, backoff, || {
+        channel.send(notification, dashboard_url)
+    })
+    .await
+}
+
+/// Delivers a message on one channel, retrying with backoff, recorded in the ledger
+/// under its dedup key: sent at least once, and never again once sent.
+pub async fn deliver_message(
+    store: &(impl DeliveryLedger + ?Sized),
+    channel: &dyn Channel,
+    message: &Message,
+    backoff: Backoff,
+) -> Result<Outcome, DeliveryError> {
+    deliver_with(store, channel, &message.dedup_key, backoff, || {
+        channel.send_message(message)
+    })
+    .await
+}
+
+async fn deliver_with<'s, F, Fut>(
+    store: &(impl DeliveryLedger + ?Sized),
+    channel: &dyn Channel,
+    dedup_key: &str,
+    backoff: Backoff,
+    send: F,
+) -> Result<Outcome, DeliveryError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), DeliveryError>> + 's,
+{
     let now = chrono::Utc::now();
-    let record = store
-        .begin_delivery(&notification.dedup_key, channel.name(), now)
-        .await?;
+    let record = store.begin_delivery(dedup_key, channel.name(), now).await?;
     if record.sent {
         return Ok(Outcome::AlreadySent);
     }
@@ -72,15 +179,10 @@ pub async fn deliver(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match channel.send(notification, dashboard_url).await {
+        match send().await {
             Ok(()) => {
                 store
-                    .finish_delivery(
-                        &notification.dedup_key,
-                        channel.name(),
-                        attempt,
-                        chrono::Utc::now(),
-                    )
+                    .finish_delivery(dedup_key, channel.name(), attempt, chrono::Utc::now())
                     .await?;
                 return Ok(Outcome::Delivered { attempts: attempt });
             }

@@ -28,6 +28,19 @@ pub enum WorkflowError {
     Unavailable(String),
     #[error("the workflow rejected the request: {0}")]
     Rejected(String),
+    /// The task or execution no longer exists: a wait that timed out or was completed.
+    #[error("the workflow no longer has it: {0}")]
+    Gone(String),
+}
+
+/// Where an execution stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    Running,
+    /// SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+    Ended(String),
+    /// No such execution.
+    Unknown,
 }
 
 /// Starts promotion pipelines (Step Functions in AWS).
@@ -40,14 +53,19 @@ pub trait Workflow: Send + Sync {
         id: &PromotionId,
         input: &Value,
     ) -> Result<String, WorkflowError>;
-    /// Completes a task waiting for a decision: success carries `output`; failure fails the
-    /// task with the error name `PromotionRejected`.
+    /// Completes a task of promotion `id` waiting for a decision: success carries
+    /// `output`; failure fails the task with the error name `PromotionRejected`. A task
+    /// that no longer exists is [`WorkflowError::Gone`].
     async fn complete_approval(
         &self,
+        id: &PromotionId,
         token: &str,
         approved: bool,
         output: &Value,
     ) -> Result<(), WorkflowError>;
+    /// Whether an execution still runs.
+    async fn execution_status(&self, execution_arn: &str)
+        -> Result<ExecutionStatus, WorkflowError>;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -97,7 +97,9 @@ pub trait Promotions: Send + Sync {
         target_env: &EnvName,
         limit: usize,
     ) -> Result<Vec<Promotion>, StoreError>;
-    /// Appends a step and sets the promotion's status in one write.
+    /// Appends a step and sets the promotion's status in one write. A promotion that has
+    /// ended keeps its status: a late step (from an execution stopped mid-step) is
+    /// recorded for the audit trail, and cannot bring it back to life.
     async fn record_step(
         &self,
         id: &PromotionId,
@@ -114,9 +116,24 @@ pub trait Promotions: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Remembers the task token of the approval a promotion waits for.
     async fn set_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError>;
-    /// Records a decision and takes the pending token, atomically and only once: a second
-    /// decision on the same approval fails with [`StoreError::VersionConflict`].
-    async fn decide_approval(&self, approval: &Approval, token: &str) -> Result<(), StoreError>;
+    /// Records a decision on the wait `token` stands for, if the promotion still waits
+    /// on it: otherwise [`StoreError::VersionConflict`], and nothing is recorded. The
+    /// token stays, so a decision the pipeline could not be told of can be sent again.
+    async fn record_decision(&self, approval: &Approval, token: &str) -> Result<(), StoreError>;
+    /// Forgets `token` once the pipeline has the decision. A token already gone, or
+    /// replaced by a later wait's, is left as it is.
+    async fn clear_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError>;
+    /// Releases an environment's lock by hand, if `holder` still holds it (else
+    /// [`StoreError::LockNotHeld`]), and records the unlock and `status` on that
+    /// promotion, in one write. `record` is `None` when the holder's promotion record is
+    /// gone: only the lock is released then.
+    async fn unlock(
+        &self,
+        app: &AppName,
+        env: &EnvName,
+        holder: &PromotionId,
+        record: Option<(&crate::model::Unlock, PromotionStatus)>,
+    ) -> Result<(), StoreError>;
 }
 
 /// The latest report of each kind per environment (cost, drift, rightsizing, template).

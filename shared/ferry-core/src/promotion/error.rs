@@ -35,6 +35,10 @@ pub enum StepError {
     /// Traffic could not be put back on the old colour; the lock is released regardless.
     #[error("{0}")]
     RollbackIncomplete(String),
+    /// The environment's stack is mid-update: traffic cannot be put back yet, and the
+    /// lock is kept until it can (the state machine retries with backoff, then gives up).
+    #[error("{0}")]
+    StackBusy(String),
     /// A local run asked this step to fail (fault injection).
     #[error("{0}")]
     FaultInjected(String),
@@ -54,6 +58,7 @@ impl StepError {
             StepError::CanaryFailed { .. } => ErrorName::CanaryFailed,
             StepError::SmokeFailed { .. } => ErrorName::SmokeFailed,
             StepError::RollbackIncomplete(_) => ErrorName::RollbackIncomplete,
+            StepError::StackBusy(_) => ErrorName::StackBusy,
             StepError::FaultInjected(_) => ErrorName::FaultInjected,
             StepError::InternalError(_) => ErrorName::InternalError,
         }

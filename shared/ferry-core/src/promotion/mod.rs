@@ -3,17 +3,20 @@
 //! canary judge the steps use.
 
 mod approval;
+pub mod budget;
 pub mod canary;
 mod error;
+pub mod messages;
 mod request;
 mod risk;
 pub mod rollout;
 mod start;
 mod steps;
+pub mod unlock;
 
 pub use approval::*;
 pub use error::StepError;
 pub use request::*;
 pub use risk::*;
 pub use start::{start, StartError, Started};
-pub use steps::{Action, StepInput, StepPolicy, Steps};
+pub use steps::{Action, ExecutionEnded, StepInput, StepPolicy, Steps, BUSY_GIVE_UP};

@@ -114,7 +114,7 @@ pub async fn create(
     store: &(impl Environments + Promotions + ?Sized),
     request: PromotionRequest,
     id: PromotionId,
-    requested_by: String,
+    requested_by: crate::model::Actor,
     now: DateTime<Utc>,
 ) -> Result<Created, CreateError> {
     if let Some(existing) = store.get_promotion(&id).await.map_err(CreateError::Store)? {
@@ -200,7 +200,8 @@ pub async fn create(
         target_env: request.target_env,
         strategy: request.strategy,
         status: PromotionStatus::Pending,
-        requested_by,
+        requested_by: requested_by.name,
+        requested_by_principal: requested_by.principal,
         release,
         plan,
         execution_arn: None,
@@ -209,6 +210,7 @@ pub async fn create(
         steps: vec![],
         approvals: vec![],
         approval_token: None,
+        unlocked: None,
     };
     match store.create_promotion(&promotion).await {
         Ok(()) => Ok(Created {

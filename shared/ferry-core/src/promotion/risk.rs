@@ -1,11 +1,14 @@
 //! The explained risk score of a promotion.
 
+use crate::infra::profile::ProfileName;
 use crate::names::EnvName;
 use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 pub struct RiskInputs<'a> {
     pub target_env: &'a EnvName,
+    /// The target's profile: what it is, whatever it is called.
+    pub target_profile: ProfileName,
     /// Resources the deploy's change set would replace (task definitions aside: they are
     /// replaced by every release).
     pub replacements: usize,
@@ -46,15 +49,19 @@ pub fn assess(inputs: &RiskInputs) -> Risk {
             });
         }
     };
-    let env_points = match inputs.target_env.as_str() {
-        "prod" | "production" => 30,
-        "staging" => 10,
-        _ => 0,
+    // By the target's profile, not its name: `eu-prod` on the prod profile is prod.
+    let env_points = match inputs.target_profile {
+        ProfileName::Prod => 30,
+        ProfileName::Staging => 10,
+        ProfileName::Dev => 0,
     };
     add(
         "target_environment",
         env_points,
-        format!("target is {}", inputs.target_env),
+        format!(
+            "target is {} ({} profile)",
+            inputs.target_env, inputs.target_profile
+        ),
     );
     add(
         "change_set_replacements",

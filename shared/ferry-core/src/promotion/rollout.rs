@@ -148,8 +148,66 @@ pub struct PromotionSettings {
     /// Overrides Ferry's configured approval timeout for this environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_timeout_seconds: Option<u64>,
+    /// Whether promotions into this environment wait for an approval; `None` takes the
+    /// profile's ([`ApprovalPolicy::for_profile`]). Never decided by the environment's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalPolicy>,
+    /// How many different people must approve (the requester never counts).
+    #[serde(default = "default_approvers")]
+    pub approvers: u8,
     #[serde(default)]
     pub analysis: AnalysisSettings,
+}
+
+/// Whether a promotion into an environment waits for an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalPolicy {
+    /// Every promotion waits for an approval.
+    Always,
+    /// A promotion waits when its risk score reaches Ferry's approval threshold.
+    Risk,
+    /// No promotion waits (a marginal canary still asks a human).
+    Never,
+}
+
+impl ApprovalPolicy {
+    /// The profile's default: prod always, staging by risk, dev never.
+    pub fn for_profile(profile: crate::infra::profile::ProfileName) -> ApprovalPolicy {
+        use crate::infra::profile::ProfileName;
+        match profile {
+            ProfileName::Prod => ApprovalPolicy::Always,
+            ProfileName::Staging => ApprovalPolicy::Risk,
+            ProfileName::Dev => ApprovalPolicy::Never,
+        }
+    }
+
+    /// Whether a promotion with this risk score waits, at Ferry's `threshold`.
+    pub fn requires_approval(self, score: u8, threshold: u8) -> bool {
+        match self {
+            ApprovalPolicy::Always => true,
+            ApprovalPolicy::Risk => score >= threshold,
+            ApprovalPolicy::Never => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalPolicy::Always => "always",
+            ApprovalPolicy::Risk => "risk",
+            ApprovalPolicy::Never => "never",
+        }
+    }
+}
+
+impl std::fmt::Display for ApprovalPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn default_approvers() -> u8 {
+    1
 }
 
 fn default_blue_green_bake() -> u64 {
@@ -162,6 +220,8 @@ impl Default for PromotionSettings {
             steps: vec![],
             blue_green_bake_seconds: default_blue_green_bake(),
             approval_timeout_seconds: None,
+            approval: None,
+            approvers: default_approvers(),
             analysis: AnalysisSettings::default(),
         }
     }
@@ -312,6 +372,41 @@ mod tests {
             config: serde_json::Map::new(),
             recorded_at: chrono::Utc::now(),
         }
+    }
+
+    #[test]
+    fn approval_is_the_profiles_unless_the_environment_says_otherwise() {
+        use crate::infra::profile::ProfileName;
+        assert_eq!(
+            ApprovalPolicy::for_profile(ProfileName::Prod),
+            ApprovalPolicy::Always
+        );
+        assert_eq!(
+            ApprovalPolicy::for_profile(ProfileName::Staging),
+            ApprovalPolicy::Risk
+        );
+        assert_eq!(
+            ApprovalPolicy::for_profile(ProfileName::Dev),
+            ApprovalPolicy::Never
+        );
+        // At Ferry's threshold of 60: always waits, risk from 60 on, never never.
+        let waits = |policy: ApprovalPolicy| {
+            [0, 59, 60, 100].map(|score| policy.requires_approval(score, 60))
+        };
+        assert_eq!(waits(ApprovalPolicy::Always), [true; 4]);
+        assert_eq!(waits(ApprovalPolicy::Risk), [false, false, true, true]);
+        assert_eq!(waits(ApprovalPolicy::Never), [false; 4]);
+        // Stored environments from before the setting read as their profile's.
+        let old: PromotionSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!((old.approval, old.approvers), (None, 1));
+        let spec = crate::model::EnvironmentSpec {
+            profile_name: ProfileName::Prod,
+            ..Default::default()
+        };
+        assert_eq!(spec.approval_policy(), ApprovalPolicy::Always);
+        let mut own = spec.clone();
+        own.promotion.approval = Some(ApprovalPolicy::Never);
+        assert_eq!(own.approval_policy(), ApprovalPolicy::Never);
     }
 
     #[test]

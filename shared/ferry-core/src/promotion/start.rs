@@ -32,10 +32,34 @@ pub async fn start(
     workflow: &dyn Workflow,
     request: PromotionRequest,
     id: PromotionId,
-    requested_by: String,
+    requested_by: crate::model::Actor,
     default_approval_timeout_seconds: u64,
     now: DateTime<Utc>,
 ) -> Result<Started, StartError> {
+    // The target environment may shorten (or lengthen) the configured approval timeout.
+    let target = store
+        .get_environment(&request.app, &request.target_env)
+        .await?;
+    let approval_timeout_seconds = target
+        .as_ref()
+        .and_then(|env| env.spec.promotion.approval_timeout_seconds)
+        .unwrap_or(default_approval_timeout_seconds);
+    // Its execution must be able to finish before the state machine's timeout ends it.
+    if let Some(plan) = target
+        .as_ref()
+        .and_then(|t| crate::promotion::rollout::plan(request.strategy, &t.spec.promotion).ok())
+    {
+        if let Err(why) = crate::promotion::budget::check(&plan, approval_timeout_seconds) {
+            let field = crate::FieldError::new(
+                "strategy",
+                format!(
+                    "{} into {}/{} {why}",
+                    request.strategy, request.app, request.target_env
+                ),
+            );
+            return Err(StartError::Create(CreateError::Invalid(field.into())));
+        }
+    }
     let created = create(store, request, id, requested_by, now)
         .await
         .map_err(StartError::Create)?;
@@ -46,12 +70,6 @@ pub async fn start(
             replayed: true,
         });
     }
-    // The target environment may shorten (or lengthen) the configured approval timeout.
-    let approval_timeout_seconds = store
-        .get_environment(&promotion.app, &promotion.target_env)
-        .await?
-        .and_then(|env| env.spec.promotion.approval_timeout_seconds)
-        .unwrap_or(default_approval_timeout_seconds);
     let input = json!({
         "promotion_id": promotion.id, "app": promotion.app,
         "source_env": promotion.source_env, "target_env": promotion.target_env,

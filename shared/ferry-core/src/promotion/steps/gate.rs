@@ -38,6 +38,7 @@ impl Steps<'_> {
             .len();
         let risk = assess(&RiskInputs {
             target_env: &target.name,
+            target_profile: target.spec.profile_name,
             replacements,
             infra_changes,
             open_alerts,
@@ -55,13 +56,17 @@ impl Steps<'_> {
                 .reduce(f64::min),
             now,
         });
+        // The environment's own policy (its spec, else its profile), never its name.
+        let policy = target.spec.approval_policy();
         let requires_approval =
-            target.name.as_str() == "prod" || risk.score >= self.policy.approval_threshold;
+            policy.requires_approval(risk.score, self.policy.approval_threshold);
         Ok(json!({
             "score": risk.score,
             "factors": risk.factors,
             "change_set": {"changes": changes.len(), "replacements": replacements, "beyond_the_new_colour": infra_changes},
             "requires_approval": requires_approval,
+            "approval": policy,
+            "approvers": target.spec.promotion.approvers,
             "approval_threshold": self.policy.approval_threshold,
         }))
     }
@@ -79,8 +84,20 @@ impl Steps<'_> {
         self.promotions
             .set_approval_token(&promotion.id, token)
             .await?;
-        Ok(
-            json!({"awaiting": "approval", "target_env": promotion.target_env, "requested_by": promotion.requested_by}),
-        )
+        // Approvers hear of it (Slack, email) with the why and the exact commands; a
+        // notification that fails is on the record, and never fails the wait.
+        let (_, target) = self.environments(promotion).await?;
+        let message = crate::promotion::messages::approval_request(
+            promotion,
+            &target,
+            &crate::promotion::wait_id(token),
+        );
+        Ok(json!({
+            "awaiting": "approval",
+            "target_env": promotion.target_env,
+            "requested_by": promotion.requested_by,
+            "approvers_needed": target.spec.promotion.approvers.max(1),
+            "notified": self.announce(&message).await,
+        }))
     }
 }

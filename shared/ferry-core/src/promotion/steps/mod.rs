@@ -4,11 +4,14 @@
 
 mod analyse;
 mod deploy;
+mod ended;
 mod finalise;
 mod gate;
 mod rollback;
 mod shift;
 mod validate;
+
+pub use ended::{ExecutionEnded, BUSY_GIVE_UP};
 
 use super::error::StepError;
 use super::risk::*;
@@ -51,6 +54,8 @@ pub enum Action {
     Analyse,
     Finalise,
     Rollback,
+    /// After Rollback gave up: the lock released if still held, and people told.
+    RollbackFailed,
 }
 
 impl Action {
@@ -64,6 +69,7 @@ impl Action {
             Action::Analyse => "Analyse",
             Action::Finalise => "Finalise",
             Action::Rollback => "Rollback",
+            Action::RollbackFailed => "RollbackFailed",
         }
     }
 
@@ -77,6 +83,7 @@ impl Action {
             Action::Analyse => "analyse",
             Action::Finalise => "finalise",
             Action::Rollback => "rollback",
+            Action::RollbackFailed => "rollback_failed",
         }
     }
 }
@@ -114,6 +121,9 @@ pub struct Steps<'a> {
     /// injection at cold start.
     pub faults: Option<&'a dyn Faults>,
     pub policy: StepPolicy,
+    /// Where approval requests and failed rollbacks are announced (Slack, email);
+    /// `None`: nowhere.
+    pub outbox: Option<crate::monitoring::notify::Outbox<'a>>,
     pub now: fn() -> DateTime<Utc>,
 }
 
@@ -151,7 +161,7 @@ impl Steps<'_> {
                 PromotionStatus::Rejected
             }
             (Action::Rollback, true) => PromotionStatus::RolledBack,
-            (Action::Rollback, false) => PromotionStatus::Failed,
+            (Action::Rollback, false) | (Action::RollbackFailed, _) => PromotionStatus::Failed,
             _ => PromotionStatus::Running,
         };
         let name = match input.step {
@@ -167,9 +177,12 @@ impl Steps<'_> {
             finished_at: (self.now)(),
             detail,
         };
-        // A transient failure will be retried and recorded then; recording it now too
-        // would only add noise to the timeline.
-        if !matches!(result, Err(StepError::TransientError(_))) {
+        // A transient failure (or a busy stack) will be retried and recorded then;
+        // recording it now too would only add noise to the timeline.
+        if !matches!(
+            result,
+            Err(StepError::TransientError(_) | StepError::StackBusy(_))
+        ) {
             self.promotions
                 .record_step(&promotion.id, &step, status)
                 .await?;
@@ -200,18 +213,20 @@ impl Steps<'_> {
             Action::Analyse => self.analyse(promotion, step()?, started_at).await,
             Action::Finalise => self.finalise(promotion).await,
             Action::Rollback => self.rollback(promotion, input.cause.clone()).await,
+            Action::RollbackFailed => self.rollback_failed(promotion, input.cause.as_ref()).await,
         }
     }
 
     /// Fault injection for local runs: `<app>/<env>/<action>` in the store names the
-    /// error this step fails with. Rollback is never failed this way: it is what a
-    /// fault must lead to.
+    /// error this step fails with. Rollback (and its give-up) is never failed this way:
+    /// it is what a fault must lead to.
     async fn injected_fault(
         &self,
         promotion: &Promotion,
         action: Action,
     ) -> Result<Option<StepError>, StepError> {
-        let Some(faults) = self.faults.filter(|_| action != Action::Rollback) else {
+        let ending = matches!(action, Action::Rollback | Action::RollbackFailed);
+        let Some(faults) = self.faults.filter(|_| !ending) else {
             return Ok(None);
         };
         let key = format!(
@@ -344,6 +359,15 @@ impl Steps<'_> {
             })
             .collect();
         Ok((template, parameters))
+    }
+
+    /// Sends `message` on every channel of the outbox; what happened on each, for the
+    /// timeline. A failed notification never fails the step.
+    async fn announce(&self, message: &crate::monitoring::notify::Message) -> Value {
+        match &self.outbox {
+            Some(outbox) if !outbox.channels.is_empty() => json!(outbox.send(message).await),
+            _ => json!("no notification channels configured"),
+        }
     }
 
     /// Unique per attempt: a retried step must not collide with its first change set.
