@@ -64,6 +64,8 @@ async fn with_promotion() -> World {
     )
     .await
     .unwrap();
+    ferry_testkit::pin_promotion_template(&store, &PromotionId::parse("id", "release-42").unwrap())
+        .await;
     World {
         store,
         stacks,

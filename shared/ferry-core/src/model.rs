@@ -141,6 +141,44 @@ pub struct Promotion {
     /// How an administrator released the environment's lock by hand, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlocked: Option<Unlock>,
+    /// The target's spec as it was when the promotion was created. Every template the
+    /// promotion deploys comes from it, so a spec saved mid-promotion waits for the next
+    /// one. `None` only on promotions stored before specs were pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<PinnedTarget>,
+}
+
+/// The target environment's spec, and the version of the environment it was read at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PinnedTarget {
+    pub spec_version: u64,
+    pub spec: EnvironmentSpec,
+}
+
+/// The template GenerateTemplate rendered for a promotion: the exact text Deploy sends
+/// to CloudFormation, and its SHA-256, so every later step can show it deployed that
+/// template or one derived from it by traffic alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PinnedTemplate {
+    pub body: String,
+    pub sha256: String,
+    pub spec_version: u64,
+}
+
+impl PinnedTemplate {
+    pub fn new(body: String, spec_version: u64) -> Self {
+        Self {
+            sha256: sha256_hex(&body),
+            body,
+            spec_version,
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of `text`, as the deploy steps record it.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 impl Promotion {

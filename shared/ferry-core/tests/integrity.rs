@@ -163,6 +163,7 @@ impl World {
         )
         .await
         .unwrap();
+        ferry_testkit::pin_promotion_template(&self.store, &id(name)).await;
     }
 
     async fn run(&self, action: Action, name: &str) -> Result<serde_json::Value, StepError> {

@@ -98,14 +98,16 @@ async fn create(
     source: &str,
     target: &str,
 ) -> Result<promotion::Created, CreateError> {
-    promotion::create(
+    let created = promotion::create(
         store,
         request(source, target),
         PromotionId::parse("id", id).unwrap(),
         "alice".into(),
         Utc::now(),
     )
-    .await
+    .await?;
+    ferry_testkit::pin_promotion_template(store, &created.promotion.id).await;
+    Ok(created)
 }
 
 fn steps(world: &World) -> Steps<'_> {
@@ -273,6 +275,7 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
     assert_eq!(
         names,
         [
+            "GenerateTemplate",
             "Validate",
             "AssessRisk",
             "Deploy",
@@ -284,7 +287,7 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
         ]
     );
     assert_eq!(
-        promotion.steps[4].detail["smoke"]["web"]["healthy_hosts"],
+        promotion.steps[5].detail["smoke"]["web"]["healthy_hosts"],
         2.0
     );
     // The next promotion to staging may go now.
@@ -575,6 +578,8 @@ async fn canary(world: &World, id: &str) {
     )
     .await
     .unwrap();
+    ferry_testkit::pin_promotion_template(&world.store, &PromotionId::parse("id", id).unwrap())
+        .await;
     for step in [
         input(Action::Validate, id),
         input(Action::Deploy, id),
@@ -869,9 +874,9 @@ async fn a_marginal_canary_is_reported_for_a_human_decision() {
 
 #[tokio::test]
 async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release() {
-    let world = seeded().await;
-    create(&world, "r1", "dev", "staging").await.unwrap();
-    let calm = steps(&world)
+    let calm_world = seeded().await;
+    create(&calm_world, "r1", "dev", "staging").await.unwrap();
+    let calm = steps(&calm_world)
         .run(&input(Action::AssessRisk, "r1"))
         .await
         .unwrap();
@@ -882,6 +887,23 @@ async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release(
     );
     // The stored spec moved on since the stack was deployed: the release would carry
     // an infrastructure change with it.
+    let world = seeded().await;
+    change_staging_log_retention(&world).await;
+    create(&world, "r2", "dev", "staging").await.unwrap();
+    let risky = steps(&world)
+        .run(&input(Action::AssessRisk, "r2"))
+        .await
+        .unwrap();
+    let factor = risky["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["factor"] == "resources_modified");
+    assert!(factor.is_some(), "{risky}");
+    assert!(risky["score"].as_u64() > calm["score"].as_u64());
+}
+
+async fn change_staging_log_retention(world: &World) {
     let mut staging = world
         .get_environment(&app(), &env("staging"))
         .await
@@ -893,15 +915,101 @@ async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release(
         .put_environment(&staging, Some(version))
         .await
         .unwrap();
-    let risky = steps(&world)
-        .run(&input(Action::AssessRisk, "r1"))
+}
+
+/// The spec is pinned when the promotion is created: one saved mid-promotion changes
+/// neither the risk the promotion is judged on nor any template it deploys, from Deploy
+/// to Finalise. The next promotion takes it.
+#[tokio::test]
+async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
+    let world = seeded().await;
+    create(&world, "s1", "dev", "staging").await.unwrap();
+    healthy(&world, "staging", Colour::Green);
+    steps(&world)
+        .run(&input(Action::Validate, "s1"))
         .await
         .unwrap();
-    let factor = risky["factors"]
-        .as_array()
+    let pinned = world
+        .pinned_template(&PromotionId::parse("id", "s1").unwrap())
+        .await
         .unwrap()
-        .iter()
-        .find(|f| f["factor"] == "resources_modified");
-    assert!(factor.is_some(), "{risky}");
-    assert!(risky["score"].as_u64() > calm["score"].as_u64());
+        .expect("GenerateTemplate pinned one");
+    let deployed = steps(&world)
+        .run(&input(Action::Deploy, "s1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        deployed["template"]["sha256"],
+        pinned.sha256.as_str(),
+        "Deploy sends the pinned text: {deployed}"
+    );
+    assert!(deployed["template"]["derived_from"].is_null());
+    change_staging_log_retention(&world).await;
+    let risk = steps(&world)
+        .run(&input(Action::AssessRisk, "s1"))
+        .await
+        .unwrap();
+    assert_eq!(risk["change_set"]["beyond_the_new_colour"], 0, "{risk}");
+    let plan = world
+        .get_promotion(&PromotionId::parse("id", "s1").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .plan;
+    for index in 0..plan.len() {
+        let shifted = steps(&world)
+            .run(&at_step(Action::Shift, "s1", index))
+            .await
+            .unwrap();
+        // The smoke step (weight 0) is Deploy's traffic, so it sends the pinned text
+        // itself; every other step a template derived from it.
+        let sent = &shifted["template"];
+        assert!(
+            sent["derived_from"] == pinned.sha256.as_str()
+                || (shifted["weight"] == 0 && sent["sha256"] == pinned.sha256.as_str()),
+            "{shifted}"
+        );
+        steps(&world)
+            .run(&at_step(Action::Analyse, "s1", index))
+            .await
+            .unwrap();
+    }
+    steps(&world)
+        .run(&input(Action::Finalise, "s1"))
+        .await
+        .unwrap();
+    let stack = world
+        .stacks
+        .template(
+            &world
+                .get_environment(&app(), &env("staging"))
+                .await
+                .unwrap()
+                .unwrap()
+                .stack_name,
+        )
+        .expect("the stack exists");
+    let retention: Vec<&serde_json::Value> = stack["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Logs::LogGroup")
+        .map(|r| &r["Properties"]["RetentionInDays"])
+        .collect();
+    assert!(!retention.is_empty());
+    assert!(
+        retention.iter().all(|days| **days != 400),
+        "the saved spec reached the stack: {retention:?}"
+    );
+    // Ended, lock free, all traffic on the new colour that passed its checks.
+    let after = world
+        .get_environment(&app(), &env("staging"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.active_promotion.is_none());
+    assert_eq!(
+        after.spec.profile.log_retention_days, 400,
+        "the saved spec is kept for the next promotion"
+    );
 }

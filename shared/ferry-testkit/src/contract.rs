@@ -34,6 +34,8 @@ pub async fn run(store: &dyn Store, prefix: &str) -> Result<Vec<&'static str>, S
     passed.push("ledger claim");
     engine_state(store, &names(prefix, "state")).await?;
     passed.push("engine state versions");
+    pinned_template(store, &names(prefix, "pinned")).await?;
+    passed.push("a promotion's template pinned once");
     Ok(passed)
 }
 
@@ -84,6 +86,7 @@ fn promotion(app: &AppName, source: &EnvName, target: &EnvName, id: &str) -> Pro
         approval_token: None,
         requested_by_principal: String::new(),
         unlocked: None,
+        pinned: None,
     }
 }
 
@@ -506,6 +509,61 @@ async fn late_step(store: &dyn Store, n: &Names) -> Result<(), String> {
             "{CHECK}: RolledBack with the late step kept, got {:?} with {} steps",
             stored.status,
             stored.steps.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The template a promotion deploys is written once: the same text again (a retried
+/// GenerateTemplate) is accepted, a different one refused, and what is read back is
+/// the text that was written, byte for byte, large templates included.
+async fn pinned_template(store: &dyn Store, n: &Names) -> Result<(), String> {
+    use ferry_core::model::PinnedTemplate;
+    const CHECK: &str = "pinned template";
+    let id = PromotionId::parse("id", &format!("{}-1", n.app)).expect("valid");
+    let none = expect(
+        CHECK,
+        "nothing pinned yet",
+        store.pinned_template(&id).await,
+        Result::is_ok,
+    )?;
+    if none.is_some() {
+        return Err(format!("{CHECK}: a template before any was pinned"));
+    }
+    // Over DynamoDB's 400 KB item limit as text, as the largest allowed templates are.
+    let filler: String = (0..40_000).map(|i| format!("\"R{i}\":{{}},")).collect();
+    let body = format!("{{{}\"Last\":{{}}}}", filler);
+    let first = PinnedTemplate::new(body.clone(), 7);
+    expect(
+        CHECK,
+        "pin",
+        store.pin_template(&id, &first).await,
+        Result::is_ok,
+    )?;
+    expect(
+        CHECK,
+        "pin the same again",
+        store.pin_template(&id, &first).await,
+        Result::is_ok,
+    )?;
+    let other = PinnedTemplate::new(format!("{body} "), 8);
+    match store.pin_template(&id, &other).await {
+        Err(StoreError::AlreadyExists(_)) => {}
+        got => return Err(format!("{CHECK}: pin a different one: got {got:?}")),
+    }
+    let read = expect(
+        CHECK,
+        "read",
+        store.pinned_template(&id).await,
+        Result::is_ok,
+    )?;
+    if read.as_ref() != Some(&first) {
+        return Err(format!(
+            "{CHECK}: read back {} bytes, sha {:?}; wrote {} bytes, sha {}",
+            read.as_ref().map_or(0, |r| r.body.len()),
+            read.as_ref().map(|r| &r.sha256),
+            first.body.len(),
+            first.sha256
         ));
     }
     Ok(())

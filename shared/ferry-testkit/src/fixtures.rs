@@ -64,3 +64,26 @@ pub async fn seed_shop(store: &dyn Environments) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// What the state machine's GenerateTemplate does between a promotion's creation and its
+/// Deploy: renders the promotion's template from its pinned spec and stores it, for the
+/// steps to deploy. Engine and handler tests that run the steps directly call this first.
+pub async fn pin_promotion_template(
+    store: &crate::InMemoryStore,
+    promotion: &ferry_core::names::PromotionId,
+) {
+    use ferry_core::ports::Promotions;
+    let stored = store
+        .get_promotion(promotion)
+        .await
+        .expect("the in-memory store answers")
+        .expect("the promotion exists");
+    let task = ferry_core::infra::generate::TemplateTask {
+        app: stored.app,
+        env: stored.target_env,
+        promotion_id: Some(promotion.clone()),
+    };
+    ferry_core::infra::generate::generate_template(store, &task, None, chrono::Utc::now())
+        .await
+        .expect("the promotion's template renders");
+}

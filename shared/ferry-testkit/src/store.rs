@@ -25,6 +25,7 @@ struct Tables {
     access: ferry_core::access::AccessPolicy,
     deliveries: BTreeMap<(String, String), ferry_core::model::Delivery>,
     states: BTreeMap<String, (String, u64)>,
+    pinned_templates: BTreeMap<PromotionId, ferry_core::model::PinnedTemplate>,
 }
 
 #[derive(Default)]
@@ -336,6 +337,31 @@ impl Promotions for InMemoryStore {
             promotion.updated_at = unlock.at;
         }
         Ok(())
+    }
+
+    async fn pin_template(
+        &self,
+        id: &PromotionId,
+        template: &ferry_core::model::PinnedTemplate,
+    ) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        match t.pinned_templates.get(id) {
+            Some(pinned) if pinned.sha256 == template.sha256 => Ok(()),
+            Some(_) => Err(StoreError::AlreadyExists(format!(
+                "a different template pinned for promotion {id}"
+            ))),
+            None => {
+                t.pinned_templates.insert(id.clone(), template.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn pinned_template(
+        &self,
+        id: &PromotionId,
+    ) -> Result<Option<ferry_core::model::PinnedTemplate>, StoreError> {
+        Ok(self.lock().pinned_templates.get(id).cloned())
     }
 }
 

@@ -14,7 +14,8 @@ async fn the_in_memory_store_keeps_the_store_contract() {
             "an ended promotion keeps its status",
             "unlock by hand",
             "ledger claim",
-            "engine state versions"
+            "engine state versions",
+            "a promotion's template pinned once"
         ]
     );
 }

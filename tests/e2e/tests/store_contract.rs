@@ -11,5 +11,5 @@ async fn the_dynamodb_store_keeps_the_store_contract() {
     let prefix = e2e::unique_app("c");
     let passed = ferry_testkit::contract::run(&store, &prefix).await.unwrap();
     println!("store contract on DynamoDB: {}", passed.join(", "));
-    assert_eq!(passed.len(), 8);
+    assert_eq!(passed.len(), 9);
 }

@@ -33,6 +33,12 @@ pub fn approval_sk(decided_at: &str) -> String {
     format!("APPROVAL#{decided_at}")
 }
 pub const APPROVAL_SK_PREFIX: &str = "APPROVAL#";
+/// The template a promotion deploys: `PINNED#<id>` / `#TEMPLATE`, in a partition of its
+/// own so that reading a promotion does not read its template too.
+pub fn pinned_pk(id: &PromotionId) -> String {
+    format!("PINNED#{id}")
+}
+pub const PINNED_SK: &str = "#TEMPLATE";
 /// The promotions into one environment, on the index: `PROMOS#<app>#<env>` / created at.
 pub fn promos_gsi_pk(app: &AppName, env: &EnvName) -> String {
     format!("PROMOS#{app}#{env}")

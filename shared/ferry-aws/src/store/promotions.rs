@@ -3,7 +3,7 @@
 
 use super::*;
 use aws_sdk_dynamodb::types::ConditionCheck;
-use ferry_core::model::Unlock;
+use ferry_core::model::{PinnedTemplate, Unlock};
 
 #[async_trait]
 impl Promotions for DynamoStore {
@@ -374,4 +374,112 @@ impl Promotions for DynamoStore {
             Err(e) => Err(StoreError::Backend(describe(&e))),
         }
     }
+
+    async fn pin_template(
+        &self,
+        id: &PromotionId,
+        template: &PinnedTemplate,
+    ) -> Result<(), StoreError> {
+        let mut item = Item::new();
+        item.insert("PK".into(), s(pinned_pk(id)));
+        item.insert("SK".into(), s(PINNED_SK));
+        item.insert("sha256".into(), s(&template.sha256));
+        item.insert(
+            "spec_version".into(),
+            AttributeValue::N(template.spec_version.to_string()),
+        );
+        // Compressed: the largest template Ferry allows (1 MB) is over DynamoDB's 400 KB
+        // item limit as text, and templates compress about tenfold.
+        item.insert(
+            "body_gz".into(),
+            AttributeValue::B(aws_smithy_types::Blob::new(gzip(&template.body)?)),
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK) OR sha256 = :sha")
+            .expression_attribute_values(":sha", s(&template.sha256))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists(format!(
+                "a different template pinned for promotion {id}"
+            ))),
+            Err(e) if retryable(&e) => Err(StoreError::Unavailable(describe(&e))),
+            Err(e) => Err(StoreError::Backend(describe(&e))),
+        }
+    }
+
+    async fn pinned_template(
+        &self,
+        id: &PromotionId,
+    ) -> Result<Option<PinnedTemplate>, StoreError> {
+        let item = sdk_call!(self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pinned_pk(id)))
+            .key("SK", s(PINNED_SK))
+            .consistent_read(true)
+            .send())?
+        .item;
+        let Some(item) = item else {
+            return Ok(None);
+        };
+        let field = |name: &str| {
+            item.get(name).ok_or_else(|| {
+                StoreError::Corrupt(format!("pinned template of {id} has no {name}"))
+            })
+        };
+        let body = match field("body_gz")? {
+            AttributeValue::B(blob) => gunzip(blob.as_ref())?,
+            _ => {
+                return Err(StoreError::Corrupt(format!(
+                    "pinned template of {id}: body_gz is not binary"
+                )))
+            }
+        };
+        let sha256 = field("sha256")?
+            .as_s()
+            .map_err(|_| StoreError::Corrupt("sha256 is not a string".into()))?
+            .clone();
+        let spec_version = field("spec_version")?
+            .as_n()
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt("spec_version is not a number".into()))?;
+        let pinned = PinnedTemplate {
+            body,
+            sha256,
+            spec_version,
+        };
+        // What comes back is what went in, or the promotion must not deploy it.
+        if ferry_core::model::sha256_hex(&pinned.body) != pinned.sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "the pinned template of {id} does not match its SHA-256"
+            )));
+        }
+        Ok(Some(pinned))
+    }
+}
+
+fn gzip(text: &str) -> Result<Vec<u8>, StoreError> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(text.as_bytes())
+        .and_then(|()| encoder.finish())
+        .map_err(|e| StoreError::Corrupt(format!("could not compress the template: {e}")))
+}
+
+fn gunzip(bytes: &[u8]) -> Result<String, StoreError> {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .map_err(|e| StoreError::Corrupt(format!("could not decompress the template: {e}")))?;
+    Ok(text)
 }

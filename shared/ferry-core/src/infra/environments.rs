@@ -222,7 +222,36 @@ impl ReleaseRequest {
         };
         let config = match body.get("config") {
             None => Some(serde_json::Map::new()),
-            Some(Value::Object(config)) => Some(config.clone()),
+            Some(Value::Object(config)) => {
+                // Config reaches the containers as environment variables (see the template's
+                // task definitions), so each key must be a name ECS can set.
+                for (key, value) in config {
+                    let field = format!("config.{key}");
+                    let valid_name = key
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !valid_name {
+                        errors.push(
+                            field.clone(),
+                            "must be an environment variable name: letters, digits and _, not starting with a digit",
+                        );
+                    } else if key.starts_with("AWS_") || key.starts_with("ECS_") {
+                        errors.push(
+                            field.clone(),
+                            "is reserved: AWS_ and ECS_ variables are set by the platform",
+                        );
+                    }
+                    if value.is_object() || value.is_array() {
+                        errors.push(
+                            field,
+                            format!("must be a string, number, boolean or null, not {value}"),
+                        );
+                    }
+                }
+                Some(config.clone())
+            }
             Some(other) => {
                 errors.push(
                     "config",

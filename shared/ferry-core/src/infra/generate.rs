@@ -4,9 +4,12 @@
 use crate::cost::{self, Catalog};
 use crate::infra::template;
 use crate::job::{environment, JobError};
-use crate::model::{Environment, PromotionStatus, Report, ReportKind, StepOutcome, StepRecord};
+use crate::model::{
+    Environment, PinnedTemplate, PromotionStatus, Report, ReportKind, StepOutcome, StepRecord,
+};
 use crate::names::{AppName, EnvName, PromotionId};
 use crate::ports::{Environments, Promotions, Reports};
+use crate::promotion::rollout::{Candidate, Rollout};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -47,13 +50,46 @@ pub async fn generate_template(
         ),
         None => None,
     };
-    // For a promotion, the new release goes on the idle colour; otherwise regenerate what runs.
+    // For a promotion: Deploy's template, from the spec pinned when the promotion was
+    // created, with the new release on the idle colour taking no traffic; it is stored,
+    // and every step of the promotion deploys it or derives from it (promotion::pinned).
+    // Otherwise: what runs, regenerated.
     let (release, colour) = match &promotion {
         Some(p) => (p.release.as_ref(), env.live_colour.other()),
         None => (env.deployed_release.as_ref(), env.live_colour),
     };
+    let pinned_env = match promotion.as_ref().and_then(|p| p.pinned.as_ref()) {
+        Some(pinned) => Environment {
+            spec: pinned.spec.clone(),
+            ..env.clone()
+        },
+        None => env.clone(),
+    };
+    let rollout = match (&promotion, release) {
+        (Some(_), Some(release)) => Rollout {
+            live: env.live_colour,
+            live_release: env.deployed_release.as_ref(),
+            candidate: Some(Candidate { release, weight: 0 }),
+        },
+        (Some(p), None) => {
+            return Err(JobError::Invalid(format!(
+                "promotion {} has no release",
+                p.id
+            )))
+        }
+        (None, _) => Rollout::steady(env.live_colour, release),
+    };
     // Policy runs on every generate: a template breaking an unwaived rule is never stored.
-    let (generated, policy) = template::render(&env, release, colour)?;
+    let (generated, policy) = template::render_rollout(&pinned_env, &rollout)?;
+    let pinned = match &promotion {
+        Some(p) => {
+            let spec_version = p.pinned.as_ref().map_or(env.version, |t| t.spec_version);
+            let pinned = PinnedTemplate::new(generated.to_string(), spec_version);
+            store.pin_template(&p.id, &pinned).await?;
+            Some(pinned)
+        }
+        None => None,
+    };
     let resource_count = generated["Resources"].as_object().map_or(0, |r| r.len());
     let waived: Vec<Value> = policy
         .waived
@@ -67,6 +103,9 @@ pub async fn generate_template(
         "image": release.map(|r| r.image.as_str()),
         "policy": {"rules_checked": policy.rules_checked, "waived": waived},
     });
+    if let Some(pinned) = &pinned {
+        summary["pinned"] = json!({"sha256": pinned.sha256, "spec_version": pinned.spec_version});
+    }
     if let Some(catalog) = pricing {
         summary["cost"] = cost_change(store, &env, &generated, catalog).await?;
     }

@@ -201,14 +201,7 @@ pub fn generate_rollout(env: &Environment, rollout: &Rollout) -> Value {
     if spec.cache.is_some() {
         cache(&mut b);
     }
-    // The alarms watch the colour that serves the traffic: the live one while a candidate
-    // takes a share, the candidate's once it takes all of it (blue/green's 100% bake), so
-    // that bake is judged on the new colour, not on the idle old one.
-    let watched = match rollout.candidate {
-        Some(candidate) if candidate.weight == 100 => live.other(),
-        _ => live,
-    };
-    alarms_and_dashboard(&mut b, watched);
+    alarms_and_dashboard(&mut b, rollout.watched());
 
     let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -295,11 +288,17 @@ pub fn render_rollout(
     rollout: &Rollout,
 ) -> Result<(Value, PolicyReport), RenderError> {
     let template = generate_rollout(env, rollout);
-    check_stack_limits(&template)?;
-    let report =
-        Policy::for_app(env.spec.policy.rules.as_ref()).check(&template, &env.spec.waivers)?;
+    let report = check(&env.spec, &template)?;
+    Ok((template, report))
+}
+
+/// CloudFormation's limits and the policy rules on a template for `spec`: a violation
+/// the spec does not waive is an error.
+pub fn check(spec: &EnvironmentSpec, template: &Value) -> Result<PolicyReport, RenderError> {
+    check_stack_limits(template)?;
+    let report = Policy::for_app(spec.policy.rules.as_ref()).check(template, &spec.waivers)?;
     if report.violations.is_empty() {
-        Ok((template, report))
+        Ok(report)
     } else {
         Err(RenderError::Policy(report))
     }
@@ -624,6 +623,28 @@ fn cluster(b: &mut Builder) {
     b.output("ClusterName", r("Cluster"), "The ECS cluster");
 }
 
+/// The spec's environment variables with the release's config over them: config travels
+/// with its release, so during a promotion each colour runs its own. Config values that
+/// are not strings are passed as their JSON text (`3`, `true`).
+fn container_environment(service: &ServiceSpec, release: Option<&Release>) -> Vec<Value> {
+    let mut variables: std::collections::BTreeMap<&str, std::borrow::Cow<str>> = service
+        .environment
+        .iter()
+        .map(|(name, value)| (name.as_str(), std::borrow::Cow::Borrowed(value.as_str())))
+        .collect();
+    for (name, value) in release.into_iter().flat_map(|r| &r.config) {
+        let text = match value {
+            Value::String(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            other => std::borrow::Cow::Owned(other.to_string()),
+        };
+        variables.insert(name.as_str(), text);
+    }
+    variables
+        .into_iter()
+        .map(|(name, value)| json!({"Name": name, "Value": value}))
+        .collect()
+}
+
 fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &Rollout) {
     let profile = b.spec.profile.clone();
     let name = &service.name;
@@ -642,11 +663,6 @@ fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &R
         "Description": format!("The {name} service's own permissions; none until the app needs some"),
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole",
             "Condition": {"ArnLike": {"aws:SourceArn": sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")}}}]}}));
-    let environment: Vec<Value> = service
-        .environment
-        .iter()
-        .map(|(k, v)| json!({"Name": k, "Value": v}))
-        .collect();
     let secrets: Vec<Value> = service
         .secrets
         .iter()
@@ -682,7 +698,7 @@ fn ecs_service(b: &mut Builder, index: usize, service: &ServiceSpec, rollout: &R
                 "Image": rollout.release(colour).map_or(service.image.as_str(), |r| r.image.as_str()),
                 "Essential": true,
                 "PortMappings": [{"ContainerPort": service.port, "Protocol": "tcp"}],
-                "Environment": environment,
+                "Environment": container_environment(service, rollout.release(colour)),
                 "Secrets": secrets,
                 "User": service.user,
                 "ReadonlyRootFilesystem": service.read_only_root_filesystem,

@@ -134,6 +134,18 @@ pub trait Promotions: Send + Sync {
         holder: &PromotionId,
         record: Option<(&crate::model::Unlock, PromotionStatus)>,
     ) -> Result<(), StoreError>;
+    /// Keeps the template a promotion deploys. Written once: storing the same template
+    /// again (a retried GenerateTemplate) succeeds, and a different one fails with
+    /// [`StoreError::AlreadyExists`], so a promotion never deploys two templates.
+    async fn pin_template(
+        &self,
+        id: &PromotionId,
+        template: &crate::model::PinnedTemplate,
+    ) -> Result<(), StoreError>;
+    async fn pinned_template(
+        &self,
+        id: &PromotionId,
+    ) -> Result<Option<crate::model::PinnedTemplate>, StoreError>;
 }
 
 /// The latest report of each kind per environment (cost, drift, rightsizing, template).

@@ -7,6 +7,7 @@ pub mod budget;
 pub mod canary;
 mod error;
 pub mod messages;
+pub mod pinned;
 mod request;
 mod risk;
 pub mod rollout;

@@ -192,6 +192,10 @@ pub async fn create(
         None => vec![],
     };
     errors.into_result().map_err(CreateError::Invalid)?;
+    let pinned = target.map(|target| crate::model::PinnedTarget {
+        spec_version: target.version,
+        spec: target.spec,
+    });
 
     let promotion = Promotion {
         id,
@@ -211,6 +215,7 @@ pub async fn create(
         approvals: vec![],
         approval_token: None,
         unlocked: None,
+        pinned,
     };
     match store.create_promotion(&promotion).await {
         Ok(()) => Ok(Created {

@@ -350,6 +350,17 @@ impl<'a> Rollout<'a> {
         colour == self.live || self.candidate.is_some()
     }
 
+    /// The colour the alarms watch: the one that serves the traffic. That is the live one
+    /// while a candidate takes a share, and the candidate's once it takes all of it
+    /// (blue/green's 100% bake), so that bake is judged on the new colour, not on the
+    /// idle old one.
+    pub fn watched(&self) -> Colour {
+        match self.candidate {
+            Some(candidate) if candidate.weight == 100 => self.live.other(),
+            _ => self.live,
+        }
+    }
+
     pub fn release(&self, colour: Colour) -> Option<&'a crate::model::Release> {
         match self.candidate {
             Some(c) if colour != self.live => Some(c.release),

@@ -17,12 +17,12 @@ impl Steps<'_> {
                 weight: 0,
             }),
         };
-        let (template, parameters) = self.stack_change(target, &rollout).await?;
+        let change = self.stack_change(promotion, target, &rollout).await?;
         Ok(crate::infra::deploy::preview(
             self.stacks,
             &target.stack_name,
-            &template.to_string(),
-            &parameters,
+            &change.body,
+            &change.parameters,
             &self.change_set_name(promotion, "preview"),
             self.policy.polling,
         )

@@ -303,15 +303,15 @@ impl Steps<'_> {
         rollout: &Rollout<'_>,
         label: &str,
     ) -> Result<Value, StepError> {
-        let (template, parameters) = self.stack_change(target, rollout).await?;
+        let change = self.stack_change(promotion, target, rollout).await?;
         let change_set = self.change_set_name(promotion, label);
         // A failed change set comes back as a DeployError naming the failed resources, so
         // progress needs no handling here.
         let outcome = crate::infra::deploy::deploy(
             self.stacks,
             &target.stack_name,
-            &template.to_string(),
-            &parameters,
+            &change.body,
+            &change.parameters,
             &change_set,
             self.policy.polling,
             &mut |_| {},
@@ -325,18 +325,25 @@ impl Steps<'_> {
             .into_iter()
             .map(|c| (c.to_string(), json!(rollout.weight(c))))
             .collect();
-        Ok(
-            json!({"change_set": change_set, "changes": changes, "stack_status": status, "weights": weights}),
-        )
+        Ok(json!({
+            "change_set": change_set,
+            "changes": changes,
+            "stack_status": status,
+            "weights": weights,
+            "template": change.provenance,
+        }))
     }
 
-    /// The template for `rollout`, policy-checked, and the stack's current parameter
-    /// values (the certificate) to deploy it with.
+    /// The template for `rollout` and the stack's current parameter values (the
+    /// certificate) to deploy it with. The template is the one GenerateTemplate pinned for
+    /// the promotion, as stored when `rollout` is Deploy's, else derived from it by
+    /// traffic alone (see [`crate::promotion::pinned`]); policy-checked either way.
     async fn stack_change(
         &self,
+        promotion: &Promotion,
         target: &Environment,
         rollout: &Rollout<'_>,
-    ) -> Result<(Value, Vec<(String, String)>), StepError> {
+    ) -> Result<StackChange, StepError> {
         let details = self
             .stacks
             .stack_details(&target.stack_name)
@@ -345,9 +352,46 @@ impl Steps<'_> {
             .ok_or_else(|| {
                 StepError::ValidationFailed(format!("stack {} does not exist", target.stack_name))
             })?;
-        let (template, _) = crate::infra::template::render_rollout(target, rollout)
+        let pinned = self
+            .promotions
+            .pinned_template(&promotion.id)
+            .await?
+            .ok_or_else(|| {
+                StepError::ValidationFailed(format!(
+                    "promotion {} has no pinned template: GenerateTemplate has not stored one",
+                    promotion.id
+                ))
+            })?;
+        let invalid = |problem: String| {
+            StepError::ValidationFailed(format!(
+                "the pinned template of promotion {}: {problem}",
+                promotion.id
+            ))
+        };
+        let stored: Value =
+            serde_json::from_str(&pinned.body).map_err(|e| invalid(e.to_string()))?;
+        let pinned_watched = stored
+            .pointer("/Metadata/Ferry/LiveColour")
+            .and_then(Value::as_str)
+            .and_then(|c| serde_json::from_value::<Colour>(json!(c)).ok())
+            .ok_or_else(|| invalid("no Metadata.Ferry.LiveColour".into()))?;
+        let traffic = crate::promotion::pinned::Traffic::of(rollout);
+        let derived = crate::promotion::pinned::derive(&stored, pinned_watched, &traffic)
+            .map_err(|e| invalid(e.to_string()))?;
+        let spec = promotion.pinned.as_ref().map_or(&target.spec, |p| &p.spec);
+        crate::infra::template::check(spec, &derived)
             .map_err(|e| StepError::ValidationFailed(e.to_string()))?;
-        let parameters: Vec<(String, String)> = template["Parameters"]
+        let (body, derived_from) = if derived == stored {
+            (pinned.body, None)
+        } else {
+            (derived.to_string(), Some(pinned.sha256.clone()))
+        };
+        let provenance = json!({
+            "sha256": crate::model::sha256_hex(&body),
+            "derived_from": derived_from,
+            "spec_version": pinned.spec_version,
+        });
+        let parameters: Vec<(String, String)> = derived["Parameters"]
             .as_object()
             .into_iter()
             .flatten()
@@ -358,7 +402,11 @@ impl Steps<'_> {
                     .map(|value| (name.clone(), value.clone()))
             })
             .collect();
-        Ok((template, parameters))
+        Ok(StackChange {
+            body,
+            parameters,
+            provenance,
+        })
     }
 
     /// Sends `message` on every channel of the outbox; what happened on each, for the
@@ -384,6 +432,15 @@ impl Steps<'_> {
             (self.now)().timestamp_millis()
         )
     }
+}
+
+/// A template to deploy, with its parameters and where it came from (for the timeline).
+struct StackChange {
+    body: String,
+    parameters: Vec<(String, String)>,
+    /// `{sha256, derived_from, spec_version}`: the pinned template's hash when this one
+    /// was derived from it, `null` when it is the pinned one itself.
+    provenance: Value,
 }
 
 fn stack_error(error: StackApiError) -> StepError {
