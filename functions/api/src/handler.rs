@@ -83,6 +83,16 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
             let body = json_body(request)?;
             routes::put_environment(deps, app, env, &body, if_match(request)).await
         }
+        ("POST", ["apps", app, "environments", env, "changes"]) => {
+            may(Role::Deployer).await?;
+            let body = json_body(request)?;
+            // Sending a spec saves it, which is an admin's to do (as PUT is).
+            if body.get("spec").is_some() {
+                may(Role::Admin).await?;
+            }
+            let key = idempotency_key(request);
+            routes::create_change(deps, app, env, &body, if_match(request), key, who.actor()).await
+        }
         ("GET", ["apps", app, "environments", env]) => {
             may(Role::Viewer).await?;
             routes::get_environment(deps, app, env).await

@@ -69,6 +69,58 @@ pub async fn create_promotion(
     respond(status, &public(started.promotion), location)
 }
 
+/// `POST /apps/{app}/environments/{env}/changes`: the environment's spec (the one sent,
+/// saved first at `If-Match`, or the one stored) deployed on its own, through the
+/// promotion pipeline: locked, previewed, risk-scored, approved where the environment
+/// says so, watched, and rolled back on failure.
+pub async fn create_change(
+    deps: &Deps,
+    app: &str,
+    env: &str,
+    body: &Value,
+    if_match: Option<String>,
+    key: Option<String>,
+    requester: ferry_core::model::Actor,
+) -> RouteResult {
+    let (app, env) = path_names(app, Some(env))?;
+    let env = env.expect("env was given");
+    let request =
+        PromotionRequest::change(app.clone(), env.clone(), body).map_err(Problem::validation)?;
+    let id = match key {
+        Some(key) => PromotionId::parse("Idempotency-Key", &key)
+            .map_err(|e| Problem::validation(e.into()))?,
+        None => PromotionId::generate(),
+    };
+    if let Some(spec) = body.get("spec") {
+        let current = deps.store.get_environment(&app, &env).await?;
+        // A spec saved under a running promotion would not be what this change deploys.
+        if let Some(holder) = current.as_ref().and_then(|e| e.active_promotion.as_ref()) {
+            return Err(promotion::StartError::Create(promotion::CreateError::Busy {
+                env: format!("{app}/{env}"),
+                holder: holder.to_string(),
+            })
+            .into());
+        }
+        let saved =
+            EnvironmentRequest::parse(&app, &env, &json!({"spec": spec}), if_match.as_deref())
+                .map_err(Problem::validation)?;
+        environments::upsert(deps.store.as_ref(), &app, &env, saved, Utc::now()).await?;
+    }
+    let started = promotion::start(
+        deps.store.as_ref(),
+        deps.workflow.as_ref(),
+        request,
+        id,
+        requester,
+        deps.approval_timeout_seconds,
+        Utc::now(),
+    )
+    .await?;
+    let location = Some(format!("/promotions/{}", started.promotion.id));
+    let status = if started.replayed { 200 } else { 202 };
+    respond(status, &public(started.promotion), location)
+}
+
 pub async fn get_promotion(deps: &Deps, id: &str) -> RouteResult {
     let id = PromotionId::parse("id", id).map_err(|e| Problem::validation(e.into()))?;
     match deps.store.get_promotion(&id).await? {

@@ -54,6 +54,9 @@ async fn with_promotion() -> World {
         source_env: EnvName::parse("e", "dev").unwrap(),
         target_env: EnvName::parse("e", "staging").unwrap(),
         strategy: Strategy::BlueGreen,
+        allow_replace: vec![],
+        kind: Default::default(),
+        reason: None,
     };
     promotion::create(
         &store,

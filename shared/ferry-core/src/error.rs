@@ -38,12 +38,15 @@ pub enum ErrorName {
     /// The environment's stack is mid-update, so traffic cannot be put back yet: the
     /// rollback waits and tries again.
     StackBusy,
+    /// The change set would replace or delete a stateful resource (the database, the
+    /// cache, the access-log bucket) that the request did not name in `allow_replace`.
+    ReplacementRefused,
     /// Anything else: a bug.
     InternalError,
 }
 
 impl ErrorName {
-    pub const ALL: [ErrorName; 16] = [
+    pub const ALL: [ErrorName; 17] = [
         ErrorName::TransientError,
         ErrorName::ValidationFailed,
         ErrorName::LockLost,
@@ -59,6 +62,7 @@ impl ErrorName {
         ErrorName::FaultInjected,
         ErrorName::RollbackIncomplete,
         ErrorName::StackBusy,
+        ErrorName::ReplacementRefused,
         ErrorName::InternalError,
     ];
 
@@ -79,6 +83,7 @@ impl ErrorName {
             ErrorName::FaultInjected => "FaultInjected",
             ErrorName::RollbackIncomplete => "RollbackIncomplete",
             ErrorName::StackBusy => "StackBusy",
+            ErrorName::ReplacementRefused => "ReplacementRefused",
             ErrorName::InternalError => "InternalError",
         }
     }

@@ -146,6 +146,36 @@ pub struct Promotion {
     /// one. `None` only on promotions stored before specs were pinned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned: Option<PinnedTarget>,
+    /// The stateful resources (logical ids: `Database`, `Cache`, `AccessLogBucket`) the
+    /// requester allows this promotion's change set to replace or delete; any other such
+    /// replacement is refused at AssessRisk.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_replace: Vec<String>,
+    /// A release moved between environments, or an infrastructure change to one.
+    #[serde(default, skip_serializing_if = "PromotionKind::is_release")]
+    pub kind: PromotionKind,
+    /// Why: required of a change, so its record says who, what and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What a run of the promotion pipeline deploys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromotionKind {
+    /// The source's release onto the target, on the idle colour, then traffic shifted.
+    #[default]
+    Release,
+    /// The target's own spec (its pinned version) onto its stack: the live colour and the
+    /// deployed release stay as they are, the alarms are watched for the environment's
+    /// watch window, and a failure puts the previous template back.
+    Change,
+}
+
+impl PromotionKind {
+    pub fn is_release(&self) -> bool {
+        *self == PromotionKind::Release
+    }
 }
 
 /// The target environment's spec, and the version of the environment it was read at.

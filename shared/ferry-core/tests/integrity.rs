@@ -156,6 +156,9 @@ impl World {
                 source_env: env("dev"),
                 target_env: env(target),
                 strategy,
+                allow_replace: vec![],
+                kind: Default::default(),
+                reason: None,
             },
             id(name),
             by,
@@ -869,6 +872,9 @@ async fn a_promotion_that_could_outlast_its_execution_is_refused_at_the_start() 
         source_env: env("dev"),
         target_env: env("prod"),
         strategy: Strategy::Linear10PercentEvery3Minutes,
+        allow_replace: vec![],
+        kind: Default::default(),
+        reason: None,
     };
     // Ten waits for a decision of up to seven days each.
     let refused = promotion::start(

@@ -89,6 +89,9 @@ fn request(source: &str, target: &str) -> PromotionRequest {
         source_env: env(source),
         target_env: env(target),
         strategy: Strategy::BlueGreen,
+        allow_replace: vec![],
+        kind: Default::default(),
+        reason: None,
     }
 }
 
@@ -404,6 +407,9 @@ fn risk_is_the_sum_of_named_factors() {
         target_profile: ProfileName::Prod,
         replacements: 1,
         infra_changes: 2,
+        deletions: 0,
+        stateful_changes: 0,
+        security_group_changes: 0,
         open_alerts: 1,
         config_changes: 2,
         spec_changes: 1,
@@ -438,6 +444,9 @@ fn risk_is_the_sum_of_named_factors() {
         target_profile: ProfileName::Dev,
         replacements: 0,
         infra_changes: 0,
+        deletions: 0,
+        stateful_changes: 0,
+        security_group_changes: 0,
         open_alerts: 0,
         config_changes: 0,
         spec_changes: 0,
@@ -1012,4 +1021,69 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
         after.spec.profile.log_retention_days, 400,
         "the saved spec is kept for the next promotion"
     );
+}
+
+/// A change set that would delete (or replace) a data store is refused at AssessRisk,
+/// before anything is deployed, unless the request named it; named, it goes ahead with
+/// the loss in the risk score.
+#[tokio::test]
+async fn losing_a_data_store_is_refused_unless_the_request_names_it() {
+    for allowed in [vec![], vec!["Database".to_owned()]] {
+        let world = seeded().await;
+        let mut staging = world
+            .get_environment(&app(), &env("staging"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            staging.spec.database.is_some(),
+            "the fixture has a database"
+        );
+        staging.spec.database = None;
+        let version = staging.version;
+        world
+            .put_environment(&staging, Some(version))
+            .await
+            .unwrap();
+        let created = promotion::create(
+            &world.store,
+            PromotionRequest {
+                allow_replace: allowed.clone(),
+                ..request("dev", "staging")
+            },
+            PromotionId::parse("id", "d1").unwrap(),
+            "alice".into(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        ferry_testkit::pin_promotion_template(&world.store, &created.promotion.id).await;
+        let assessed = steps(&world).run(&input(Action::AssessRisk, "d1")).await;
+        if allowed.is_empty() {
+            let error = assessed.unwrap_err();
+            assert_eq!(error.name(), "ReplacementRefused");
+            assert!(
+                error
+                    .to_string()
+                    .contains("delete Database (AWS::RDS::DBInstance)"),
+                "{error}"
+            );
+            assert!(
+                error.to_string().contains("--allow-replace Database"),
+                "{error}"
+            );
+        } else {
+            let risk = assessed.unwrap();
+            let factors: Vec<&str> = risk["factors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["factor"].as_str().unwrap())
+                .collect();
+            assert!(
+                factors.contains(&"deletions") && factors.contains(&"stateful_changes"),
+                "{risk}"
+            );
+        }
+    }
 }

@@ -87,6 +87,9 @@ fn promotion(app: &AppName, source: &EnvName, target: &EnvName, id: &str) -> Pro
         requested_by_principal: String::new(),
         unlocked: None,
         pinned: None,
+        allow_replace: vec![],
+        kind: Default::default(),
+        reason: None,
     }
 }
 

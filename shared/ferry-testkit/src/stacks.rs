@@ -169,6 +169,17 @@ impl ferry_core::infra::deploy::ChangeSets for InMemoryStacks {
             .ok_or_else(|| StackApiError::Refused(format!("no change set {change_set}")))?;
         let stacks = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
         let before = stacks.get(&pending.stack).map(|s| &s.template);
+        let removed = before
+            .and_then(|t| t["Resources"].as_object())
+            .into_iter()
+            .flatten()
+            .filter(|(id, _)| pending.template["Resources"].get(id.as_str()).is_none())
+            .map(|(id, resource)| ResourceChange {
+                action: "Remove".into(),
+                logical_id: id.clone(),
+                resource_type: resource["Type"].as_str().unwrap_or("").into(),
+                replacement: String::new(),
+            });
         let changes: Vec<ResourceChange> = pending.template["Resources"]
             .as_object()
             .into_iter()
@@ -191,6 +202,7 @@ impl ferry_core::infra::deploy::ChangeSets for InMemoryStacks {
                     },
                 })
             })
+            .chain(removed)
             .collect();
         Ok(if changes.is_empty() {
             ChangeSetState::Empty

@@ -610,13 +610,26 @@ pub async fn seed_app_with(local: &Local, app: &str, promotion: Value) -> Result
 
 /// Deploys `env`'s stack as `ferry deploy` would: steady, all traffic on blue.
 pub async fn deploy_stack(local: &Local, spec: &Value, env: &str) -> Result<()> {
+    deploy_stack_running(local, spec, env, None).await
+}
+
+/// [`deploy_stack`] with `release` on blue (the spec's images when `None`).
+pub async fn deploy_stack_running(
+    local: &Local,
+    spec: &Value,
+    env: &str,
+    release: Option<&ferry_core::model::Release>,
+) -> Result<()> {
     let spec = ferry_core::infra::spec::AppSpec::parse(&spec.to_string())
         .map_err(|e| anyhow::anyhow!("spec: {e}"))?;
     let environment = spec
         .new_environment(env)
         .map_err(|e| anyhow::anyhow!("environment: {e}"))?;
-    let (template, _) =
-        ferry_core::infra::template::render(&environment, None, ferry_core::names::Colour::Blue)?;
+    let (template, _) = ferry_core::infra::template::render(
+        &environment,
+        release,
+        ferry_core::names::Colour::Blue,
+    )?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     // As `ferry deploy --role-arn --artifacts-bucket` does with the Ferry stack's outputs.
     let stacks = ferry_aws::CloudFormationStacks::from_sdk(&sdk)

@@ -11,4 +11,5 @@ pub mod generate;
 pub mod policy;
 pub mod profile;
 pub mod spec;
+pub mod stateful;
 pub mod template;

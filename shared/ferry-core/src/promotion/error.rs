@@ -39,6 +39,10 @@ pub enum StepError {
     /// lock is kept until it can (the state machine retries with backoff, then gives up).
     #[error("{0}")]
     StackBusy(String),
+    /// The change set would replace or delete a stateful resource the request did not
+    /// allow (`allow_replace`): nothing is deployed.
+    #[error("{0}")]
+    ReplacementRefused(String),
     /// A local run asked this step to fail (fault injection).
     #[error("{0}")]
     FaultInjected(String),
@@ -59,6 +63,7 @@ impl StepError {
             StepError::SmokeFailed { .. } => ErrorName::SmokeFailed,
             StepError::RollbackIncomplete(_) => ErrorName::RollbackIncomplete,
             StepError::StackBusy(_) => ErrorName::StackBusy,
+            StepError::ReplacementRefused(_) => ErrorName::ReplacementRefused,
             StepError::FaultInjected(_) => ErrorName::FaultInjected,
             StepError::InternalError(_) => ErrorName::InternalError,
         }

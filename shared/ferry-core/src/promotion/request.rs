@@ -15,6 +15,12 @@ pub struct PromotionRequest {
     pub source_env: EnvName,
     pub target_env: EnvName,
     pub strategy: Strategy,
+    /// Stateful resources (logical ids) the change set may replace or delete; see
+    /// [`crate::infra::stateful`].
+    pub allow_replace: Vec<String>,
+    pub kind: crate::model::PromotionKind,
+    /// Why; required of a change.
+    pub reason: Option<String>,
 }
 
 fn string_field<'a>(
@@ -62,7 +68,16 @@ impl PromotionRequest {
                 errors.push("target_env", format!("must differ from source_env ('{s}')"));
             }
         }
-        let known = ["app", "source_env", "target_env", "strategy"];
+        let allow_replace = parse_allow_replace(body.get("allow_replace"), &mut errors);
+        let reason = parse_reason(body.get("reason"), false, &mut errors);
+        let known = [
+            "reason",
+            "app",
+            "source_env",
+            "target_env",
+            "strategy",
+            "allow_replace",
+        ];
         for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
             if !known.contains(&key.as_str()) {
                 errors.push(
@@ -80,11 +95,110 @@ impl PromotionRequest {
                     source_env,
                     target_env,
                     strategy,
+                    allow_replace,
+                    kind: crate::model::PromotionKind::Release,
+                    reason,
                 })
             }
             _ => Err(errors),
         }
     }
+}
+
+impl PromotionRequest {
+    /// `POST /apps/{app}/environments/{env}/changes`: `{"reason": "...",
+    /// "allow_replace"?: [...], "spec"?: {...}}`. The spec, if sent, is saved by the
+    /// caller before the change is created (see `infra::environments::upsert`).
+    pub fn change(app: AppName, env: EnvName, body: &Value) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if !body.is_object() {
+            errors.push("body", "must be a JSON object");
+            return Err(errors);
+        }
+        let allow_replace = parse_allow_replace(body.get("allow_replace"), &mut errors);
+        let reason = parse_reason(body.get("reason"), true, &mut errors);
+        let known = ["reason", "allow_replace", "spec"];
+        for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
+            if !known.contains(&key.as_str()) {
+                errors.push(
+                    key.clone(),
+                    format!("is not a known field; use {}", known.join(", ")),
+                );
+            }
+        }
+        errors.into_result()?;
+        Ok(Self {
+            app,
+            source_env: env.clone(),
+            target_env: env,
+            // A change shifts no traffic: it deploys in place and is watched.
+            strategy: Strategy::AllAtOnce,
+            allow_replace,
+            kind: crate::model::PromotionKind::Change,
+            reason,
+        })
+    }
+}
+
+/// At most this many characters of why.
+const MAX_REASON_CHARS: usize = 500;
+
+fn parse_reason(
+    value: Option<&Value>,
+    required: bool,
+    errors: &mut ValidationErrors,
+) -> Option<String> {
+    match value {
+        None | Some(Value::Null) if required => {
+            errors.push("reason", "is required: say why the change is made");
+            None
+        }
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.trim().is_empty() => {
+            errors.push("reason", "must not be blank");
+            None
+        }
+        Some(Value::String(text)) if text.chars().count() > MAX_REASON_CHARS => {
+            errors.push(
+                "reason",
+                format!("must be at most {MAX_REASON_CHARS} characters"),
+            );
+            None
+        }
+        Some(Value::String(text)) => Some(text.trim().to_owned()),
+        Some(other) => {
+            errors.push("reason", format!("must be a string, not {other}"));
+            None
+        }
+    }
+}
+
+/// `allow_replace`: absent, or a list of the stateful resources' logical ids.
+pub fn parse_allow_replace(value: Option<&Value>, errors: &mut ValidationErrors) -> Vec<String> {
+    let items = match value {
+        None | Some(Value::Null) => return vec![],
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            errors.push(
+                "allow_replace",
+                format!("must be a list of resource names, not {other}"),
+            );
+            return vec![];
+        }
+    };
+    let mut names = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(name) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                names.push(name.to_owned())
+            }
+            _ => errors.push(
+                format!("allow_replace[{i}]"),
+                format!("must be a resource's logical id, such as Database or Cache, not {item}"),
+            ),
+        }
+    }
+    names
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -121,7 +235,9 @@ pub async fn create(
         let same = existing.app == request.app
             && existing.source_env == request.source_env
             && existing.target_env == request.target_env
-            && existing.strategy == request.strategy;
+            && existing.strategy == request.strategy
+            && existing.allow_replace == request.allow_replace
+            && existing.kind == request.kind;
         return if same {
             Ok(Created {
                 promotion: existing,
@@ -158,7 +274,10 @@ pub async fn create(
             ),
         );
     }
+    let change = request.kind == crate::model::PromotionKind::Change;
     let release = match source {
+        // A change keeps what the environment runs (none yet: the spec's images).
+        Some(env) if change => env.deployed_release,
         None => {
             errors.push(
                 "source_env",
@@ -184,6 +303,11 @@ pub async fn create(
         },
     };
     let plan = match &target {
+        // No traffic moves: one step that deploys in place, then watches for the window.
+        Some(target) if change => vec![crate::promotion::rollout::TrafficStep {
+            weight: 0,
+            bake_seconds: target.spec.promotion.change_watch_seconds(),
+        }],
         Some(target) => crate::promotion::rollout::plan(request.strategy, &target.spec.promotion)
             .unwrap_or_else(|problem| {
                 errors.push("strategy", problem);
@@ -216,6 +340,9 @@ pub async fn create(
         approval_token: None,
         unlocked: None,
         pinned,
+        allow_replace: request.allow_replace,
+        kind: request.kind,
+        reason: request.reason,
     };
     match store.create_promotion(&promotion).await {
         Ok(()) => Ok(Created {

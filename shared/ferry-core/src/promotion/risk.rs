@@ -15,6 +15,13 @@ pub struct RiskInputs<'a> {
     /// Resources it would modify beyond the new colour's own (infrastructure changes
     /// riding along with the release).
     pub infra_changes: usize,
+    /// Resources the change set would delete.
+    pub deletions: usize,
+    /// Changes to the database, the cache or the access-log bucket (whatever the kind:
+    /// their replacements are refused unless allowed, see `infra::stateful`).
+    pub stateful_changes: usize,
+    /// Changes to security groups and their rules: who may reach what.
+    pub security_group_changes: usize,
     pub open_alerts: usize,
     pub config_changes: usize,
     pub spec_changes: usize,
@@ -74,6 +81,27 @@ pub fn assess(inputs: &RiskInputs) -> Risk {
         format!(
             "the change set also modifies {} resources beyond the new colour",
             inputs.infra_changes
+        ),
+    );
+    add(
+        "deletions",
+        (inputs.deletions * 10).min(20) as u8,
+        format!("the change set deletes {} resources", inputs.deletions),
+    );
+    add(
+        "stateful_changes",
+        (inputs.stateful_changes * 15).min(30) as u8,
+        format!(
+            "the change set changes {} data stores (database, cache, log bucket)",
+            inputs.stateful_changes
+        ),
+    );
+    add(
+        "security_groups",
+        (inputs.security_group_changes * 5).min(15) as u8,
+        format!(
+            "the change set changes {} security groups or rules",
+            inputs.security_group_changes
         ),
     );
     add(

@@ -30,6 +30,7 @@ impl Steps<'_> {
             "release": promotion.release.as_ref().map(|r| r.image.as_str()),
             "weights": applied["weights"],
             "stack_status": applied["stack_status"],
+            "template": applied["template"],
             "lock": "released",
         }))
     }

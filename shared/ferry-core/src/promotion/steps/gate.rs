@@ -31,6 +31,22 @@ impl Steps<'_> {
             .filter(|c| c.resource_type != "AWS::ECS::TaskDefinition")
             .count();
         let infra_changes = changes.iter().filter(|c| !release_resource(c)).count();
+        // Losing a data store is never a side effect: refused unless the request named it.
+        let refused = crate::infra::stateful::refused(&changes, &promotion.allow_replace);
+        if !refused.is_empty() {
+            return Err(StepError::ReplacementRefused(
+                crate::infra::stateful::describe_refusal(&refused),
+            ));
+        }
+        let deletions = changes.iter().filter(|c| c.action == "Remove").count();
+        let stateful_changes = changes
+            .iter()
+            .filter(|c| crate::infra::stateful::is_stateful(c))
+            .count();
+        let security_group_changes = changes
+            .iter()
+            .filter(|c| c.resource_type.starts_with("AWS::EC2::SecurityGroup"))
+            .count();
         let open_alerts = self
             .alerts
             .open_alerts(&promotion.app, &promotion.target_env)
@@ -41,6 +57,9 @@ impl Steps<'_> {
             target_profile: target.spec.profile_name,
             replacements,
             infra_changes,
+            deletions,
+            stateful_changes,
+            security_group_changes,
             open_alerts,
             config_changes: config_diff_size(promotion, &target),
             spec_changes: usize::from(source.spec != target.spec),

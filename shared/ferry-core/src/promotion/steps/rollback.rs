@@ -59,7 +59,7 @@ impl Steps<'_> {
                         Rollout::steady(target.live_colour, target.deployed_release.as_ref());
                     match self.apply(promotion, target, &rollout, "rollback").await {
                         Ok(applied) => {
-                            traffic = json!({"live": target.live_colour, "weights": applied["weights"], "new_colour": "scaled to 0"})
+                            traffic = json!({"live": target.live_colour, "weights": applied["weights"], "new_colour": "scaled to 0", "template": applied["template"]})
                         }
                         // Throttled, or the stack became busy under us: worth another go
                         // while the lock is still ours.
