@@ -7,6 +7,7 @@ use ferry_aws::{CloudFormationStacks, TemplateBucket};
 use ferry_core::infra::deploy::{deploy, Outcome, Polling, Progress};
 use ferry_core::infra::spec::AppSpec;
 use ferry_core::names::EnvName;
+use ferry_core::ports::DeployedStacks;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -52,6 +53,16 @@ pub async fn run(
                 .artifacts_bucket
                 .map(|bucket| TemplateBucket::from_sdk(&sdk, bucket)),
         );
+    // Bootstrapping only: a stack a promotion has moved is changed through the pipeline.
+    let deployed = api
+        .deployed_template(&stack)
+        .await
+        .map_err(|e| anyhow::anyhow!("{stack}: {e}"))?;
+    if let Err(why) =
+        ferry_core::infra::deploy::bootstrap_only(&stack, deployed.as_ref(), &template)
+    {
+        bail!("{why}");
+    }
     let change_set = format!("ferry-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
     let polling = Polling {
         interval: Duration::from_secs(poll_seconds.max(1)),

@@ -146,6 +146,30 @@ enum Command {
         #[arg(long = "config", value_name = "KEY=VALUE")]
         config: Vec<String>,
     },
+    /// Deploy an environment's infrastructure change on its own, through the promotion
+    /// pipeline (locked, previewed, risk-scored, approved where required, watched, rolled
+    /// back on failure); the live colour and the release stay as they are.
+    Apply {
+        app: String,
+        env: String,
+        /// Save this spec first (at --version), then deploy it; without it, the stored spec.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// The environment's version the spec replaces (GET the environment to read it).
+        #[arg(long, requires = "spec")]
+        version: Option<u64>,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: String,
+        /// A data store the change may replace or delete (Database, Cache, AccessLogBucket).
+        #[arg(long = "allow-replace", value_name = "RESOURCE")]
+        allow_replace: Vec<String>,
+        /// Follow it live: each step as it lands, approvals as they are needed.
+        #[arg(long)]
+        watch: bool,
+        #[arg(long, default_value_t = 3600)]
+        timeout_secs: u64,
+    },
     /// Start a promotion, and optionally wait for it and print its timeline.
     Promote {
         app: String,
@@ -536,6 +560,46 @@ async fn run(cli: Cli) -> Result<()> {
             };
             if let Some(record) = record.filter(|r| r["status"] != "Succeeded") {
                 bail!("promotion {id} ended {}", record["status"]);
+            }
+        }
+        Command::Apply {
+            app,
+            env,
+            spec,
+            version,
+            reason,
+            allow_replace,
+            watch,
+            timeout_secs,
+        } => {
+            let mut body = json!({"reason": reason, "allow_replace": allow_replace});
+            if let Some(spec) = &spec {
+                body["spec"] = read_document(spec)?;
+            }
+            let if_match = version.map(|v| v.to_string());
+            let started = api
+                .call(
+                    "POST",
+                    &format!("/apps/{app}/environments/{env}/changes"),
+                    Some(&body),
+                    if_match.as_deref().map(|v| ("if-match", v)),
+                )
+                .await?;
+            let id = started["id"]
+                .as_str()
+                .context("the answer has no change id")?
+                .to_owned();
+            println!(
+                "change {id}: {app}/{env}, execution {}",
+                started["execution_arn"].as_str().unwrap_or("-")
+            );
+            if watch {
+                let record = api
+                    .watch(&id, Duration::from_secs(timeout_secs), output::print_step)
+                    .await?;
+                if record["status"] != "Succeeded" {
+                    bail!("change {id} ended {}", record["status"]);
+                }
             }
         }
         Command::Approve { id, comment } => {

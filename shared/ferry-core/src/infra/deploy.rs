@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -366,4 +367,112 @@ async fn wait(
     });
     tokio::time::sleep(polling.interval).await;
     Ok(())
+}
+
+/// `ferry deploy` bootstraps: it may create an environment's stack, or redeploy one no
+/// promotion has touched, but never move traffic or images. `deployed` is the stack's
+/// current template (`None`: no stack), `template` what the deploy would send. Refused,
+/// with why and what to use instead, when the stack is not Ferry's, when a promotion
+/// moved it to the other colour, or when it runs images or traffic weights the deploy
+/// would change.
+pub fn bootstrap_only(
+    stack: &str,
+    deployed: Option<&Value>,
+    template: &Value,
+) -> Result<(), String> {
+    let Some(deployed) = deployed else {
+        return Ok(());
+    };
+    let instead = "ferry deploy only creates stacks; change a live environment with `ferry apply APP ENV --reason ...` (POST /apps/{app}/environments/{env}/changes), which holds its lock and keeps its live colour and release";
+    let live = |t: &Value| {
+        t.pointer("/Metadata/Ferry/LiveColour")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let Some(deployed_live) = live(deployed) else {
+        return Err(format!(
+            "stack {stack} exists and is not a Ferry environment stack; {instead}"
+        ));
+    };
+    if Some(&deployed_live) != live(template).as_ref() {
+        return Err(format!(
+            "stack {stack} is live on {deployed_live} after a promotion; {instead}"
+        ));
+    }
+    let pick = |t: &Value, kind: &str, pointer: &str| -> Vec<(String, Value)> {
+        t["Resources"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| r["Type"] == kind)
+            .map(|(id, r)| {
+                (
+                    id.clone(),
+                    r["Properties"]
+                        .pointer(pointer)
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    };
+    let moved = |kind: &str, pointer: &str| {
+        let now = pick(deployed, kind, pointer);
+        let next = pick(template, kind, pointer);
+        now.into_iter()
+            .find(|(id, value)| next.iter().any(|(i, v)| i == id && v != value))
+            .map(|(id, _)| id)
+    };
+    if let Some(id) = moved("AWS::ECS::TaskDefinition", "/ContainerDefinitions/0/Image") {
+        return Err(format!("stack {stack} runs a promoted release ({id} has an image the spec does not name); {instead}"));
+    }
+    for (kind, pointer) in [
+        ("AWS::ElasticLoadBalancingV2::Listener", "/DefaultActions"),
+        ("AWS::ElasticLoadBalancingV2::ListenerRule", "/Actions"),
+    ] {
+        if let Some(id) = moved(kind, pointer) {
+            return Err(format!(
+                "stack {stack} has traffic a deploy would move ({id}); {instead}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod bootstrap_tests {
+    use super::bootstrap_only;
+    use serde_json::json;
+
+    fn stack(live: &str, image: &str, blue_weight: u8) -> serde_json::Value {
+        json!({"Metadata": {"Ferry": {"LiveColour": live}}, "Resources": {
+            "WebBlueTaskDefinition": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": [{"Image": image}]}},
+            "HttpsListener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {"DefaultActions": [{"Weight": blue_weight}]}}}})
+    }
+
+    #[test]
+    fn deploy_creates_or_redeploys_untouched_stacks_only() {
+        let spec = stack("blue", "nginx", 100);
+        assert_eq!(bootstrap_only("s", None, &spec), Ok(()));
+        assert_eq!(bootstrap_only("s", Some(&spec), &spec), Ok(()));
+        for (deployed, why) in [
+            (
+                stack("green", "nginx", 0),
+                "is live on green after a promotion",
+            ),
+            (
+                stack("blue", "repo@sha256:aa", 100),
+                "runs a promoted release",
+            ),
+            (
+                stack("blue", "nginx", 90),
+                "has traffic a deploy would move",
+            ),
+            (json!({"Resources": {}}), "is not a Ferry environment stack"),
+        ] {
+            let error = bootstrap_only("s", Some(&deployed), &spec).unwrap_err();
+            assert!(error.contains(why), "{error}");
+            assert!(error.contains("ferry apply"), "{error}");
+        }
+    }
 }
