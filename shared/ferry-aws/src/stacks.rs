@@ -210,6 +210,21 @@ fn missing_stack<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
 
 #[async_trait]
 impl ChangeSets for CloudFormationStacks {
+    async fn current_template(&self, stack: &str) -> Result<Option<String>, StackApiError> {
+        let result = self
+            .client
+            .get_template()
+            .stack_name(stack)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(output.template_body),
+            Err(e) if missing_stack(&e) => Ok(None),
+            Err(e) => Err(api_error(e)),
+        }
+    }
+
     async fn cancel_update(&self, stack: &str) -> Result<(), StackApiError> {
         self.client
             .cancel_update_stack()

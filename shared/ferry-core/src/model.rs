@@ -205,6 +205,15 @@ impl PinnedTemplate {
     }
 }
 
+/// Which of a promotion's templates: the one it deploys, or (for an infrastructure
+/// change) the stack's template before it, which a rollback puts back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateRole {
+    Deploy,
+    Previous,
+}
+
 /// Lower-case hex SHA-256 of `text`, as the deploy steps record it.
 pub fn sha256_hex(text: &str) -> String {
     use sha2::Digest;

@@ -45,6 +45,10 @@ impl Scripted {
 
 #[async_trait]
 impl ChangeSets for Scripted {
+    async fn current_template(&self, _: &str) -> Result<Option<String>, StackApiError> {
+        Ok(None)
+    }
+
     async fn cancel_update(&self, _: &str) -> Result<(), StackApiError> {
         Err(StackApiError::Refused("not scripted".into()))
     }

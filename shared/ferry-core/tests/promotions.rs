@@ -939,7 +939,10 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
         .await
         .unwrap();
     let pinned = world
-        .pinned_template(&PromotionId::parse("id", "s1").unwrap())
+        .pinned_template(
+            &PromotionId::parse("id", "s1").unwrap(),
+            ferry_core::model::TemplateRole::Deploy,
+        )
         .await
         .unwrap()
         .expect("GenerateTemplate pinned one");
@@ -1086,4 +1089,172 @@ async fn losing_a_data_store_is_refused_unless_the_request_names_it() {
             );
         }
     }
+}
+
+/// Promotes dev's release into staging (blue/green), leaving green live.
+async fn promoted_to_green(world: &World) {
+    create(world, "rel", "dev", "staging").await.unwrap();
+    healthy(world, "staging", Colour::Green);
+    for step in [
+        input(Action::Validate, "rel"),
+        input(Action::Deploy, "rel"),
+        at_step(Action::Shift, "rel", 0),
+        at_step(Action::Analyse, "rel", 0),
+        at_step(Action::Shift, "rel", 1),
+        at_step(Action::Analyse, "rel", 1),
+        input(Action::Finalise, "rel"),
+    ] {
+        steps(world).run(&step).await.unwrap();
+    }
+    assert_eq!(listener_weights(world, "staging"), (0, 100));
+}
+
+/// `ferry apply`'s request: staging's stored spec, with three web tasks, as a change.
+async fn change_desired_count(world: &World, id: &str) {
+    let mut staging = world
+        .get_environment(&app(), &env("staging"))
+        .await
+        .unwrap()
+        .unwrap();
+    staging.spec.services[0].desired_count = 3;
+    let version = staging.version;
+    world
+        .put_environment(&staging, Some(version))
+        .await
+        .unwrap();
+    let request =
+        PromotionRequest::change(app(), env("staging"), &json!({"reason": "more web tasks"}))
+            .unwrap();
+    let created = promotion::create(
+        &world.store,
+        request,
+        PromotionId::parse("id", id).unwrap(),
+        "alice".into(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    ferry_testkit::pin_promotion_template(&world.store, &created.promotion.id).await;
+}
+
+fn web_image(world: &World, colour: &str) -> String {
+    let template = world.stacks.template("ferry-shop-staging").unwrap();
+    template["Resources"][format!("Web{colour}TaskDefinition")]["Properties"]
+        ["ContainerDefinitions"][0]["Image"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An infrastructure change deploys in place through the pipeline: the live colour and
+/// the promoted release stay, the new size lands on the live colour, and the lock is
+/// free after its watch.
+#[tokio::test]
+async fn a_change_deploys_in_place_keeping_the_live_colour_and_the_release() {
+    let world = seeded().await;
+    promoted_to_green(&world).await;
+    let promoted_image = web_image(&world, "Green");
+    change_desired_count(&world, "c1").await;
+    healthy(&world, "staging", Colour::Green);
+    let plan = world
+        .get_promotion(&PromotionId::parse("id", "c1").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .plan;
+    assert_eq!(plan.len(), 1, "one watch step: {plan:?}");
+    assert_eq!(plan[0].weight, 0);
+    for step in [
+        input(Action::Validate, "c1"),
+        input(Action::AssessRisk, "c1"),
+        input(Action::Deploy, "c1"),
+        at_step(Action::Shift, "c1", 0),
+        at_step(Action::Analyse, "c1", 0),
+        input(Action::Finalise, "c1"),
+    ] {
+        steps(&world).run(&step).await.unwrap();
+    }
+    assert_eq!(
+        listener_weights(&world, "staging"),
+        (0, 100),
+        "green keeps all traffic"
+    );
+    assert_eq!(
+        desired_counts(&world, "staging"),
+        (0, 3),
+        "the change on the live colour"
+    );
+    assert_eq!(
+        web_image(&world, "Green"),
+        promoted_image,
+        "the promoted image stays"
+    );
+    let after = world
+        .get_environment(&app(), &env("staging"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.live_colour, Colour::Green);
+    assert_eq!(after.deployed_release.unwrap().image, image("ab"));
+    assert!(after.active_promotion.is_none());
+    let change = world
+        .get_promotion(&PromotionId::parse("id", "c1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(change.status, PromotionStatus::Succeeded);
+    assert_eq!(change.reason.as_deref(), Some("more web tasks"));
+}
+
+/// An alarm during a change's watch puts the template from before it back: the old size,
+/// the traffic and the image where they were, the lock free.
+#[tokio::test]
+async fn a_change_that_sets_an_alarm_off_puts_the_previous_template_back() {
+    let world = seeded().await;
+    promoted_to_green(&world).await;
+    let before = world.stacks.template("ferry-shop-staging").unwrap();
+    change_desired_count(&world, "c2").await;
+    for step in [
+        input(Action::Validate, "c2"),
+        input(Action::Deploy, "c2"),
+        at_step(Action::Shift, "c2", 0),
+    ] {
+        steps(&world).run(&step).await.unwrap();
+    }
+    assert_eq!(desired_counts(&world, "staging"), (0, 3));
+    world
+        .metrics
+        .set_alarm("ferry/shop/staging/web-p99-latency", "ALARM");
+    let error = steps(&world)
+        .run(&at_step(Action::Analyse, "c2", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.name(), "AlarmFired");
+    let rollback = StepInput {
+        cause: Some(json!({"Error": "AlarmFired", "Cause": "{}"})),
+        ..input(Action::Rollback, "c2")
+    };
+    steps(&world).run(&rollback).await.unwrap();
+    assert_eq!(
+        world.stacks.template("ferry-shop-staging").unwrap(),
+        before,
+        "the stack runs the template from before the change"
+    );
+    assert_eq!(listener_weights(&world, "staging"), (0, 100));
+    let after = world
+        .get_environment(&app(), &env("staging"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.active_promotion.is_none());
+    assert_eq!(after.live_colour, Colour::Green);
+    assert_eq!(
+        world
+            .get_promotion(&PromotionId::parse("id", "c2").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PromotionStatus::RolledBack
+    );
 }

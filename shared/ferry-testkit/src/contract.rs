@@ -521,13 +521,13 @@ async fn late_step(store: &dyn Store, n: &Names) -> Result<(), String> {
 /// GenerateTemplate) is accepted, a different one refused, and what is read back is
 /// the text that was written, byte for byte, large templates included.
 async fn pinned_template(store: &dyn Store, n: &Names) -> Result<(), String> {
-    use ferry_core::model::PinnedTemplate;
+    use ferry_core::model::{PinnedTemplate, TemplateRole};
     const CHECK: &str = "pinned template";
     let id = PromotionId::parse("id", &format!("{}-1", n.app)).expect("valid");
     let none = expect(
         CHECK,
         "nothing pinned yet",
-        store.pinned_template(&id).await,
+        store.pinned_template(&id, TemplateRole::Deploy).await,
         Result::is_ok,
     )?;
     if none.is_some() {
@@ -540,24 +540,24 @@ async fn pinned_template(store: &dyn Store, n: &Names) -> Result<(), String> {
     expect(
         CHECK,
         "pin",
-        store.pin_template(&id, &first).await,
+        store.pin_template(&id, TemplateRole::Deploy, &first).await,
         Result::is_ok,
     )?;
     expect(
         CHECK,
         "pin the same again",
-        store.pin_template(&id, &first).await,
+        store.pin_template(&id, TemplateRole::Deploy, &first).await,
         Result::is_ok,
     )?;
     let other = PinnedTemplate::new(format!("{body} "), 8);
-    match store.pin_template(&id, &other).await {
+    match store.pin_template(&id, TemplateRole::Deploy, &other).await {
         Err(StoreError::AlreadyExists(_)) => {}
         got => return Err(format!("{CHECK}: pin a different one: got {got:?}")),
     }
     let read = expect(
         CHECK,
         "read",
-        store.pinned_template(&id).await,
+        store.pinned_template(&id, TemplateRole::Deploy).await,
         Result::is_ok,
     )?;
     if read.as_ref() != Some(&first) {

@@ -114,6 +114,10 @@ impl ferry_core::ports::DeployedStacks for InMemoryStacks {
 
 #[async_trait]
 impl ferry_core::infra::deploy::ChangeSets for InMemoryStacks {
+    async fn current_template(&self, stack: &str) -> Result<Option<String>, StackApiError> {
+        Ok(self.template(stack).map(|t| t.to_string()))
+    }
+
     async fn stack_status(&self, stack: &str) -> Result<Option<String>, StackApiError> {
         Ok(self
             .stacks

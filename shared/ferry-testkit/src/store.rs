@@ -25,7 +25,8 @@ struct Tables {
     access: ferry_core::access::AccessPolicy,
     deliveries: BTreeMap<(String, String), ferry_core::model::Delivery>,
     states: BTreeMap<String, (String, u64)>,
-    pinned_templates: BTreeMap<PromotionId, ferry_core::model::PinnedTemplate>,
+    pinned_templates:
+        BTreeMap<(PromotionId, ferry_core::model::TemplateRole), ferry_core::model::PinnedTemplate>,
 }
 
 #[derive(Default)]
@@ -342,16 +343,18 @@ impl Promotions for InMemoryStore {
     async fn pin_template(
         &self,
         id: &PromotionId,
+        role: ferry_core::model::TemplateRole,
         template: &ferry_core::model::PinnedTemplate,
     ) -> Result<(), StoreError> {
         let mut t = self.lock();
-        match t.pinned_templates.get(id) {
+        match t.pinned_templates.get(&(id.clone(), role)) {
             Some(pinned) if pinned.sha256 == template.sha256 => Ok(()),
             Some(_) => Err(StoreError::AlreadyExists(format!(
                 "a different template pinned for promotion {id}"
             ))),
             None => {
-                t.pinned_templates.insert(id.clone(), template.clone());
+                t.pinned_templates
+                    .insert((id.clone(), role), template.clone());
                 Ok(())
             }
         }
@@ -360,8 +363,13 @@ impl Promotions for InMemoryStore {
     async fn pinned_template(
         &self,
         id: &PromotionId,
+        role: ferry_core::model::TemplateRole,
     ) -> Result<Option<ferry_core::model::PinnedTemplate>, StoreError> {
-        Ok(self.lock().pinned_templates.get(id).cloned())
+        Ok(self
+            .lock()
+            .pinned_templates
+            .get(&(id.clone(), role))
+            .cloned())
     }
 }
 

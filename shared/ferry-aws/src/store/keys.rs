@@ -38,7 +38,12 @@ pub const APPROVAL_SK_PREFIX: &str = "APPROVAL#";
 pub fn pinned_pk(id: &PromotionId) -> String {
     format!("PINNED#{id}")
 }
-pub const PINNED_SK: &str = "#TEMPLATE";
+pub fn pinned_sk(role: ferry_core::model::TemplateRole) -> &'static str {
+    match role {
+        ferry_core::model::TemplateRole::Deploy => "#TEMPLATE",
+        ferry_core::model::TemplateRole::Previous => "#PREVIOUS",
+    }
+}
 /// The promotions into one environment, on the index: `PROMOS#<app>#<env>` / created at.
 pub fn promos_gsi_pk(app: &AppName, env: &EnvName) -> String {
     format!("PROMOS#{app}#{env}")

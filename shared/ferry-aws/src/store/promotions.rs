@@ -3,7 +3,7 @@
 
 use super::*;
 use aws_sdk_dynamodb::types::ConditionCheck;
-use ferry_core::model::{PinnedTemplate, Unlock};
+use ferry_core::model::{PinnedTemplate, TemplateRole, Unlock};
 
 #[async_trait]
 impl Promotions for DynamoStore {
@@ -378,11 +378,12 @@ impl Promotions for DynamoStore {
     async fn pin_template(
         &self,
         id: &PromotionId,
+        role: TemplateRole,
         template: &PinnedTemplate,
     ) -> Result<(), StoreError> {
         let mut item = Item::new();
         item.insert("PK".into(), s(pinned_pk(id)));
-        item.insert("SK".into(), s(PINNED_SK));
+        item.insert("SK".into(), s(pinned_sk(role)));
         item.insert("sha256".into(), s(&template.sha256));
         item.insert(
             "spec_version".into(),
@@ -416,13 +417,14 @@ impl Promotions for DynamoStore {
     async fn pinned_template(
         &self,
         id: &PromotionId,
+        role: TemplateRole,
     ) -> Result<Option<PinnedTemplate>, StoreError> {
         let item = sdk_call!(self
             .client
             .get_item()
             .table_name(&self.table)
             .key("PK", s(pinned_pk(id)))
-            .key("SK", s(PINNED_SK))
+            .key("SK", s(pinned_sk(role)))
             .consistent_read(true)
             .send())?
         .item;

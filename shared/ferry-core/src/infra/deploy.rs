@@ -74,6 +74,9 @@ pub trait ChangeSets: Send + Sync {
     /// Cancels the stack's update in progress (`CancelUpdateStack`): CloudFormation rolls
     /// it back to where it was. Only an `UPDATE_IN_PROGRESS` stack can be cancelled.
     async fn cancel_update(&self, stack: &str) -> Result<(), StackApiError>;
+    /// The template the stack runs, as CloudFormation holds it (`GetTemplate`, the
+    /// original text); `None` when there is no such stack.
+    async fn current_template(&self, stack: &str) -> Result<Option<String>, StackApiError>;
 }
 
 /// Whether a stack status is a change under way (`REVIEW_IN_PROGRESS`, a stack created

@@ -6,6 +6,7 @@ use crate::infra::template;
 use crate::job::{environment, JobError};
 use crate::model::{
     Environment, PinnedTemplate, PromotionStatus, Report, ReportKind, StepOutcome, StepRecord,
+    TemplateRole,
 };
 use crate::names::{AppName, EnvName, PromotionId};
 use crate::ports::{Environments, Promotions, Reports};
@@ -54,7 +55,12 @@ pub async fn generate_template(
     // created, with the new release on the idle colour taking no traffic; it is stored,
     // and every step of the promotion deploys it or derives from it (promotion::pinned).
     // Otherwise: what runs, regenerated.
+    // A change (PromotionKind::Change) deploys in place: what runs, from its pinned spec.
+    let change = promotion
+        .as_ref()
+        .filter(|p| p.kind == crate::model::PromotionKind::Change);
     let (release, colour) = match &promotion {
+        Some(_) if change.is_some() => (env.deployed_release.as_ref(), env.live_colour),
         Some(p) => (p.release.as_ref(), env.live_colour.other()),
         None => (env.deployed_release.as_ref(), env.live_colour),
     };
@@ -66,6 +72,7 @@ pub async fn generate_template(
         None => env.clone(),
     };
     let rollout = match (&promotion, release) {
+        (Some(_), _) if change.is_some() => Rollout::steady(env.live_colour, release),
         (Some(_), Some(release)) => Rollout {
             live: env.live_colour,
             live_release: env.deployed_release.as_ref(),
@@ -85,7 +92,9 @@ pub async fn generate_template(
         Some(p) => {
             let spec_version = p.pinned.as_ref().map_or(env.version, |t| t.spec_version);
             let pinned = PinnedTemplate::new(generated.to_string(), spec_version);
-            store.pin_template(&p.id, &pinned).await?;
+            store
+                .pin_template(&p.id, TemplateRole::Deploy, &pinned)
+                .await?;
             Some(pinned)
         }
         None => None,

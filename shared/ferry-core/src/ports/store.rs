@@ -140,11 +140,13 @@ pub trait Promotions: Send + Sync {
     async fn pin_template(
         &self,
         id: &PromotionId,
+        role: crate::model::TemplateRole,
         template: &crate::model::PinnedTemplate,
     ) -> Result<(), StoreError>;
     async fn pinned_template(
         &self,
         id: &PromotionId,
+        role: crate::model::TemplateRole,
     ) -> Result<Option<crate::model::PinnedTemplate>, StoreError>;
 }
 

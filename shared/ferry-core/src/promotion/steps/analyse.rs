@@ -50,7 +50,12 @@ impl Steps<'_> {
                 .map(|s| s.name.as_str())
                 .collect(),
             old: target.live_colour,
-            new: target.live_colour.other(),
+            // A change is checked on the colour it changed in place: the live one.
+            new: if Self::is_change(promotion) {
+                target.live_colour
+            } else {
+                target.live_colour.other()
+            },
         };
         let settings = &target.spec.promotion.analysis;
         let window = chrono::Duration::seconds(

@@ -9,14 +9,7 @@ impl Steps<'_> {
         promotion: &Promotion,
         target: &Environment,
     ) -> Result<Vec<ResourceChange>, StepError> {
-        let rollout = Rollout {
-            live: target.live_colour,
-            live_release: target.deployed_release.as_ref(),
-            candidate: Some(Candidate {
-                release: Self::candidate(promotion)?,
-                weight: 0,
-            }),
-        };
+        let rollout = Self::rollout_at(promotion, target, 0)?;
         let change = self.stack_change(promotion, target, &rollout).await?;
         Ok(crate::infra::deploy::preview(
             self.stacks,
@@ -39,12 +32,19 @@ impl Steps<'_> {
     /// The new release on the idle colour, running but with no traffic.
     pub(super) async fn deploy(&self, promotion: &Promotion) -> Result<Value, StepError> {
         let target = self.locked_target(promotion).await?;
+        if Self::is_change(promotion) {
+            // What a failed change puts back.
+            let previous = self.keep_previous(promotion, &target).await?;
+            let rollout = Self::rollout_at(promotion, &target, 0)?;
+            let mut detail = self.apply(promotion, &target, &rollout, "change").await?;
+            detail["previous_template"] = json!(previous);
+            detail["colour"] = json!(target.live_colour);
+            detail["next_step"] = json!(0);
+            detail["steps"] = json!(promotion.plan.len());
+            return Ok(detail);
+        }
         let release = Self::candidate(promotion)?;
-        let rollout = Rollout {
-            live: target.live_colour,
-            live_release: target.deployed_release.as_ref(),
-            candidate: Some(Candidate { release, weight: 0 }),
-        };
+        let rollout = Self::rollout_at(promotion, &target, 0)?;
         let mut detail = self.apply(promotion, &target, &rollout, "deploy").await?;
         detail["colour"] = json!(target.live_colour.other());
         detail["image"] = json!(release.image.as_str());

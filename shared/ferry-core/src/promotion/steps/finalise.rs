@@ -5,6 +5,23 @@ use super::*;
 impl Steps<'_> {
     pub(super) async fn finalise(&self, promotion: &Promotion) -> Result<Value, StepError> {
         let target = self.locked_target(promotion).await?;
+        if Self::is_change(promotion) {
+            // Deployed and watched: the live colour and the release stay as they were.
+            self.promotions
+                .complete_promotion(
+                    promotion,
+                    Completion {
+                        status: PromotionStatus::Succeeded,
+                        environment: None,
+                    },
+                )
+                .await?;
+            return Ok(json!({
+                "live_colour": target.live_colour,
+                "release": target.deployed_release.as_ref().map(|r| r.image.as_str()),
+                "lock": "released",
+            }));
+        }
         let new_live = target.live_colour.other();
         // All traffic on the new colour, the old one scaled to zero.
         let rollout = Rollout::steady(new_live, promotion.release.as_ref());

@@ -3,6 +3,7 @@
 //! execution.
 
 mod analyse;
+mod change;
 mod deploy;
 mod ended;
 mod finalise;
@@ -304,6 +305,22 @@ impl Steps<'_> {
         label: &str,
     ) -> Result<Value, StepError> {
         let change = self.stack_change(promotion, target, rollout).await?;
+        let weights: serde_json::Map<String, Value> = [Colour::Blue, Colour::Green]
+            .into_iter()
+            .map(|c| (c.to_string(), json!(rollout.weight(c))))
+            .collect();
+        self.send(promotion, target, change, label, weights).await
+    }
+
+    /// Sends `change` to the target's stack through a change set, and waits for it.
+    async fn send(
+        &self,
+        promotion: &Promotion,
+        target: &Environment,
+        change: StackChange,
+        label: &str,
+        weights: serde_json::Map<String, Value>,
+    ) -> Result<Value, StepError> {
         let change_set = self.change_set_name(promotion, label);
         // A failed change set comes back as a DeployError naming the failed resources, so
         // progress needs no handling here.
@@ -321,10 +338,6 @@ impl Steps<'_> {
             crate::infra::deploy::Outcome::Deployed { status, changes } => (status, changes.len()),
             crate::infra::deploy::Outcome::NoChanges => ("unchanged".into(), 0),
         };
-        let weights: serde_json::Map<String, Value> = [Colour::Blue, Colour::Green]
-            .into_iter()
-            .map(|c| (c.to_string(), json!(rollout.weight(c))))
-            .collect();
         Ok(json!({
             "change_set": change_set,
             "changes": changes,
@@ -354,7 +367,7 @@ impl Steps<'_> {
             })?;
         let pinned = self
             .promotions
-            .pinned_template(&promotion.id)
+            .pinned_template(&promotion.id, crate::model::TemplateRole::Deploy)
             .await?
             .ok_or_else(|| {
                 StepError::ValidationFailed(format!(

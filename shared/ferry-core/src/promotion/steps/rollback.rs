@@ -57,7 +57,21 @@ impl Steps<'_> {
                 None => {
                     let rollout =
                         Rollout::steady(target.live_colour, target.deployed_release.as_ref());
-                    match self.apply(promotion, target, &rollout, "rollback").await {
+                    // A change puts back the template it replaced; a release, the
+                    // traffic it moved.
+                    let restored = if Self::is_change(promotion) {
+                        match self.previous_change(promotion, target).await? {
+                            Some(change) => {
+                                let weights = serde_json::Map::new();
+                                self.send(promotion, target, change, "revert", weights)
+                                    .await
+                            }
+                            None => Ok(json!({"weights": "untouched"})),
+                        }
+                    } else {
+                        self.apply(promotion, target, &rollout, "rollback").await
+                    };
+                    match restored {
                         Ok(applied) => {
                             traffic = json!({"live": target.live_colour, "weights": applied["weights"], "new_colour": "scaled to 0", "template": applied["template"]})
                         }

@@ -20,14 +20,14 @@ impl Steps<'_> {
     ) -> Result<Value, StepError> {
         let target = self.locked_target(promotion).await?;
         let step = Self::plan_step(promotion, index)?;
-        let rollout = Rollout {
-            live: target.live_colour,
-            live_release: target.deployed_release.as_ref(),
-            candidate: Some(Candidate {
-                release: Self::candidate(promotion)?,
-                weight: step.weight,
-            }),
-        };
+        if Self::is_change(promotion) {
+            // A change moves no traffic: its one step is the watch after Deploy.
+            return Ok(
+                json!({"step": index, "weight": step.weight, "bake_seconds": step.bake_seconds,
+                             "traffic": format!("unchanged: all on {}", target.live_colour)}),
+            );
+        }
+        let rollout = Self::rollout_at(promotion, &target, step.weight)?;
         let mut detail = self.apply(promotion, &target, &rollout, "shift").await?;
         detail["step"] = json!(index);
         detail["weight"] = json!(step.weight);

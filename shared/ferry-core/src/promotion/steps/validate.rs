@@ -6,12 +6,17 @@ impl Steps<'_> {
     pub(super) async fn validate(&self, promotion: &Promotion) -> Result<Value, StepError> {
         let (_source, target) = self.environments(promotion).await?;
         Self::check_lock(promotion, &target)?;
-        let release = promotion.release.as_ref().ok_or_else(|| {
-            StepError::ValidationFailed(format!(
-                "{} had no deployed release when the promotion was created",
-                promotion.source_env
-            ))
-        })?;
+        // A change keeps what runs, a release or (before the first) the spec's images.
+        let release = match promotion.release.as_ref() {
+            Some(release) => Some(release.image.as_str()),
+            None if Self::is_change(promotion) => None,
+            None => {
+                return Err(StepError::ValidationFailed(format!(
+                    "{} had no deployed release when the promotion was created",
+                    promotion.source_env
+                )))
+            }
+        };
         if promotion.status.is_terminal() {
             return Err(StepError::ValidationFailed(format!(
                 "promotion {} has already ended",
@@ -31,7 +36,8 @@ impl Steps<'_> {
             )));
         }
         Ok(json!({
-            "release": release.image.as_str(),
+            "release": release,
+            "kind": promotion.kind,
             "target_live_colour": target.live_colour,
             "target_version": target.version,
             "stack": target.stack_name,
