@@ -279,16 +279,16 @@ impl PromotionSettings {
     }
 }
 
-/// The steps of `strategy` for an environment with `settings`. `Custom` needs steps.
 impl PromotionSettings {
     /// How long an infrastructure change is watched after it is deployed, before its lock
-    /// is released: the environment's blue/green bake, at least a minute. (A promotion
-    /// bakes on the new colour for as long.)
+    /// is released: the environment's blue/green bake, as long as a promotion bakes on
+    /// its new colour.
     pub fn change_watch_seconds(&self) -> u64 {
-        self.blue_green_bake_seconds.max(60)
+        self.blue_green_bake_seconds
     }
 }
 
+/// The steps of `strategy` for an environment with `settings`. `Custom` needs steps.
 pub fn plan(strategy: Strategy, settings: &PromotionSettings) -> Result<Vec<TrafficStep>, String> {
     let step = |weight, bake_seconds| TrafficStep {
         weight,
