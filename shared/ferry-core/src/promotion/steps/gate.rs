@@ -82,7 +82,12 @@ impl Steps<'_> {
         Ok(json!({
             "score": risk.score,
             "factors": risk.factors,
-            "change_set": {"changes": changes.len(), "replacements": replacements, "beyond_the_new_colour": infra_changes},
+            "change_set": {"changes": changes.len(), "replacements": replacements, "beyond_the_new_colour": infra_changes,
+                           // Called out by name: what a reviewer must look at first.
+                           "replaced": changes.iter().filter(|c| matches!(c.replacement.as_str(), "True" | "Conditional"))
+                               .map(|c| format!("{} ({})", c.logical_id, c.resource_type)).collect::<Vec<_>>(),
+                           "deleted": changes.iter().filter(|c| c.action == "Remove")
+                               .map(|c| format!("{} ({})", c.logical_id, c.resource_type)).collect::<Vec<_>>()},
             "requires_approval": requires_approval,
             "approval": policy,
             "approvers": target.spec.promotion.approvers,
