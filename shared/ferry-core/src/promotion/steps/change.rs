@@ -87,21 +87,10 @@ impl Steps<'_> {
             .map_err(stack_error)?
             .unwrap_or_default();
         let template: Value = serde_json::from_str(&kept.body).unwrap_or(Value::Null);
-        let parameters = template["Parameters"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, _)| {
-                details
-                    .parameters
-                    .get(name)
-                    .map(|value| (name.clone(), value.clone()))
-            })
-            .collect();
         Ok(Some(StackChange {
             provenance: json!({"sha256": kept.sha256, "previous": true}),
+            parameters: stack_parameters(&template, &details),
             body: kept.body,
-            parameters,
         }))
     }
 }

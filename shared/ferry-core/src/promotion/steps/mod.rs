@@ -404,20 +404,9 @@ impl Steps<'_> {
             "derived_from": derived_from,
             "spec_version": pinned.spec_version,
         });
-        let parameters: Vec<(String, String)> = derived["Parameters"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, _)| {
-                details
-                    .parameters
-                    .get(name)
-                    .map(|value| (name.clone(), value.clone()))
-            })
-            .collect();
         Ok(StackChange {
             body,
-            parameters,
+            parameters: stack_parameters(&derived, &details),
             provenance,
         })
     }
@@ -454,6 +443,25 @@ struct StackChange {
     /// `{sha256, derived_from, spec_version}`: the pinned template's hash when this one
     /// was derived from it, `null` when it is the pinned one itself.
     provenance: Value,
+}
+
+/// The stack's current values of the parameters `template` declares (the certificate):
+/// a template is deployed with what the stack already has.
+fn stack_parameters(
+    template: &Value,
+    details: &crate::infra::deploy::StackDetails,
+) -> Vec<(String, String)> {
+    template["Parameters"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, _)| {
+            details
+                .parameters
+                .get(name)
+                .map(|value| (name.clone(), value.clone()))
+        })
+        .collect()
 }
 
 fn stack_error(error: StackApiError) -> StepError {
