@@ -108,6 +108,9 @@ async fn a_spec_change_on_its_own_keeps_green_and_the_promoted_image() {
 
     let mut spec = app_spec(&app, &fast_promotions());
     spec["services"][0]["desired_count"] = json!(3);
+    // And a new alarm threshold: the p99 latency alarm at 1.5 s (staging's default is 2).
+    spec["environments"] =
+        json!({"staging": {"settings": {"alarms": {"p99_latency_seconds": 1.5}}}});
     let (id, execution) = apply(&local, &app, &spec, json!({})).await;
     let status = local
         .wait_for_execution(&execution, Duration::from_secs(600))
@@ -133,6 +136,10 @@ async fn a_spec_change_on_its_own_keeps_green_and_the_promoted_image() {
             ["Image"],
         release_image(&app).as_str(),
         "the promoted image stays"
+    );
+    assert_eq!(
+        deployed["Resources"]["WebLatencyP99Alarm"]["Properties"]["Threshold"], 1.5,
+        "the new threshold"
     );
 }
 
