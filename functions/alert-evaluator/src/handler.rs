@@ -93,7 +93,7 @@ async fn handle_event(
         }),
         changed_at: state.timestamp,
     };
-    let summary = jobs::record_alarm(store, change).await?;
+    let summary = jobs::record_alarm(store, &sources.notify, change).await?;
     tracing::info!(summary = %summary, "alarm state change recorded");
     Ok(summary)
 }

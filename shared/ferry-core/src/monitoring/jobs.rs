@@ -199,8 +199,14 @@ pub struct AlarmChange {
     pub changed_at: DateTime<Utc>,
 }
 
+/// Records an alarm's state change once per event id and, for Ferry's own alarms
+/// (`ferry/<app>/<env>/<check>`), feeds it to the environment's noise pipeline, so a
+/// CloudWatch alarm (the ALB's 5xx rate, a service's p99 latency) reaches people the way
+/// a rule alert does: grouped, inhibited, silenced, with a probable root cause, and
+/// resolved when it goes back to OK.
 pub async fn record_alarm(
-    store: &(impl Alerts + ?Sized),
+    store: &(impl Environments + Alerts + EngineState + DeliveryLedger + ?Sized),
+    notify: &Notify<'_>,
     change: AlarmChange,
 ) -> Result<Value, JobError> {
     let (app, env) = attribute_alarm(&change.alarm_name);
@@ -217,7 +223,18 @@ pub async fn record_alarm(
     };
     let recorded = store.record_alert(&event).await?;
     let state = store.get_alert_state(&event.alarm_name).await?;
+    let mut notifications = Vec::new();
+    if let (true, Some(app), Some(env)) = (recorded, &event.app, &event.env) {
+        if let Some(environment) = store.get_environment(app, env).await? {
+            if let Some(raw) = alarm_alert(&environment, &event) {
+                notifications =
+                    notify_environment(store, &environment, &[raw], notify, event.changed_at)
+                        .await?;
+            }
+        }
+    }
     Ok(json!({
+        "notifications": notifications,
         "alarm": event.alarm_name,
         "app": event.app,
         "env": event.env,
@@ -225,6 +242,57 @@ pub async fn record_alarm(
         "duplicate": !recorded,
         "alarm_count": state.map_or(0, |s| s.alarm_count),
     }))
+}
+
+/// A Ferry CloudWatch alarm's state change as a raw alert of its environment, labelled
+/// with the component its check names (`alb-5xx-rate`: the ALB; `web-p99-latency`: the
+/// web service; `rds-cpu`: the database; `cache-memory`: the cache), which incidents use
+/// for the probable root cause. `None` for states that are not a change of health
+/// (INSUFFICIENT_DATA) and for Ferry's rule alerts, which the evaluator feeds itself.
+pub fn alarm_alert(env: &Environment, event: &AlertEvent) -> Option<crate::monitoring::RawAlert> {
+    use crate::monitoring::AlertStatus;
+    let check = event
+        .alarm_name
+        .strip_prefix(&format!("ferry/{}/{}/", env.app, env.name))?;
+    if check.starts_with("rule/") {
+        return None;
+    }
+    let status = match event.state.as_str() {
+        "ALARM" => AlertStatus::Firing,
+        "OK" => AlertStatus::Resolved,
+        _ => return None,
+    };
+    let service = env
+        .spec
+        .services
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|name| check.starts_with(&format!("{name}-")))
+        .max_by_key(|name| name.len());
+    let component = match (check.split('-').next(), service) {
+        (_, Some(service)) => format!("service:{service}"),
+        (Some("alb"), _) => "alb".into(),
+        (Some("rds"), _) => "database".into(),
+        (Some("cache"), _) => "cache".into(),
+        _ => "environment".into(),
+    };
+    let mut labels: crate::monitoring::Labels = [
+        ("app".to_owned(), env.app.to_string()),
+        ("env".to_owned(), env.name.to_string()),
+        ("component".to_owned(), component),
+        ("alarm".to_owned(), event.alarm_name.clone()),
+    ]
+    .into();
+    if let Some(service) = service {
+        labels.insert("service".into(), service.into());
+    }
+    Some(crate::monitoring::RawAlert {
+        rule: format!("alarm/{check}"),
+        labels,
+        status,
+        at: event.changed_at,
+        summary: event.reason.clone(),
+    })
 }
 
 /// Records an alert's state change, once per alarm and instant.
@@ -253,4 +321,55 @@ pub(crate) async fn record_change(
         })
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ferry_alarm_names_its_component_and_resolves_on_ok() {
+        let spec = crate::infra::spec::AppSpec::parse(
+            r#"{"app": "shop", "services": [{"name": "web", "image": "nginx", "port": 8080, "cpu": 256, "memory": 512},
+                {"name": "web-api", "image": "nginx", "port": 8080, "cpu": 256, "memory": 512, "path": "/api/*"}],
+                "database": {"engine": "postgres", "version": "17.6", "instance_class": "db.t4g.micro", "storage_gb": 20}}"#,
+        )
+        .unwrap();
+        let env = spec.new_environment("prod").unwrap();
+        let event = |name: &str, state: &str| AlertEvent {
+            event_id: "e".into(),
+            alarm_name: format!("ferry/shop/prod/{name}"),
+            app: None,
+            env: None,
+            state: state.into(),
+            previous_state: None,
+            reason: "threshold crossed".into(),
+            metric: None,
+            changed_at: Utc::now(),
+        };
+        let component = |name: &str| {
+            alarm_alert(&env, &event(name, "ALARM")).map(|a| a.labels["component"].clone())
+        };
+        assert_eq!(component("alb-5xx-rate").as_deref(), Some("alb"));
+        assert_eq!(component("web-p99-latency").as_deref(), Some("service:web"));
+        // The longest service name that prefixes the check: web-api's, not web's.
+        assert_eq!(component("web-api-cpu").as_deref(), Some("service:web-api"));
+        assert_eq!(component("rds-cpu").as_deref(), Some("database"));
+        assert_eq!(
+            component("rule/errors"),
+            None,
+            "rule alerts are fed by the evaluator"
+        );
+        let ok = alarm_alert(&env, &event("alb-5xx-rate", "OK")).unwrap();
+        assert_eq!(ok.status, crate::monitoring::AlertStatus::Resolved);
+        assert!(alarm_alert(&env, &event("alb-5xx-rate", "INSUFFICIENT_DATA")).is_none());
+        let other = AlertEvent {
+            alarm_name: "ferry/other/prod/alb-5xx-rate".into(),
+            ..event("x", "ALARM")
+        };
+        assert!(
+            alarm_alert(&env, &other).is_none(),
+            "another environment's alarm"
+        );
+    }
 }
