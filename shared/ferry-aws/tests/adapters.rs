@@ -915,6 +915,7 @@ async fn a_rollback_cancels_a_stack_still_updating_and_keeps_the_lock() {
             cause: Some(json!({"Error": "DeployFailed", "Cause": "{}"})),
             task_token: None,
             step: None,
+            stack: None,
         })
         .await
         .unwrap_err();

@@ -174,6 +174,7 @@ impl World {
                 cause: None,
                 task_token: None,
                 step: None,
+                stack: None,
             })
             .await
     }
@@ -188,6 +189,7 @@ impl World {
                 cause: None,
                 task_token: Some(token.into()),
                 step: None,
+                stack: None,
             })
             .await
             .unwrap()
@@ -572,6 +574,7 @@ fn rollback(cause: &str) -> StepInput {
         cause: Some(json!({"Error": cause, "Cause": "{}"})),
         task_token: None,
         step: None,
+        stack: None,
     }
 }
 
@@ -685,6 +688,7 @@ async fn an_execution_stopped_mid_bake_puts_traffic_back_and_frees_the_lock_once
             .run(&StepInput {
                 action,
                 step: Some(step),
+                stack: None,
                 cause: None,
                 ..rollback("unused")
             })

@@ -129,12 +129,14 @@ fn input(action: Action, id: &str) -> StepInput {
         cause: None,
         task_token: None,
         step: None,
+        stack: None,
     }
 }
 
 fn at_step(action: Action, id: &str, step: usize) -> StepInput {
     StepInput {
         step: Some(step),
+        stack: None,
         ..input(action, id)
     }
 }

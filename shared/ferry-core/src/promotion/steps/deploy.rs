@@ -45,7 +45,9 @@ impl Steps<'_> {
             live_release: target.deployed_release.as_ref(),
             candidate: Some(Candidate { release, weight: 0 }),
         };
-        let mut detail = self.apply(promotion, &target, &rollout, "deploy").await?;
+        let mut detail = self
+            .start_apply(promotion, &target, &rollout, Action::Deploy, None)
+            .await?;
         detail["colour"] = json!(target.live_colour.other());
         detail["image"] = json!(release.image.as_str());
         detail["next_step"] = json!(0);

@@ -12,7 +12,8 @@ impl Steps<'_> {
         })
     }
 
-    /// Sets the listener weights for plan step `index`.
+    /// Starts setting the listener weights for plan step `index`; `check_stack` follows
+    /// the change, then the state machine bakes.
     pub(super) async fn shift(
         &self,
         promotion: &Promotion,
@@ -28,7 +29,9 @@ impl Steps<'_> {
                 weight: step.weight,
             }),
         };
-        let mut detail = self.apply(promotion, &target, &rollout, "shift").await?;
+        let mut detail = self
+            .start_apply(promotion, &target, &rollout, Action::Shift, Some(index))
+            .await?;
         detail["step"] = json!(index);
         detail["weight"] = json!(step.weight);
         detail["bake_seconds"] = json!(step.bake_seconds);
