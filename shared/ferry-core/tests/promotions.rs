@@ -10,7 +10,7 @@ use ferry_core::promotion::{
     self, assess, Action, CreateError, PromotionRequest, RiskInputs, StepError, StepInput,
     StepPolicy, Steps,
 };
-use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
+use ferry_testkit::{Settle, InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
 use serde_json::json;
 
 fn app() -> AppName {
@@ -244,7 +244,7 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
         at_step(Action::Analyse, "p1", 1),
         input(Action::Finalise, "p1"),
     ] {
-        steps(&store).run(&step).await.unwrap();
+        steps(&store).settle(&step).await.unwrap();
     }
     assert_eq!(
         listener_weights(&store, "staging"),
@@ -278,15 +278,19 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
             "Validate",
             "AssessRisk",
             "Deploy",
+            "Deploy settled",
             "Shift 1",
+            "Shift 1 settled",
             "Analyse 1",
             "Shift 2",
+            "Shift 2 settled",
             "Analyse 2",
-            "Finalise"
+            "Finalise",
+            "Finalise settled"
         ]
     );
     assert_eq!(
-        promotion.steps[4].detail["smoke"]["web"]["healthy_hosts"],
+        promotion.steps[6].detail["smoke"]["web"]["healthy_hosts"],
         2.0
     );
     // The next promotion to staging may go now.
@@ -299,7 +303,7 @@ async fn rollback_frees_the_lock_and_records_the_caught_error() {
     create(&store, "p1", "dev", "staging").await.unwrap();
     let cause = json!({"Error": "ValidationFailed", "Cause": "{\"errorType\":\"ValidationFailed\",\"errorMessage\":\"no release\"}"});
     let result = steps(&store)
-        .run(&StepInput {
+        .settle(&StepInput {
             cause: Some(cause),
             ..input(Action::Rollback, "p1")
         })
@@ -331,16 +335,16 @@ async fn a_stray_execution_cannot_touch_a_finished_promotion() {
     let store = seeded().await;
     create(&store, "p1", "dev", "staging").await.unwrap();
     for action in [Action::Validate, Action::Deploy, Action::Finalise] {
-        steps(&store).run(&input(action, "p1")).await.unwrap();
+        steps(&store).settle(&input(action, "p1")).await.unwrap();
     }
     let finished = store.stacks.template("ferry-shop-staging");
     let err = steps(&store)
-        .run(&input(Action::Validate, "p1"))
+        .settle(&input(Action::Validate, "p1"))
         .await
         .unwrap_err();
     assert_eq!(err.name(), "LockLost");
     let rollback = steps(&store)
-        .run(&input(Action::Rollback, "p1"))
+        .settle(&input(Action::Rollback, "p1"))
         .await
         .unwrap();
     assert_eq!(rollback["lock"], "not held");
@@ -370,7 +374,7 @@ async fn a_stray_execution_cannot_touch_a_finished_promotion() {
 async fn unknown_promotions_fail_with_a_stable_error_name() {
     let store = seeded().await;
     let err = steps(&store)
-        .run(&input(Action::Validate, "missing"))
+        .settle(&input(Action::Validate, "missing"))
         .await
         .unwrap_err();
     assert_eq!(err, StepError::PromotionNotFound("missing".into()));
@@ -382,7 +386,7 @@ async fn prod_always_needs_approval() {
     let store = seeded().await;
     create(&store, "p1", "dev", "prod").await.unwrap();
     let risk = steps(&store)
-        .run(&input(Action::AssessRisk, "p1"))
+        .settle(&input(Action::AssessRisk, "p1"))
         .await
         .unwrap();
     assert_eq!(risk["requires_approval"], true);
@@ -456,7 +460,7 @@ async fn an_approval_timeout_ends_the_promotion_rejected() {
         task_token: Some("t".into()),
         ..input(Action::AwaitApproval, "p1")
     };
-    steps(&store).run(&wait).await.unwrap();
+    steps(&store).settle(&wait).await.unwrap();
     let id = PromotionId::parse("id", "p1").unwrap();
     assert_eq!(
         store.get_promotion(&id).await.unwrap().unwrap().status,
@@ -464,7 +468,7 @@ async fn an_approval_timeout_ends_the_promotion_rejected() {
     );
     let timeout = json!({"Error": "States.Timeout", "Cause": "timed out"});
     let result = steps(&store)
-        .run(&StepInput {
+        .settle(&StepInput {
             cause: Some(timeout),
             ..input(Action::Rollback, "p1")
         })
@@ -582,7 +586,7 @@ async fn canary(world: &World, id: &str) {
         input(Action::Deploy, id),
         at_step(Action::Shift, id, 0),
     ] {
-        steps(world).run(&step).await.unwrap();
+        steps(world).settle(&step).await.unwrap();
     }
 }
 
@@ -599,7 +603,7 @@ async fn a_canary_step_sets_the_weights_and_passes_a_healthy_new_colour() {
     latency(&world, "staging", Colour::Blue, 0.200, 60);
     latency(&world, "staging", Colour::Green, 0.200, 60);
     let analysis = steps(&world)
-        .run(&at_step(Action::Analyse, "c1", 0))
+        .settle(&at_step(Action::Analyse, "c1", 0))
         .await
         .unwrap();
     assert_eq!(analysis["judge"]["outcome"], "Pass", "{analysis}");
@@ -621,7 +625,7 @@ async fn a_latency_regression_fails_the_canary_and_rollback_puts_all_traffic_bac
     latency(&world, "staging", Colour::Blue, 0.200, 60);
     latency(&world, "staging", Colour::Green, 0.300, 60);
     let error = steps(&world)
-        .run(&at_step(Action::Analyse, "c2", 0))
+        .settle(&at_step(Action::Analyse, "c2", 0))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "CanaryFailed");
@@ -634,7 +638,7 @@ async fn a_latency_regression_fails_the_canary_and_rollback_puts_all_traffic_bac
     );
     let cause = json!({"Error": "CanaryFailed", "Cause": format!("{{\"errorType\":\"CanaryFailed\",\"errorMessage\":\"{error}\"}}")});
     let rollback = steps(&world)
-        .run(&StepInput {
+        .settle(&StepInput {
             cause: Some(cause),
             ..input(Action::Rollback, "c2")
         })
@@ -664,7 +668,7 @@ async fn an_alarm_during_the_bake_fails_the_step() {
         .metrics
         .set_alarm("ferry/shop/prod/web-p99-latency", "ALARM");
     let error = steps(&world)
-        .run(&at_step(Action::Analyse, "c3", 0))
+        .settle(&at_step(Action::Analyse, "c3", 0))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "AlarmFired");
@@ -687,7 +691,7 @@ async fn an_alarm_that_fired_and_cleared_within_the_bake_fails_the_step() {
         .metrics
         .set_alarm_at("ferry/shop/staging/api-5xx", "OK", long_ago);
     let before = steps(&world)
-        .run(&at_step(Action::Analyse, "c3", 0))
+        .settle(&at_step(Action::Analyse, "c3", 0))
         .await
         .err()
         .map(|e| e.name().to_string());
@@ -704,7 +708,7 @@ async fn an_alarm_that_fired_and_cleared_within_the_bake_fails_the_step() {
         .metrics
         .set_alarm("ferry/shop/staging/web-p99-latency", "OK");
     let error = steps(&world)
-        .run(&at_step(Action::Analyse, "c3", 0))
+        .settle(&at_step(Action::Analyse, "c3", 0))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "AlarmFired");
@@ -758,17 +762,17 @@ async fn a_failed_change_set_fails_the_step_and_rollback_still_releases_the_lock
     let world = seeded().await;
     create(&world, "p1", "dev", "staging").await.unwrap();
     steps(&world)
-        .run(&input(Action::Validate, "p1"))
+        .settle(&input(Action::Validate, "p1"))
         .await
         .unwrap();
     world.stacks.fail_next_executions(1);
     let error = steps(&world)
-        .run(&input(Action::Deploy, "p1"))
+        .settle(&input(Action::Deploy, "p1"))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "DeployFailed");
     let rollback = steps(&world)
-        .run(&input(Action::Rollback, "p1"))
+        .settle(&input(Action::Rollback, "p1"))
         .await
         .unwrap();
     assert_eq!(rollback["lock"], "released");
@@ -782,14 +786,14 @@ async fn injected_faults_are_honoured_only_when_fault_injection_is_on() {
         .store
         .inject_fault("shop/staging/assess_risk", "FaultInjected");
     steps(&world)
-        .run(&input(Action::AssessRisk, "p1"))
+        .settle(&input(Action::AssessRisk, "p1"))
         .await
         .unwrap();
     let on = Steps {
         faults: Some(&world.store),
         ..steps(&world)
     };
-    let error = on.run(&input(Action::AssessRisk, "p1")).await.unwrap_err();
+    let error = on.settle(&input(Action::AssessRisk, "p1")).await.unwrap_err();
     assert_eq!(error.name(), "FaultInjected");
     assert_eq!(
         error.to_string(),
@@ -850,7 +854,7 @@ async fn a_marginal_canary_is_reported_for_a_human_decision() {
     latency(&world, "staging", Colour::Blue, 0.200, 60);
     latency(&world, "staging", Colour::Green, 0.300, 60);
     let analysis = steps(&world)
-        .run(&at_step(Action::Analyse, "m1", 0))
+        .settle(&at_step(Action::Analyse, "m1", 0))
         .await
         .unwrap();
     assert_eq!(analysis["marginal"], true, "{analysis}");
@@ -861,7 +865,7 @@ async fn a_marginal_canary_is_reported_for_a_human_decision() {
         task_token: Some("t".into()),
         ..input(Action::AwaitApproval, "m1")
     };
-    steps(&world).run(&wait).await.unwrap();
+    steps(&world).settle(&wait).await.unwrap();
     let id = PromotionId::parse("id", "m1").unwrap();
     assert_eq!(
         world.get_promotion(&id).await.unwrap().unwrap().status,
@@ -874,7 +878,7 @@ async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release(
     let world = seeded().await;
     create(&world, "r1", "dev", "staging").await.unwrap();
     let calm = steps(&world)
-        .run(&input(Action::AssessRisk, "r1"))
+        .settle(&input(Action::AssessRisk, "r1"))
         .await
         .unwrap();
     assert_eq!(calm["change_set"]["beyond_the_new_colour"], 0, "{calm}");
@@ -896,7 +900,7 @@ async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release(
         .await
         .unwrap();
     let risky = steps(&world)
-        .run(&input(Action::AssessRisk, "r1"))
+        .settle(&input(Action::AssessRisk, "r1"))
         .await
         .unwrap();
     let factor = risky["factors"]

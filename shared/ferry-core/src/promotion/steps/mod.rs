@@ -183,6 +183,9 @@ impl Steps<'_> {
             _ if promotion.status.is_terminal() => promotion.status,
             (_, _, Some(ended)) => ended,
             (Action::AwaitApproval, true, _) => PromotionStatus::AwaitingApproval,
+            // A restore under way: how it ends (Rejected after an approval's timeout, say)
+            // is decided from the status when it settles.
+            (Action::Rollback, true, None) => promotion.status,
             (_, false, _) if rolling_back => PromotionStatus::Failed,
             (Action::RollbackFailed, _, _) => PromotionStatus::Failed,
             _ => PromotionStatus::Running,
@@ -205,9 +208,9 @@ impl Steps<'_> {
         // recording it now too would only add noise to the timeline, as would every
         // look at a stack still changing.
         let still_changing = input.action == Action::CheckStack
-            && result
-                .as_ref()
-                .is_ok_and(|d| d["stack"]["settled"] == json!(false));
+            && result.as_ref().is_ok_and(|d| {
+                d["stack"]["settled"] == json!(false) || d.get("already_ended").is_some()
+            });
         if !still_changing
             && !matches!(
                 result,

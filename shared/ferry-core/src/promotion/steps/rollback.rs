@@ -172,7 +172,7 @@ impl Steps<'_> {
     ) -> Result<Value, StepError> {
         if promotion.status.is_terminal() {
             // Ended by the Rollback step itself (nothing to change): nothing to add.
-            return Ok(json!({"ended": promotion.status, "lock": "released when it ended"}));
+            return Ok(json!({"already_ended": promotion.status}));
         }
         let status = if was_rejected(promotion, cause) {
             PromotionStatus::Rejected
