@@ -18,7 +18,7 @@ use ferry_core::promotion::{
     self, decide, Action, DecideError, ExecutionEnded, PromotionRequest, StepError, StepInput,
     StepPolicy, Steps,
 };
-use ferry_testkit::{Settle, InMemoryMetrics, InMemoryStacks, InMemoryStore, InMemoryWorkflow};
+use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, InMemoryWorkflow, Settle};
 use serde_json::json;
 use std::sync::Mutex;
 

@@ -10,7 +10,7 @@ use ferry_core::promotion::{
     self, assess, Action, CreateError, PromotionRequest, RiskInputs, StepError, StepInput,
     StepPolicy, Steps,
 };
-use ferry_testkit::{Settle, InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
+use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, Settle, SHOP_SPEC};
 use serde_json::json;
 
 fn app() -> AppName {
@@ -793,7 +793,10 @@ async fn injected_faults_are_honoured_only_when_fault_injection_is_on() {
         faults: Some(&world.store),
         ..steps(&world)
     };
-    let error = on.settle(&input(Action::AssessRisk, "p1")).await.unwrap_err();
+    let error = on
+        .settle(&input(Action::AssessRisk, "p1"))
+        .await
+        .unwrap_err();
     assert_eq!(error.name(), "FaultInjected");
     assert_eq!(
         error.to_string(),

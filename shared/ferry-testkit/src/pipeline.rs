@@ -28,9 +28,8 @@ pub async fn settle(steps: &Steps<'_>, input: &StepInput) -> Result<Value, StepE
     let Ok(mut op) = serde_json::from_value::<StackOp>(started["stack"].clone()) else {
         return Ok(started);
     };
-    let mut last = started.clone();
     for _ in 0..LOOKS {
-        last = steps
+        let last = steps
             .run(&StepInput {
                 action: Action::CheckStack,
                 stack: Some(op.clone()),

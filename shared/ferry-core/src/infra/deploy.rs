@@ -318,7 +318,11 @@ pub async fn start(
     let since_event = if create {
         None
     } else {
-        api.stack_events(stack).await?.into_iter().next().map(|e| e.id)
+        api.stack_events(stack)
+            .await?
+            .into_iter()
+            .next()
+            .map(|e| e.id)
     };
     let Some((change_set, changes)) = prepare(
         api,

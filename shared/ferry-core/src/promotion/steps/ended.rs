@@ -85,25 +85,23 @@ impl Steps<'_> {
         } else {
             OnBusy::Retry
         };
-        let (outcome, status, mut detail) = match self
-            .start_put_back(&promotion, Some(&cause), on_busy)
-            .await
-        {
-            Ok(PutBack::Ended(detail, status)) => (StepOutcome::Succeeded, status, detail),
-            Ok(PutBack::Started(started)) => {
-                match self.follow_restore(&promotion, &started, &cause).await? {
-                    Some(done) => done,
-                    None => return Err(self.restore_under_way(&promotion, started).await?),
+        let (outcome, status, mut detail) =
+            match self.start_put_back(&promotion, Some(&cause), on_busy).await {
+                Ok(PutBack::Ended(detail, status)) => (StepOutcome::Succeeded, status, detail),
+                Ok(PutBack::Started(started)) => {
+                    match self.follow_restore(&promotion, &started, &cause).await? {
+                        Some(done) => done,
+                        None => return Err(self.restore_under_way(&promotion, started).await?),
+                    }
                 }
-            }
-            // Kept for the event's redelivery: the lock is still held.
-            Err(error @ StepError::StackBusy(_)) => return Err(error),
-            Err(error @ StepError::TransientError(_)) => return Err(error),
-            Err(error) => {
-                let detail = json!({"error": error.name(), "message": error.to_string()});
-                (StepOutcome::Failed, PromotionStatus::Failed, detail)
-            }
-        };
+                // Kept for the event's redelivery: the lock is still held.
+                Err(error @ StepError::StackBusy(_)) => return Err(error),
+                Err(error @ StepError::TransientError(_)) => return Err(error),
+                Err(error) => {
+                    let detail = json!({"error": error.name(), "message": error.to_string()});
+                    (StepOutcome::Failed, PromotionStatus::Failed, detail)
+                }
+            };
         detail["execution"] = json!({"arn": ended.execution_arn, "status": ended.status,
                                      "error": ended.error, "stopped_at": ended.stopped_at});
         if outcome == StepOutcome::Failed {

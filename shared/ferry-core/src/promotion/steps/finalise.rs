@@ -20,8 +20,7 @@ impl Steps<'_> {
             .find(|s| s.name.starts_with("Analyse") && s.outcome == StepOutcome::Succeeded)
             .map(|s| s.started_at)
             .unwrap_or_else(|| {
-                (self.now)()
-                    - chrono::Duration::seconds(target.spec.watch_window_seconds() as i64)
+                (self.now)() - chrono::Duration::seconds(target.spec.watch_window_seconds() as i64)
             });
         let prefix = format!("ferry/{}/{}/", promotion.app, promotion.target_env);
         let firing = self

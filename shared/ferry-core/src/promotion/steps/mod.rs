@@ -176,7 +176,10 @@ impl Steps<'_> {
             .ok()
             .and_then(|d| serde_json::from_value::<PromotionStatus>(d["ended"].clone()).ok());
         let rolling_back = input.action == Action::Rollback
-            || input.stack.as_ref().is_some_and(|op| op.operation == Action::Rollback);
+            || input
+                .stack
+                .as_ref()
+                .is_some_and(|op| op.operation == Action::Rollback);
         let status = match (input.action, result.is_ok(), ended) {
             // A stray execution (a replay, a second start) must not rewrite how a
             // promotion ended; its steps are still recorded for the audit trail.

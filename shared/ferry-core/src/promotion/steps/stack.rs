@@ -247,7 +247,10 @@ impl Steps<'_> {
             _ => None,
         };
         if let Some(Value::Object(ended)) = ended {
-            detail.as_object_mut().into_iter().for_each(|d| d.extend(ended.clone()));
+            detail
+                .as_object_mut()
+                .into_iter()
+                .for_each(|d| d.extend(ended.clone()));
         }
         detail["stack_status"] = json!(op.status);
         detail["stack"] = json!(op);
