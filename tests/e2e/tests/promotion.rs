@@ -98,11 +98,15 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "GenerateTemplate",
             "AssessRisk",
             "Deploy",
+            "Deploy settled",
             "Shift 1",
+            "Shift 1 settled",
             "Analyse 1",
             "Shift 2",
+            "Shift 2 settled",
             "Analyse 2",
-            "Finalise"
+            "Finalise",
+            "Finalise settled"
         ]
     );
     assert!(record.body["steps"]
@@ -186,7 +190,17 @@ async fn a_stray_execution_fails_validation_and_is_caught_into_rollback() {
     );
     let states = local.states_entered(&second).await.unwrap();
     println!("stray execution states: {}", states.join(" -> "));
-    assert_eq!(states, ["Validate", "Rollback", "RolledBack"]);
+    assert_eq!(
+        states,
+        [
+            "Validate",
+            "Rollback",
+            "RollbackWait",
+            "CheckRollback",
+            "RollbackSettled",
+            "RolledBack"
+        ]
+    );
     let history = local.history(&second).await.unwrap();
     let failure = history
         .iter()
