@@ -62,15 +62,28 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "AssessRisk",
             "NeedsApproval",
             "Deploy",
+            "DeployWait",
+            "CheckDeploy",
+            "DeploySettled",
             "Shift",
+            "ShiftWait",
+            "CheckShift",
+            "ShiftSettled",
             "Bake",
             "Analyse",
             "Judged",
             "Shift",
+            "ShiftWait",
+            "CheckShift",
+            "ShiftSettled",
             "Bake",
             "Analyse",
             "Judged",
+            "WatchWindow",
             "Finalise",
+            "FinaliseWait",
+            "CheckFinalise",
+            "FinaliseSettled",
             "Promoted"
         ]
     );
@@ -132,7 +145,7 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             .iter()
             .filter(|i| i["SK"].as_s().unwrap().starts_with("STEP#"))
             .count(),
-        9
+        13
     );
     // And the listener on moto: all traffic on green.
     let weights = e2e::listener_weights(&local, &format!("ferry-{app}-staging"))
