@@ -414,6 +414,15 @@ mod cloudwatch {
                     .metric_alarms(
                         MetricAlarm::builder()
                             .alarm_name("ferry/shop/prod/web-p99-latency")
+                            .state_value(StateValue::Alarm)
+                            .build(),
+                    )
+                    // What moto answers beside AlarmNamePrefix, the StateValue filter
+                    // ignored: an alarm in OK, which is not firing.
+                    .metric_alarms(
+                        MetricAlarm::builder()
+                            .alarm_name("ferry/shop/prod/db-cpu")
+                            .state_value(StateValue::Ok)
                             .build(),
                     )
                     .build()
