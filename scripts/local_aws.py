@@ -408,6 +408,8 @@ def up(args):
         "FERRY_FAULT_INJECTION": "true",
         "FERRY_LOCAL_IDENTITY": "true",
         "FERRY_STACK_POLL_SECONDS": "0.5",
+        # The state machine's first Wait before it looks at a stack a step changed.
+        "FERRY_STACK_WAIT_SECONDS": "1",
     }
     # One `cargo lambda watch` per function: each process carries that function's role
     # credentials in its environment, as Lambda gives each function its own.

@@ -603,6 +603,7 @@ async fn wait_for_approval(h: &Harness) {
         cause: None,
         task_token: Some("token-1".into()),
         step: None,
+        stack: None,
     };
     steps.run(&wait).await.unwrap();
 }
@@ -646,6 +647,7 @@ async fn awaiting_prod_approval() -> Harness {
         cause: None,
         task_token: Some("token-1".into()),
         step: None,
+        stack: None,
     };
     steps.run(&wait).await.unwrap();
     h

@@ -36,11 +36,26 @@ impl Config {
         }
         let defaults = StepPolicy::default();
         let optional = |name: &str| env.required(name).ok().filter(|v| !v.is_empty());
-        let poll_seconds: f64 = env.parsed_or("FERRY_STACK_POLL_SECONDS", 5.0)?;
+        let poll_seconds: f64 = env.parsed_or("FERRY_STACK_POLL_SECONDS", 2.0)?;
         if !(0.0..=60.0).contains(&poll_seconds) {
             return Err(ConfigError {
                 variable: "FERRY_STACK_POLL_SECONDS".into(),
                 problem: format!("{poll_seconds} is outside 0 to 60 seconds"),
+            });
+        }
+        // The state machine's first wait before looking at a stack it changed (doubling
+        // up to a minute); a local run's moto applies change sets at once.
+        let first_wait: u64 = env.parsed_or(
+            "FERRY_STACK_WAIT_SECONDS",
+            defaults.stack_wait.first_seconds,
+        )?;
+        if !(1..=defaults.stack_wait.max_seconds).contains(&first_wait) {
+            return Err(ConfigError {
+                variable: "FERRY_STACK_WAIT_SECONDS".into(),
+                problem: format!(
+                    "{first_wait} is outside 1 to {} seconds",
+                    defaults.stack_wait.max_seconds
+                ),
             });
         }
         Ok(Self {
@@ -54,6 +69,11 @@ impl Config {
                     interval: std::time::Duration::from_secs_f64(poll_seconds),
                     ..defaults.polling
                 },
+                stack_wait: ferry_core::promotion::StackWait {
+                    first_seconds: first_wait,
+                    ..defaults.stack_wait
+                },
+                ..defaults
             },
             fault_injection: env.local_only_switch("FERRY_FAULT_INJECTION")?,
             slack_webhook_parameter: optional("FERRY_SLACK_WEBHOOK_PARAMETER"),

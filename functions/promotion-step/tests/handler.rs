@@ -240,3 +240,46 @@ async fn an_event_of_another_kind_is_refused_by_name() {
     assert_eq!(err.name, "InvalidEvent");
     assert!(err.message.contains("detail-type"), "{}", err.message);
 }
+
+/// The state machine's stack loop through the handler: Deploy's payload, then
+/// `check_stack` with the operation Deploy returned, as CheckDeploy passes
+/// `$.cursor.stack` on.
+#[tokio::test]
+async fn check_stack_takes_the_operation_the_start_step_returned() {
+    let world = with_promotion().await;
+    for action in ["validate", "deploy"] {
+        let payload = json!({"action": action, "promotion_id": "release-42"});
+        let result = handle(&world.steps(), payload).await.unwrap();
+        if action == "deploy" {
+            assert_eq!(result["stack"]["operation"], "deploy", "{result}");
+            assert_eq!(result["stack"]["settled"], false);
+            let check = json!({"action": "check_stack", "promotion_id": "release-42",
+                               "stack": result["stack"]});
+            let looked = handle(&world.steps(), check).await.unwrap();
+            assert_eq!(looked["stack"]["settled"], true, "{looked}");
+            assert_eq!(looked["stack"]["checks"], 1);
+        }
+    }
+    let missing = json!({"action": "check_stack", "promotion_id": "release-42"});
+    let err = handle(&world.steps(), missing).await.unwrap_err();
+    assert_eq!(err.name.as_str(), "ValidationFailed");
+}
+
+#[test]
+fn config_bounds_the_first_wait_on_a_stack() {
+    let with = |wait: &'static str| {
+        ferry_lambda::Env::from_fn(move |name| match name {
+            "FERRY_TABLE_NAME" => Some("t".into()),
+            "FERRY_STACK_ROLE_ARN" => Some(ROLE.into()),
+            "FERRY_ARTIFACTS_BUCKET" => Some("ferry-artifacts".into()),
+            "FERRY_STACK_WAIT_SECONDS" => Some(wait.into()),
+            _ => None,
+        })
+    };
+    let config = promotion_step::config::Config::load(&with("1")).unwrap();
+    assert_eq!(config.policy.stack_wait.first_seconds, 1);
+    for bad in ["0", "120"] {
+        let err = promotion_step::config::Config::load(&with(bad)).unwrap_err();
+        assert_eq!(err.variable, "FERRY_STACK_WAIT_SECONDS");
+    }
+}

@@ -206,16 +206,22 @@ impl CloudWatchMetrics {
                 .send()
                 .await
                 .map_err(metrics_error)?;
+            // The state is checked here too: an implementation that applies only one of
+            // the filters (moto ignores StateValue beside AlarmNamePrefix) must not turn
+            // every alarm under the prefix into one in ALARM.
+            let alarm = Some(&StateValue::Alarm);
             names.extend(
                 output
                     .metric_alarms()
                     .iter()
+                    .filter(|a| a.state_value() == alarm)
                     .filter_map(|a| a.alarm_name().map(str::to_owned)),
             );
             names.extend(
                 output
                     .composite_alarms()
                     .iter()
+                    .filter(|a| a.state_value() == alarm)
                     .filter_map(|a| a.alarm_name().map(str::to_owned)),
             );
             match output.next_token() {

@@ -414,6 +414,15 @@ mod cloudwatch {
                     .metric_alarms(
                         MetricAlarm::builder()
                             .alarm_name("ferry/shop/prod/web-p99-latency")
+                            .state_value(StateValue::Alarm)
+                            .build(),
+                    )
+                    // What moto answers beside AlarmNamePrefix, the StateValue filter
+                    // ignored: an alarm in OK, which is not firing.
+                    .metric_alarms(
+                        MetricAlarm::builder()
+                            .alarm_name("ferry/shop/prod/db-cpu")
+                            .state_value(StateValue::Ok)
                             .build(),
                     )
                     .build()
@@ -918,6 +927,7 @@ async fn a_rollback_cancels_a_stack_still_updating_and_keeps_the_lock() {
             cause: Some(json!({"Error": "DeployFailed", "Cause": "{}"})),
             task_token: None,
             step: None,
+            stack: None,
         })
         .await
         .unwrap_err();

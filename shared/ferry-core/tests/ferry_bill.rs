@@ -72,11 +72,12 @@ fn ten_environments_in_us_east_1() {
     assert_eq!(cents(&estimate, "HttpApi"), [0.10]);
     // 97,160 x 1,500 B = 0.135731 GB x $0.50 = 0.0679 -> 0.07; 0.14 GB x $0.03 -> 0.00.
     assert_eq!(cents(&estimate, "ApiLogGroup"), [0.07, 0.00]);
-    // promotion-step: 80 x 9 = 720 invocations -> 0.00; 80 x 360 s x 0.25 GB = 7,200 GB-s
-    //   x $0.0000133334 = 0.0960 -> 0.10; the judge: 80 x 8 metrics = 0.64 x $0.01 -> 0.01.
+    // promotion-step: 80 x 13 = 1,040 invocations -> 0.00; 80 x 25 s x 0.25 GB = 500 GB-s
+    //   x $0.0000133334 = 0.0067 -> 0.01 (the state machine waits for stacks, not the
+    //   function); the judge: 80 x 8 metrics = 0.64 x $0.01 -> 0.01.
     assert_eq!(
         cents(&estimate, "PromotionStepFunction"),
-        [0.00, 0.10, 0.01]
+        [0.00, 0.01, 0.01]
     );
     // template-generator: 80 invocations, 80 x 0.5 s x 0.25 GB = 10 GB-s: both under a cent.
     assert_eq!(cents(&estimate, "TemplateGeneratorFunction"), [0.00, 0.00]);
@@ -90,8 +91,8 @@ fn ten_environments_in_us_east_1() {
     // drift-checker: 730 runs x (150 + 10 x 200) ms x 0.25 GB = 392.375 GB-s
     //   x $0.0000133334 = 0.0052 -> 0.01; 730 requests -> 0.00.
     assert_eq!(cents(&estimate, "DriftCheckerFunction"), [0.00, 0.01]);
-    // The state machine: 80 x 16 = 1,280 transitions = 1.28 x $0.025 = 0.032 -> 0.03.
-    assert_eq!(cents(&estimate, "PromotionStateMachine"), [0.03]);
+    // The state machine: 80 x 29 = 2,320 transitions = 2.32 x $0.025 = 0.058 -> 0.06.
+    assert_eq!(cents(&estimate, "PromotionStateMachine"), [0.06]);
     // The table, writes: evaluations 43,800 x 10 x 2 = 876,000; alarm changes 200 x 4 = 800;
     //   drift 730 x 10 x 1 = 7,300; cost reports 4.345238 x 10 x 15 = 651.8; promotions
     //   80 x 130 = 10,400: 895,151.8 = 0.895152 M x $0.625 = 0.5595 -> 0.56.
@@ -109,8 +110,8 @@ fn ten_environments_in_us_east_1() {
     ] {
         assert_eq!(cents(&estimate, quiet), [0.00, 0.00], "{quiet}");
     }
-    // The state machine logs at level ALL: 1,280 transitions x 1,300 B = 1,664,000 B
-    //   = 0.001550 GB x $0.50 = 0.0008 -> 0.00; stored 30 days of 30: 0.00 GB.
+    // The state machine logs at level ALL: 2,320 transitions x 1,137 B = 2,637,840 B
+    //   = 0.002457 GB x $0.50 = 0.0012 -> 0.00; stored 30 days of 30: 0.00 GB.
     assert_eq!(cents(&estimate, "StateMachineLogGroup"), [0.00, 0.00]);
     // The API's access log: 97,160 requests x 330 B = 32,062,800 B = 0.029861 GB x $0.50
     //   = 0.0149 -> 0.01; 0.03 GB stored x $0.03 = 0.0009 -> 0.00.
@@ -149,11 +150,11 @@ fn ten_environments_in_us_east_1() {
     // route, integration and stage are free.
     assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
     assert_eq!(estimate.resources.len(), 35);
-    // The table 1.17, the API's logs 0.07, the functions 0.04 + 0.11 + 0.02 + 0.01 + 31.06,
-    // the evaluator's logs 0.03, the state machine 0.03, the HTTP API 0.10, the access log
+    // The table 1.17, the API's logs 0.07, the functions 0.04 + 0.02 + 0.02 + 0.01 + 31.06,
+    // the evaluator's logs 0.03, the state machine 0.06, the HTTP API 0.10, the access log
     // 0.01 and the alarms 1.50.
-    assert_eq!(estimate.monthly_usd, 34.15);
-    assert_eq!(estimate.usage_based_usd(), 32.65);
+    assert_eq!(estimate.monthly_usd, 34.09);
+    assert_eq!(estimate.usage_based_usd(), 32.59);
 }
 
 /// The same load in eu-central-1, where DynamoDB and the HTTP API cost more and logs

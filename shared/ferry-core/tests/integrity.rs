@@ -18,7 +18,7 @@ use ferry_core::promotion::{
     self, decide, Action, DecideError, ExecutionEnded, PromotionRequest, StepError, StepInput,
     StepPolicy, Steps,
 };
-use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, InMemoryWorkflow};
+use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, InMemoryWorkflow, Settle};
 use serde_json::json;
 use std::sync::Mutex;
 
@@ -172,12 +172,13 @@ impl World {
     async fn run(&self, action: Action, name: &str) -> Result<serde_json::Value, StepError> {
         let channels: [&dyn Channel; 1] = [&self.kept];
         self.steps(&channels)
-            .run(&StepInput {
+            .settle(&StepInput {
                 action,
                 promotion_id: id(name),
                 cause: None,
                 task_token: None,
                 step: None,
+                stack: None,
             })
             .await
     }
@@ -186,12 +187,13 @@ impl World {
     async fn wait(&self, name: &str, token: &str) -> serde_json::Value {
         let channels: [&dyn Channel; 1] = [&self.kept];
         self.steps(&channels)
-            .run(&StepInput {
+            .settle(&StepInput {
                 action: Action::AwaitApproval,
                 promotion_id: id(name),
                 cause: None,
                 task_token: Some(token.into()),
                 step: None,
+                stack: None,
             })
             .await
             .unwrap()
@@ -576,6 +578,7 @@ fn rollback(cause: &str) -> StepInput {
         cause: Some(json!({"Error": cause, "Cause": "{}"})),
         task_token: None,
         step: None,
+        stack: None,
     }
 }
 
@@ -589,7 +592,7 @@ async fn rollback_cancels_its_own_interrupted_update_and_waits_holding_the_lock(
     let channels: [&dyn Channel; 0] = [];
     let busy = world
         .steps(&channels)
-        .run(&rollback("DeployFailed"))
+        .settle(&rollback("DeployFailed"))
         .await
         .unwrap_err();
     assert_eq!(busy.name(), "StackBusy");
@@ -607,7 +610,7 @@ async fn rollback_cancels_its_own_interrupted_update_and_waits_holding_the_lock(
     // Still rolling back its cancelled update: waited for, not cancelled again.
     let again = world
         .steps(&channels)
-        .run(&rollback("DeployFailed"))
+        .settle(&rollback("DeployFailed"))
         .await
         .unwrap_err();
     assert_eq!(again.name(), "StackBusy");
@@ -618,7 +621,7 @@ async fn rollback_cancels_its_own_interrupted_update_and_waits_holding_the_lock(
         .set_status("ferry-shop-staging", "UPDATE_ROLLBACK_COMPLETE");
     let done = world
         .steps(&channels)
-        .run(&rollback("DeployFailed"))
+        .settle(&rollback("DeployFailed"))
         .await
         .unwrap();
     assert_eq!(done["lock"], "released");
@@ -639,7 +642,7 @@ async fn a_rollback_that_gave_up_frees_the_lock_and_tells_people() {
     let told: [&dyn Channel; 1] = [&world.kept];
     let result = world
         .steps(&told)
-        .run(&StepInput {
+        .settle(&StepInput {
             action: Action::RollbackFailed,
             cause: Some(cause),
             ..rollback("unused")
@@ -686,9 +689,10 @@ async fn an_execution_stopped_mid_bake_puts_traffic_back_and_frees_the_lock_once
     for (action, step) in [(Action::Shift, 0), (Action::Shift, 1)] {
         world
             .steps(&[])
-            .run(&StepInput {
+            .settle(&StepInput {
                 action,
                 step: Some(step),
+                stack: None,
                 cause: None,
                 ..rollback("unused")
             })
@@ -742,7 +746,7 @@ async fn a_promotion_its_own_rollback_ended_is_left_alone() {
     deployed(&world).await;
     world
         .steps(&[])
-        .run(&rollback("CanaryFailed"))
+        .settle(&rollback("CanaryFailed"))
         .await
         .unwrap();
     let before = world.store.get_promotion(&id("p1")).await.unwrap().unwrap();

@@ -10,7 +10,7 @@ use ferry_core::promotion::{
     self, assess, Action, CreateError, PromotionRequest, RiskInputs, StepError, StepInput,
     StepPolicy, Steps,
 };
-use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, SHOP_SPEC};
+use ferry_testkit::{InMemoryMetrics, InMemoryStacks, InMemoryStore, Settle, SHOP_SPEC};
 use serde_json::json;
 
 fn app() -> AppName {
@@ -134,12 +134,14 @@ fn input(action: Action, id: &str) -> StepInput {
         cause: None,
         task_token: None,
         step: None,
+        stack: None,
     }
 }
 
 fn at_step(action: Action, id: &str, step: usize) -> StepInput {
     StepInput {
         step: Some(step),
+        stack: None,
         ..input(action, id)
     }
 }
@@ -247,7 +249,7 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
         at_step(Action::Analyse, "p1", 1),
         input(Action::Finalise, "p1"),
     ] {
-        steps(&store).run(&step).await.unwrap();
+        steps(&store).settle(&step).await.unwrap();
     }
     assert_eq!(
         listener_weights(&store, "staging"),
@@ -282,15 +284,19 @@ async fn a_full_run_flips_the_colour_records_the_release_and_frees_the_lock() {
             "Validate",
             "AssessRisk",
             "Deploy",
+            "Deploy settled",
             "Shift 1",
+            "Shift 1 settled",
             "Analyse 1",
             "Shift 2",
+            "Shift 2 settled",
             "Analyse 2",
-            "Finalise"
+            "Finalise",
+            "Finalise settled"
         ]
     );
     assert_eq!(
-        promotion.steps[5].detail["smoke"]["web"]["healthy_hosts"],
+        promotion.steps[7].detail["smoke"]["web"]["healthy_hosts"],
         2.0
     );
     // The next promotion to staging may go now.
@@ -303,7 +309,7 @@ async fn rollback_frees_the_lock_and_records_the_caught_error() {
     create(&store, "p1", "dev", "staging").await.unwrap();
     let cause = json!({"Error": "ValidationFailed", "Cause": "{\"errorType\":\"ValidationFailed\",\"errorMessage\":\"no release\"}"});
     let result = steps(&store)
-        .run(&StepInput {
+        .settle(&StepInput {
             cause: Some(cause),
             ..input(Action::Rollback, "p1")
         })
@@ -335,16 +341,16 @@ async fn a_stray_execution_cannot_touch_a_finished_promotion() {
     let store = seeded().await;
     create(&store, "p1", "dev", "staging").await.unwrap();
     for action in [Action::Validate, Action::Deploy, Action::Finalise] {
-        steps(&store).run(&input(action, "p1")).await.unwrap();
+        steps(&store).settle(&input(action, "p1")).await.unwrap();
     }
     let finished = store.stacks.template("ferry-shop-staging");
     let err = steps(&store)
-        .run(&input(Action::Validate, "p1"))
+        .settle(&input(Action::Validate, "p1"))
         .await
         .unwrap_err();
     assert_eq!(err.name(), "LockLost");
     let rollback = steps(&store)
-        .run(&input(Action::Rollback, "p1"))
+        .settle(&input(Action::Rollback, "p1"))
         .await
         .unwrap();
     assert_eq!(rollback["lock"], "not held");
@@ -374,7 +380,7 @@ async fn a_stray_execution_cannot_touch_a_finished_promotion() {
 async fn unknown_promotions_fail_with_a_stable_error_name() {
     let store = seeded().await;
     let err = steps(&store)
-        .run(&input(Action::Validate, "missing"))
+        .settle(&input(Action::Validate, "missing"))
         .await
         .unwrap_err();
     assert_eq!(err, StepError::PromotionNotFound("missing".into()));
@@ -386,7 +392,7 @@ async fn prod_always_needs_approval() {
     let store = seeded().await;
     create(&store, "p1", "dev", "prod").await.unwrap();
     let risk = steps(&store)
-        .run(&input(Action::AssessRisk, "p1"))
+        .settle(&input(Action::AssessRisk, "p1"))
         .await
         .unwrap();
     assert_eq!(risk["requires_approval"], true);
@@ -466,7 +472,7 @@ async fn an_approval_timeout_ends_the_promotion_rejected() {
         task_token: Some("t".into()),
         ..input(Action::AwaitApproval, "p1")
     };
-    steps(&store).run(&wait).await.unwrap();
+    steps(&store).settle(&wait).await.unwrap();
     let id = PromotionId::parse("id", "p1").unwrap();
     assert_eq!(
         store.get_promotion(&id).await.unwrap().unwrap().status,
@@ -474,7 +480,7 @@ async fn an_approval_timeout_ends_the_promotion_rejected() {
     );
     let timeout = json!({"Error": "States.Timeout", "Cause": "timed out"});
     let result = steps(&store)
-        .run(&StepInput {
+        .settle(&StepInput {
             cause: Some(timeout),
             ..input(Action::Rollback, "p1")
         })
@@ -594,7 +600,7 @@ async fn canary(world: &World, id: &str) {
         input(Action::Deploy, id),
         at_step(Action::Shift, id, 0),
     ] {
-        steps(world).run(&step).await.unwrap();
+        steps(world).settle(&step).await.unwrap();
     }
 }
 
@@ -611,7 +617,7 @@ async fn a_canary_step_sets_the_weights_and_passes_a_healthy_new_colour() {
     latency(&world, "staging", Colour::Blue, 0.200, 60);
     latency(&world, "staging", Colour::Green, 0.200, 60);
     let analysis = steps(&world)
-        .run(&at_step(Action::Analyse, "c1", 0))
+        .settle(&at_step(Action::Analyse, "c1", 0))
         .await
         .unwrap();
     assert_eq!(analysis["judge"]["outcome"], "Pass", "{analysis}");
@@ -633,7 +639,7 @@ async fn a_latency_regression_fails_the_canary_and_rollback_puts_all_traffic_bac
     latency(&world, "staging", Colour::Blue, 0.200, 60);
     latency(&world, "staging", Colour::Green, 0.300, 60);
     let error = steps(&world)
-        .run(&at_step(Action::Analyse, "c2", 0))
+        .settle(&at_step(Action::Analyse, "c2", 0))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "CanaryFailed");
@@ -646,7 +652,7 @@ async fn a_latency_regression_fails_the_canary_and_rollback_puts_all_traffic_bac
     );
     let cause = json!({"Error": "CanaryFailed", "Cause": format!("{{\"errorType\":\"CanaryFailed\",\"errorMessage\":\"{error}\"}}")});
     let rollback = steps(&world)
-        .run(&StepInput {
+        .settle(&StepInput {
             cause: Some(cause),
             ..input(Action::Rollback, "c2")
         })
@@ -676,7 +682,7 @@ async fn an_alarm_during_the_bake_fails_the_step() {
         .metrics
         .set_alarm("ferry/shop/prod/web-p99-latency", "ALARM");
     let error = steps(&world)
-        .run(&at_step(Action::Analyse, "c3", 0))
+        .settle(&at_step(Action::Analyse, "c3", 0))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "AlarmFired");
@@ -699,7 +705,7 @@ async fn an_alarm_that_fired_and_cleared_within_the_bake_fails_the_step() {
         .metrics
         .set_alarm_at("ferry/shop/staging/api-5xx", "OK", long_ago);
     let before = steps(&world)
-        .run(&at_step(Action::Analyse, "c3", 0))
+        .settle(&at_step(Action::Analyse, "c3", 0))
         .await
         .err()
         .map(|e| e.name().to_string());
@@ -716,7 +722,7 @@ async fn an_alarm_that_fired_and_cleared_within_the_bake_fails_the_step() {
         .metrics
         .set_alarm("ferry/shop/staging/web-p99-latency", "OK");
     let error = steps(&world)
-        .run(&at_step(Action::Analyse, "c3", 0))
+        .settle(&at_step(Action::Analyse, "c3", 0))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "AlarmFired");
@@ -770,17 +776,17 @@ async fn a_failed_change_set_fails_the_step_and_rollback_still_releases_the_lock
     let world = seeded().await;
     create(&world, "p1", "dev", "staging").await.unwrap();
     steps(&world)
-        .run(&input(Action::Validate, "p1"))
+        .settle(&input(Action::Validate, "p1"))
         .await
         .unwrap();
     world.stacks.fail_next_executions(1);
     let error = steps(&world)
-        .run(&input(Action::Deploy, "p1"))
+        .settle(&input(Action::Deploy, "p1"))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "DeployFailed");
     let rollback = steps(&world)
-        .run(&input(Action::Rollback, "p1"))
+        .settle(&input(Action::Rollback, "p1"))
         .await
         .unwrap();
     assert_eq!(rollback["lock"], "released");
@@ -794,14 +800,17 @@ async fn injected_faults_are_honoured_only_when_fault_injection_is_on() {
         .store
         .inject_fault("shop/staging/assess_risk", "FaultInjected");
     steps(&world)
-        .run(&input(Action::AssessRisk, "p1"))
+        .settle(&input(Action::AssessRisk, "p1"))
         .await
         .unwrap();
     let on = Steps {
         faults: Some(&world.store),
         ..steps(&world)
     };
-    let error = on.run(&input(Action::AssessRisk, "p1")).await.unwrap_err();
+    let error = on
+        .settle(&input(Action::AssessRisk, "p1"))
+        .await
+        .unwrap_err();
     assert_eq!(error.name(), "FaultInjected");
     assert_eq!(
         error.to_string(),
@@ -862,7 +871,7 @@ async fn a_marginal_canary_is_reported_for_a_human_decision() {
     latency(&world, "staging", Colour::Blue, 0.200, 60);
     latency(&world, "staging", Colour::Green, 0.300, 60);
     let analysis = steps(&world)
-        .run(&at_step(Action::Analyse, "m1", 0))
+        .settle(&at_step(Action::Analyse, "m1", 0))
         .await
         .unwrap();
     assert_eq!(analysis["marginal"], true, "{analysis}");
@@ -873,7 +882,7 @@ async fn a_marginal_canary_is_reported_for_a_human_decision() {
         task_token: Some("t".into()),
         ..input(Action::AwaitApproval, "m1")
     };
-    steps(&world).run(&wait).await.unwrap();
+    steps(&world).settle(&wait).await.unwrap();
     let id = PromotionId::parse("id", "m1").unwrap();
     assert_eq!(
         world.get_promotion(&id).await.unwrap().unwrap().status,
@@ -886,7 +895,7 @@ async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release(
     let calm_world = seeded().await;
     create(&calm_world, "r1", "dev", "staging").await.unwrap();
     let calm = steps(&calm_world)
-        .run(&input(Action::AssessRisk, "r1"))
+        .settle(&input(Action::AssessRisk, "r1"))
         .await
         .unwrap();
     assert_eq!(calm["change_set"]["beyond_the_new_colour"], 0, "{calm}");
@@ -900,7 +909,7 @@ async fn risk_counts_what_the_deploy_change_set_would_change_beyond_the_release(
     change_staging_log_retention(&world).await;
     create(&world, "r2", "dev", "staging").await.unwrap();
     let risky = steps(&world)
-        .run(&input(Action::AssessRisk, "r2"))
+        .settle(&input(Action::AssessRisk, "r2"))
         .await
         .unwrap();
     let factor = risky["factors"]
@@ -935,7 +944,7 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
     create(&world, "s1", "dev", "staging").await.unwrap();
     healthy(&world, "staging", Colour::Green);
     steps(&world)
-        .run(&input(Action::Validate, "s1"))
+        .settle(&input(Action::Validate, "s1"))
         .await
         .unwrap();
     let pinned = world
@@ -946,8 +955,13 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
         .await
         .unwrap()
         .expect("GenerateTemplate pinned one");
+    // The start's detail says what it sent; settle() returns the last look's.
     let deployed = steps(&world)
         .run(&input(Action::Deploy, "s1"))
+        .await
+        .unwrap();
+    steps(&world)
+        .settle(&input(Action::Deploy, "s1"))
         .await
         .unwrap();
     assert_eq!(
@@ -958,7 +972,7 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
     assert!(deployed["template"]["derived_from"].is_null());
     change_staging_log_retention(&world).await;
     let risk = steps(&world)
-        .run(&input(Action::AssessRisk, "s1"))
+        .settle(&input(Action::AssessRisk, "s1"))
         .await
         .unwrap();
     assert_eq!(risk["change_set"]["beyond_the_new_colour"], 0, "{risk}");
@@ -973,6 +987,10 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
             .run(&at_step(Action::Shift, "s1", index))
             .await
             .unwrap();
+        steps(&world)
+            .settle(&at_step(Action::Shift, "s1", index))
+            .await
+            .unwrap();
         // The smoke step (weight 0) is Deploy's traffic, so it sends the pinned text
         // itself; every other step a template derived from it.
         let sent = &shifted["template"];
@@ -982,12 +1000,12 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
             "{shifted}"
         );
         steps(&world)
-            .run(&at_step(Action::Analyse, "s1", index))
+            .settle(&at_step(Action::Analyse, "s1", index))
             .await
             .unwrap();
     }
     steps(&world)
-        .run(&input(Action::Finalise, "s1"))
+        .settle(&input(Action::Finalise, "s1"))
         .await
         .unwrap();
     let stack = world
@@ -1061,7 +1079,7 @@ async fn losing_a_data_store_is_refused_unless_the_request_names_it() {
         .await
         .unwrap();
         ferry_testkit::pin_promotion_template(&world.store, &created.promotion.id).await;
-        let assessed = steps(&world).run(&input(Action::AssessRisk, "d1")).await;
+        let assessed = steps(&world).settle(&input(Action::AssessRisk, "d1")).await;
         if allowed.is_empty() {
             let error = assessed.unwrap_err();
             assert_eq!(error.name(), "ReplacementRefused");
@@ -1104,7 +1122,7 @@ async fn promoted_to_green(world: &World) {
         at_step(Action::Analyse, "rel", 1),
         input(Action::Finalise, "rel"),
     ] {
-        steps(world).run(&step).await.unwrap();
+        steps(world).settle(&step).await.unwrap();
     }
     assert_eq!(listener_weights(world, "staging"), (0, 100));
 }
@@ -1172,7 +1190,7 @@ async fn a_change_deploys_in_place_keeping_the_live_colour_and_the_release() {
         at_step(Action::Analyse, "c1", 0),
         input(Action::Finalise, "c1"),
     ] {
-        steps(&world).run(&step).await.unwrap();
+        steps(&world).settle(&step).await.unwrap();
     }
     assert_eq!(
         listener_weights(&world, "staging"),
@@ -1219,14 +1237,14 @@ async fn a_change_that_sets_an_alarm_off_puts_the_previous_template_back() {
         input(Action::Deploy, "c2"),
         at_step(Action::Shift, "c2", 0),
     ] {
-        steps(&world).run(&step).await.unwrap();
+        steps(&world).settle(&step).await.unwrap();
     }
     assert_eq!(desired_counts(&world, "staging"), (0, 3));
     world
         .metrics
         .set_alarm("ferry/shop/staging/web-p99-latency", "ALARM");
     let error = steps(&world)
-        .run(&at_step(Action::Analyse, "c2", 0))
+        .settle(&at_step(Action::Analyse, "c2", 0))
         .await
         .unwrap_err();
     assert_eq!(error.name(), "AlarmFired");
@@ -1234,7 +1252,7 @@ async fn a_change_that_sets_an_alarm_off_puts_the_previous_template_back() {
         cause: Some(json!({"Error": "AlarmFired", "Cause": "{}"})),
         ..input(Action::Rollback, "c2")
     };
-    steps(&world).run(&rollback).await.unwrap();
+    steps(&world).settle(&rollback).await.unwrap();
     assert_eq!(
         world.stacks.template("ferry-shop-staging").unwrap(),
         before,

@@ -5,12 +5,14 @@
 pub mod contract;
 mod fixtures;
 mod metrics;
+mod pipeline;
 mod stacks;
 mod store;
 mod workflow;
 
 pub use fixtures::*;
 pub use metrics::{statistic, InMemoryMetrics};
+pub use pipeline::{settle, Settle};
 pub use stacks::InMemoryStacks;
 pub use store::InMemoryStore;
 pub use workflow::InMemoryWorkflow;

@@ -18,6 +18,9 @@ pub struct InMemoryStacks {
     failing_executions: std::sync::atomic::AtomicUsize,
     /// Stacks whose update was cancelled, in order.
     cancelled: Mutex<Vec<String>>,
+    /// Executions leave the stack `UPDATE_IN_PROGRESS` (the change made) until a test
+    /// settles it with `set_status`, as CloudFormation takes its time.
+    slow: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Clone)]
@@ -79,6 +82,12 @@ impl InMemoryStacks {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// From now on executions stay `UPDATE_IN_PROGRESS` until [`Self::set_status`]
+    /// settles them (`slow`), or complete at once (the default).
+    pub fn set_slow(&self, slow: bool) {
+        self.slow.store(slow, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The next `count` executions fail and roll back, as a bad update would.
@@ -236,7 +245,11 @@ impl ferry_core::infra::deploy::ChangeSets for InMemoryStacks {
             Some(state) => {
                 state.template = pending.template;
                 state.parameters.extend(pending.parameters);
-                state.status = "UPDATE_COMPLETE".into();
+                state.status = if self.slow.load(std::sync::atomic::Ordering::SeqCst) {
+                    "UPDATE_IN_PROGRESS".into()
+                } else {
+                    "UPDATE_COMPLETE".into()
+                };
             }
             None => {
                 stacks.insert(

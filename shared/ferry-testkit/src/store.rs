@@ -22,6 +22,8 @@ struct Tables {
     alert_events: BTreeSet<String>,
     alert_states: BTreeMap<String, AlertState>,
     faults: BTreeMap<String, String>,
+    /// How many more times a fault fires; absent: always.
+    fault_times: BTreeMap<String, u32>,
     access: ferry_core::access::AccessPolicy,
     deliveries: BTreeMap<(String, String), ferry_core::model::Delivery>,
     states: BTreeMap<String, (String, u64)>,
@@ -492,7 +494,15 @@ impl AccessPolicies for InMemoryStore {
 #[async_trait]
 impl Faults for InMemoryStore {
     async fn injected_fault(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.lock().faults.get(key).cloned())
+        let mut tables = self.lock();
+        match tables.fault_times.get_mut(key) {
+            Some(0) => Ok(None),
+            Some(left) => {
+                *left -= 1;
+                Ok(tables.faults.get(key).cloned())
+            }
+            None => Ok(tables.faults.get(key).cloned()),
+        }
     }
 }
 
@@ -523,5 +533,13 @@ impl InMemoryStore {
     /// Makes the promotion step `key` (`<app>/<env>/<action>`) fail with `error`.
     pub fn inject_fault(&self, key: &str, error: &str) {
         self.lock().faults.insert(key.to_owned(), error.to_owned());
+    }
+
+    /// [`InMemoryStore::inject_fault`] for the next `times` runs of the step only, as the
+    /// DynamoDB store's `remaining`.
+    pub fn inject_fault_times(&self, key: &str, error: &str, times: u32) {
+        let mut tables = self.lock();
+        tables.faults.insert(key.to_owned(), error.to_owned());
+        tables.fault_times.insert(key.to_owned(), times);
     }
 }

@@ -392,6 +392,22 @@ impl Local {
         Ok(())
     }
 
+    /// [`Local::fault`] that fires `times` times only (the store's `remaining`), then lets
+    /// the step through: a transient failure the state machine's retry gets past.
+    pub async fn fault_times(&self, key: &str, error: &str, times: u32) -> Result<()> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.dynamodb
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", AttributeValue::S(format!("FAULT#{key}")))
+            .item("SK", AttributeValue::S("#FAULT".into()))
+            .item("error", AttributeValue::S(error.into()))
+            .item("remaining", AttributeValue::N(times.to_string()))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// Polls `GET /promotions/{id}` until its status is `status` (two minutes at most).
     pub async fn wait_for_status(&self, id: &str, status: &str) -> Result<Value> {
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -551,10 +567,12 @@ pub async fn seed_app(local: &Local, app: &str) -> Result<()> {
         .map(|_| ())
 }
 
-/// Promotion settings for tests: a one-second blue/green bake, and the judge sampling
-/// per second over the last two minutes (what [`put_target_metrics`] writes).
+/// Promotion settings for tests: a one-second blue/green bake and watch window, and the
+/// judge sampling per second over the last two minutes (what [`put_target_metrics`]
+/// writes).
 pub fn fast_promotions() -> Value {
-    json!({"blue_green_bake_seconds": 1, "analysis": {"period_seconds": 1, "window_seconds": 120}})
+    json!({"blue_green_bake_seconds": 1, "watch_window_seconds": 1,
+           "analysis": {"period_seconds": 1, "window_seconds": 120}})
 }
 
 /// The spec the e2e apps use.
@@ -712,8 +730,12 @@ pub struct Ended {
     pub record: Value,
 }
 
-/// Promotes `app` from dev to staging with `strategy` and waits for the end.
-pub async fn promote_to_staging(local: &Local, app: &str, strategy: &str) -> Result<Ended> {
+/// Starts promoting `app` from dev to staging with `strategy`: its id and execution ARN.
+pub async fn start_promotion_to_staging(
+    local: &Local,
+    app: &str,
+    strategy: &str,
+) -> Result<(String, String)> {
     let body =
         json!({"app": app, "source_env": "dev", "target_env": "staging", "strategy": strategy});
     let started = local.api("POST", "/promotions", Some(&body), &[]).await?;
@@ -723,6 +745,17 @@ pub async fn promote_to_staging(local: &Local, app: &str, strategy: &str) -> Res
         .as_str()
         .context("no execution")?
         .to_owned();
+    Ok((id, execution))
+}
+
+/// Promotes `app` from dev to staging with `strategy` and waits for the end.
+pub async fn promote_to_staging(local: &Local, app: &str, strategy: &str) -> Result<Ended> {
+    let (id, execution) = start_promotion_to_staging(local, app, strategy).await?;
+    ended(local, &id, execution).await
+}
+
+/// Waits for a promotion's execution to end: how, the states it entered, its record.
+pub async fn ended(local: &Local, id: &str, execution: String) -> Result<Ended> {
     let status = local
         .wait_for_execution(&execution, Duration::from_secs(600))
         .await?;

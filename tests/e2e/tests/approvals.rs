@@ -127,15 +127,28 @@ async fn approved_by_another_identity_the_promotion_proceeds() {
             "NeedsApproval",
             "AwaitApproval",
             "Deploy",
+            "DeployWait",
+            "CheckDeploy",
+            "DeploySettled",
             "Shift",
+            "ShiftWait",
+            "CheckShift",
+            "ShiftSettled",
             "Bake",
             "Analyse",
             "Judged",
             "Shift",
+            "ShiftWait",
+            "CheckShift",
+            "ShiftSettled",
             "Bake",
             "Analyse",
             "Judged",
+            "WatchWindow",
             "Finalise",
+            "FinaliseWait",
+            "CheckFinalise",
+            "FinaliseSettled",
             "Promoted"
         ]
     );
@@ -185,6 +198,9 @@ async fn a_rejection_ends_the_promotion_rejected_and_frees_the_environment() {
             "NeedsApproval",
             "AwaitApproval",
             "Rollback",
+            "RollbackWait",
+            "CheckRollback",
+            "RollbackSettled",
             "RolledBack"
         ]
     );
@@ -227,8 +243,15 @@ async fn no_decision_before_the_timeout_ends_it_rejected_timeout() {
     let states = local.states_entered(&execution).await.unwrap();
     println!("timed-out prod promotion: {}", states.join(" -> "));
     assert_eq!(
-        &states[states.len() - 3..],
-        ["AwaitApproval", "Rollback", "RolledBack"]
+        &states[states.len() - 6..],
+        [
+            "AwaitApproval",
+            "Rollback",
+            "RollbackWait",
+            "CheckRollback",
+            "RollbackSettled",
+            "RolledBack"
+        ]
     );
     let record = local
         .api("GET", &format!("/promotions/{id}"), None, &[])

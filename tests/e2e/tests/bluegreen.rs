@@ -73,7 +73,9 @@ async fn a_new_colour_without_healthy_targets_never_takes_traffic() {
         rollback["detail"]["traffic"]["weights"],
         json!({"blue": 100, "green": 0})
     );
-    assert_eq!(rollback["detail"]["traffic"]["new_colour"], "scaled to 0");
+    let restored = step(record, "Rollback settled");
+    assert_eq!(restored["detail"]["traffic"]["new_colour"], "scaled to 0");
+    assert_eq!(restored["detail"]["lock"], "released");
     assert_eq!(
         listener_weights(&local, &format!("ferry-{app}-staging"))
             .await

@@ -62,15 +62,28 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "AssessRisk",
             "NeedsApproval",
             "Deploy",
+            "DeployWait",
+            "CheckDeploy",
+            "DeploySettled",
             "Shift",
+            "ShiftWait",
+            "CheckShift",
+            "ShiftSettled",
             "Bake",
             "Analyse",
             "Judged",
             "Shift",
+            "ShiftWait",
+            "CheckShift",
+            "ShiftSettled",
             "Bake",
             "Analyse",
             "Judged",
+            "WatchWindow",
             "Finalise",
+            "FinaliseWait",
+            "CheckFinalise",
+            "FinaliseSettled",
             "Promoted"
         ]
     );
@@ -98,11 +111,15 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "GenerateTemplate",
             "AssessRisk",
             "Deploy",
+            "Deploy settled",
             "Shift 1",
+            "Shift 1 settled",
             "Analyse 1",
             "Shift 2",
+            "Shift 2 settled",
             "Analyse 2",
-            "Finalise"
+            "Finalise",
+            "Finalise settled"
         ]
     );
     assert!(record.body["steps"]
@@ -128,7 +145,7 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             .iter()
             .filter(|i| i["SK"].as_s().unwrap().starts_with("STEP#"))
             .count(),
-        9
+        13
     );
     // And the listener on moto: all traffic on green.
     let weights = e2e::listener_weights(&local, &format!("ferry-{app}-staging"))
@@ -186,7 +203,17 @@ async fn a_stray_execution_fails_validation_and_is_caught_into_rollback() {
     );
     let states = local.states_entered(&second).await.unwrap();
     println!("stray execution states: {}", states.join(" -> "));
-    assert_eq!(states, ["Validate", "Rollback", "RolledBack"]);
+    assert_eq!(
+        states,
+        [
+            "Validate",
+            "Rollback",
+            "RollbackWait",
+            "CheckRollback",
+            "RollbackSettled",
+            "RolledBack"
+        ]
+    );
     let history = local.history(&second).await.unwrap();
     let failure = history
         .iter()

@@ -4,7 +4,9 @@
 //! cancel a stack's update; a rollback gives up only after its bound, through a step
 //! that frees the lock and tells people.
 
-use ferry_core::promotion::budget::{EXECUTION_TIMEOUT_SECONDS, MAX_APPROVAL_TIMEOUT_SECONDS};
+use ferry_core::promotion::budget::{
+    EXECUTION_TIMEOUT_SECONDS, MAX_APPROVAL_TIMEOUT_SECONDS, MAX_WATCH_WINDOW_SECONDS,
+};
 use infra::{ferry_template, inline_statements};
 use serde_json::{json, Value};
 
@@ -31,6 +33,48 @@ fn every_execution_times_out_at_the_budgets_figure() {
     assert_eq!(
         schema["$defs"]["promotion"]["properties"]["approval_timeout_seconds"]["maximum"].as_u64(),
         Some(MAX_APPROVAL_TIMEOUT_SECONDS)
+    );
+}
+
+/// Waiting costs transitions, not Lambda time: promotion-step never waits on a stack, so
+/// it and each of its tasks are held to a minute, and every stack operation is followed
+/// by a Wait/Check/Choice loop.
+#[test]
+fn no_promotion_step_runs_longer_than_a_minute_and_stacks_are_waited_for_in_the_machine() {
+    let template = ferry_template();
+    assert_eq!(
+        template["Resources"]["PromotionStepFunction"]["Properties"]["Timeout"].as_u64(),
+        Some(60)
+    );
+    let machine = state_machine();
+    let states = machine["States"].as_object().unwrap();
+    for (name, state) in states {
+        let payload = &state["Parameters"]["Payload"];
+        let step = state["Parameters"]["FunctionName"] == "${PromotionStepFunctionArn}";
+        if state["Type"] == "Task" && step && payload.get("task_token.$").is_none() {
+            let timeout = state["TimeoutSeconds"].as_u64();
+            assert!(timeout.is_some_and(|t| t <= 60), "{name}: {timeout:?}");
+        }
+    }
+    for operation in ["Deploy", "Shift", "Finalise", "Rollback"] {
+        let wait = format!("{operation}Wait");
+        let check = format!("Check{operation}");
+        let settled = format!("{operation}Settled");
+        assert_eq!(states[operation]["Next"], json!(wait));
+        assert_eq!(states[&wait]["Type"], "Wait");
+        assert_eq!(states[&wait]["Next"], json!(check));
+        assert_eq!(
+            states[&check]["Parameters"]["Payload"]["action"],
+            "check_stack"
+        );
+        assert_eq!(states[&check]["Next"], json!(settled));
+        assert_eq!(states[&settled]["Choices"][0]["Next"], json!(wait));
+    }
+    // The watch window is bounded where the budget counts it.
+    let schema: Value = serde_json::from_str(ferry_core::infra::spec::SCHEMA).unwrap();
+    assert_eq!(
+        schema["$defs"]["promotion"]["properties"]["watch_window_seconds"]["maximum"].as_u64(),
+        Some(MAX_WATCH_WINDOW_SECONDS)
     );
 }
 

@@ -194,15 +194,18 @@ pub struct Figures {
     /// and memory of the live services, the database's and the cache's CPU).
     pub rightsizing_metrics_per_environment: f64,
     /// State transitions of one promotion: a `Canary10Percent5Minutes` promotion to prod
-    /// enters 16 states (docs/architecture.md; the e2e canary test prints the count from
+    /// enters 29 states when each stack operation settles by its first look
+    /// (docs/architecture.md; the e2e canary test asserts 28, without the approval, from
     /// the history).
     pub transitions_per_promotion: f64,
     /// promotion-step invocations of that promotion: Validate, AssessRisk, AwaitApproval,
-    /// Deploy, Shift twice, Analyse twice, Finalise.
+    /// Deploy, Shift twice, Analyse twice, Finalise, and a look at each of the four stack
+    /// operations.
     pub promotion_step_invocations: f64,
-    /// (estimate) Seconds those invocations run in all: Deploy waits for CloudFormation to
-    /// see the new colour's ECS service stable (minutes), each Shift and Finalise for a
-    /// change set; the others take a fraction of a second.
+    /// (estimate) Seconds those invocations run in all: each of Deploy, the Shifts and
+    /// Finalise waits for CloudFormation to work out its change set (about 5 s); the
+    /// state machine, not the function, waits for the stack; the others take a fraction
+    /// of a second.
     pub promotion_step_seconds: f64,
     /// (estimate) The GenerateTemplate step's time (template-generator: render, check the
     /// policy, price against the last template, store the report).
@@ -234,10 +237,11 @@ pub struct Figures {
     /// (levels ERROR and FATAL log failures only: 0 here). ALL logs every history event
     /// (Step Functions Developer Guide, "Log levels"): a Lambda task state five (entered,
     /// scheduled, started, succeeded, exited), a callback task six (and submitted), a
-    /// choice, wait or succeed state two, the execution two: 65 events over the 16 states
-    /// a canary promotion to prod enters (`state-machines/promotion.asl.json`).
+    /// choice, wait or succeed state two, the execution two: 103 events over the 29 states
+    /// a canary promotion to prod enters (`state-machines/promotion.asl.json`: 13 Lambda
+    /// tasks, the approval, 14 choice and wait states and Promoted).
     /// (estimate) ~320 bytes an event without execution data (its type, ids, timestamp and
-    /// the execution's ARN): 65 x 320 / 16 = 1,300.
+    /// the execution's ARN): 103 x 320 / 29 = 1,137.
     pub state_machine_log_bytes_per_transition: f64,
     /// (estimate) Bytes of one API access log line: the stage's `Format` (eleven fields)
     /// filled with an assumed-role caller ARN and a promotion's path comes to ~330.
@@ -297,9 +301,9 @@ impl Default for Figures {
             cost_write_units_per_environment: 15.0,
             cost_read_units_per_environment: 1.25,
             rightsizing_metrics_per_environment: 4.0,
-            transitions_per_promotion: 16.0,
-            promotion_step_invocations: 9.0,
-            promotion_step_seconds: 360.0,
+            transitions_per_promotion: 29.0,
+            promotion_step_invocations: 13.0,
+            promotion_step_seconds: 25.0,
             template_generator_ms: 500.0,
             promotion_read_units: 40.0,
             promotion_write_units: 130.0,
@@ -310,7 +314,7 @@ impl Default for Figures {
             api_read_units_per_request: 2.0,
             log_bytes_per_invocation: 1_500.0,
             emf_bytes: 400.0,
-            state_machine_log_bytes_per_transition: 1_300.0,
+            state_machine_log_bytes_per_transition: 1_137.0,
             access_log_bytes_per_request: 330.0,
             table_kb_per_environment: 1_000.0,
             table_kb_per_promotion: 260.0,

@@ -275,6 +275,128 @@ pub async fn deploy(
     }
 }
 
+/// A change set started by [`start`]: executed and left to CloudFormation, which a caller
+/// follows with [`check`] instead of waiting here.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Started {
+    /// Nothing differed from what is deployed; no change set was executed.
+    NoChanges,
+    Executing {
+        change_set: String,
+        changes: Vec<ResourceChange>,
+        /// The stack's newest event before the execution, so [`check`] reports only the
+        /// failures of this change.
+        since_event: Option<String>,
+    },
+}
+
+/// Where a stack stands, as [`check`] sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StackState {
+    /// A change is still under way.
+    InProgress(String),
+    /// The last change completed (`CREATE_COMPLETE`, `UPDATE_COMPLETE`, ...).
+    Settled(String),
+}
+
+/// The first half of [`deploy`]: creates the change set, waits only for CloudFormation to
+/// work out its changes (seconds, bounded by `polling`), and executes it. Following the
+/// stack is [`check`]'s job, so a caller with a short time limit (a Lambda function under a
+/// state machine's Wait loop) never waits for the stack itself.
+pub async fn start(
+    api: &dyn ChangeSets,
+    stack: &str,
+    template: &str,
+    parameters: &[(String, String)],
+    change_set_name: &str,
+    polling: Polling,
+) -> Result<Started, DeployError> {
+    let status = api.stack_status(stack).await?;
+    if let Some(status) = status.as_deref().filter(|s| in_progress(s)) {
+        return Err(DeployError::Busy {
+            stack: stack.into(),
+            status: status.into(),
+        });
+    }
+    let create = matches!(status.as_deref(), None | Some("REVIEW_IN_PROGRESS"));
+    let since_event = if create {
+        None
+    } else {
+        api.stack_events(stack)
+            .await?
+            .into_iter()
+            .next()
+            .map(|e| e.id)
+    };
+    let Some((change_set, changes)) = prepare(
+        api,
+        stack,
+        template,
+        parameters,
+        change_set_name,
+        create,
+        polling,
+        &mut |_| {},
+    )
+    .await?
+    else {
+        return Ok(Started::NoChanges);
+    };
+    if let Err(refused) = api.execute_change_set(&change_set).await {
+        let status = api
+            .stack_status(stack)
+            .await?
+            .unwrap_or_else(|| "no stack".into());
+        return Err(DeployError::ExecuteRefused {
+            reason: refused.to_string(),
+            status,
+        });
+    }
+    Ok(Started::Executing {
+        change_set,
+        changes,
+        since_event,
+    })
+}
+
+/// One look at a stack a change set was executed on: still in progress, settled, or
+/// failed (with the resources that failed since `since_event`, the stack's newest event
+/// before the change; `None`: every failure the stack reports).
+pub async fn check(
+    api: &dyn ChangeSets,
+    stack: &str,
+    since_event: Option<&str>,
+) -> Result<StackState, DeployError> {
+    let status = api
+        .stack_status(stack)
+        .await?
+        .unwrap_or_else(|| "DELETE_COMPLETE".into());
+    if in_progress(&status) {
+        return Ok(StackState::InProgress(status));
+    }
+    match status.as_str() {
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => {
+            Ok(StackState::Settled(status))
+        }
+        _ => {
+            // Newest first: the events of this change are those before `since_event`.
+            let failures: Vec<StackEvent> = api
+                .stack_events(stack)
+                .await?
+                .into_iter()
+                .take_while(|e| Some(e.id.as_str()) != since_event)
+                .filter(|e| e.status.ends_with("_FAILED") && e.logical_id != stack)
+                .collect();
+            Err(match status.as_str() {
+                "ROLLBACK_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" => {
+                    DeployError::RolledBack { status, failures }
+                }
+                _ => DeployError::RollbackFailed { status, failures },
+            })
+        }
+    }
+}
+
 /// Creates a change set and waits until CloudFormation has worked out its changes.
 /// `None` when nothing would change (the empty change set is deleted).
 #[allow(clippy::too_many_arguments)]

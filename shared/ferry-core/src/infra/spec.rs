@@ -198,6 +198,14 @@ impl EnvironmentSpec {
         })
     }
 
+    /// How long after the last traffic step the old colour stays warm while the alarms
+    /// are watched: the spec's `promotion.watch_window_seconds`, else 10 minutes.
+    pub fn watch_window_seconds(&self) -> u64 {
+        self.promotion
+            .watch_window_seconds
+            .unwrap_or(crate::promotion::DEFAULT_WATCH_WINDOW_SECONDS)
+    }
+
     /// The rules that apply: the profile's defaults (its alarm thresholds), with any rule
     /// of the same name replaced by the spec's, and the spec's others added.
     pub fn alert_rules(&self) -> Vec<crate::monitoring::rules::Rule> {

@@ -20,4 +20,7 @@ pub use error::StepError;
 pub use request::*;
 pub use risk::*;
 pub use start::{start, StartError, Started};
-pub use steps::{Action, ExecutionEnded, StepInput, StepPolicy, Steps, BUSY_GIVE_UP};
+pub use steps::{
+    Action, ExecutionEnded, StackOp, StackWait, StepInput, StepPolicy, Steps, BUSY_GIVE_UP,
+    DEFAULT_WATCH_WINDOW_SECONDS,
+};

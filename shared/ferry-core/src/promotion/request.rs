@@ -303,10 +303,11 @@ pub async fn create(
         },
     };
     let plan = match &target {
-        // No traffic moves: one step that deploys in place, then watches for the window.
-        Some(target) if change => vec![crate::promotion::rollout::TrafficStep {
+        // No traffic moves: one step that checks the changed live colour right after
+        // Deploy; the watch window before Finalise then watches its alarms.
+        Some(_) if change => vec![crate::promotion::rollout::TrafficStep {
             weight: 0,
-            bake_seconds: target.spec.promotion.change_watch_seconds(),
+            bake_seconds: 0,
         }],
         Some(target) => crate::promotion::rollout::plan(request.strategy, &target.spec.promotion)
             .unwrap_or_else(|problem| {

@@ -155,6 +155,11 @@ pub struct PromotionSettings {
     /// How many different people must approve (the requester never counts).
     #[serde(default = "default_approvers")]
     pub approvers: u8,
+    /// How long after the last traffic step the old colour stays warm (running, no
+    /// traffic) while the alarms are watched; an alarm in it rolls back to it. `None`:
+    /// Ferry's default, 10 minutes ([`crate::infra::spec::EnvironmentSpec::watch_window_seconds`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_window_seconds: Option<u64>,
     #[serde(default)]
     pub analysis: AnalysisSettings,
 }
@@ -222,6 +227,7 @@ impl Default for PromotionSettings {
             approval_timeout_seconds: None,
             approval: None,
             approvers: default_approvers(),
+            watch_window_seconds: None,
             analysis: AnalysisSettings::default(),
         }
     }
@@ -257,6 +263,13 @@ impl PromotionSettings {
                 ));
             }
         }
+        let longest = crate::promotion::budget::MAX_WATCH_WINDOW_SECONDS;
+        if let Some(window) = self.watch_window_seconds.filter(|w| *w > longest) {
+            problems.push((
+                "watch_window_seconds".into(),
+                format!("{window} is above {longest} (1 day)"),
+            ));
+        }
         let a = &self.analysis;
         if a.marginal_threshold > a.pass_threshold {
             problems.push((
@@ -276,15 +289,6 @@ impl PromotionSettings {
             ));
         }
         problems
-    }
-}
-
-impl PromotionSettings {
-    /// How long an infrastructure change is watched after it is deployed, before its lock
-    /// is released: the environment's blue/green bake, as long as a promotion bakes on
-    /// its new colour.
-    pub fn change_watch_seconds(&self) -> u64 {
-        self.blue_green_bake_seconds
     }
 }
 

@@ -65,8 +65,10 @@ impl Steps<'_> {
                 .max(u64::from(settings.period_seconds)) as i64,
         );
         let last = index + 1 == promotion.plan.len();
+        // After the last step, the state machine's watch window: this long.
         let mut detail = json!({"step": index, "weight": step.weight, "alarms": "none in ALARM",
-                                "next_step": index + 1, "done": last, "marginal": false});
+                                "next_step": index + 1, "done": last, "marginal": false,
+                                "watch_seconds": target.spec.watch_window_seconds()});
         match step.weight {
             0 => {
                 let health = analysis.smoke(now - window, now).await?;

@@ -36,7 +36,9 @@ impl Steps<'_> {
             // What a failed change puts back.
             let previous = self.keep_previous(promotion, &target).await?;
             let rollout = Self::rollout_at(promotion, &target, 0)?;
-            let mut detail = self.apply(promotion, &target, &rollout, "change").await?;
+            let mut detail = self
+                .start_apply(promotion, &target, &rollout, Action::Deploy, None)
+                .await?;
             detail["previous_template"] = json!(previous);
             detail["colour"] = json!(target.live_colour);
             detail["next_step"] = json!(0);
@@ -45,7 +47,9 @@ impl Steps<'_> {
         }
         let release = Self::candidate(promotion)?;
         let rollout = Self::rollout_at(promotion, &target, 0)?;
-        let mut detail = self.apply(promotion, &target, &rollout, "deploy").await?;
+        let mut detail = self
+            .start_apply(promotion, &target, &rollout, Action::Deploy, None)
+            .await?;
         detail["colour"] = json!(target.live_colour.other());
         detail["image"] = json!(release.image.as_str());
         detail["next_step"] = json!(0);

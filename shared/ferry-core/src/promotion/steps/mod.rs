@@ -10,9 +10,12 @@ mod finalise;
 mod gate;
 mod rollback;
 mod shift;
+mod stack;
 mod validate;
 
 pub use ended::{ExecutionEnded, BUSY_GIVE_UP};
+pub use finalise::DEFAULT_WATCH_WINDOW_SECONDS;
+pub use stack::{StackOp, StackWait};
 
 use super::error::StepError;
 use super::risk::*;
@@ -42,6 +45,9 @@ pub struct StepInput {
     /// For `shift` and `analyse`: the index into the promotion's traffic plan.
     #[serde(default)]
     pub step: Option<usize>,
+    /// For `check_stack`: the stack operation a start step began, as it returned it.
+    #[serde(default)]
+    pub stack: Option<StackOp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +61,9 @@ pub enum Action {
     Analyse,
     Finalise,
     Rollback,
+    /// One look at the stack operation Deploy, Shift, Finalise or Rollback started, after
+    /// the state machine's Wait: settled, still in progress, or failed.
+    CheckStack,
     /// After Rollback gave up: the lock released if still held, and people told.
     RollbackFailed,
 }
@@ -70,6 +79,7 @@ impl Action {
             Action::Analyse => "Analyse",
             Action::Finalise => "Finalise",
             Action::Rollback => "Rollback",
+            Action::CheckStack => "CheckStack",
             Action::RollbackFailed => "RollbackFailed",
         }
     }
@@ -84,6 +94,7 @@ impl Action {
             Action::Analyse => "analyse",
             Action::Finalise => "finalise",
             Action::Rollback => "rollback",
+            Action::CheckStack => "check_stack",
             Action::RollbackFailed => "rollback_failed",
         }
     }
@@ -94,8 +105,15 @@ impl Action {
 pub struct StepPolicy {
     /// At or above this risk score, any environment needs an approval.
     pub approval_threshold: u8,
-    /// How the steps follow a change set on the environment's stack.
+    /// How a step waits for CloudFormation to work out a change set (seconds, usually):
+    /// the only waiting on CloudFormation done inside the function, bounded well under
+    /// its 60-second timeout.
     pub polling: Polling,
+    /// How the state machine waits for a stack operation: between looks, and in all.
+    pub stack_wait: StackWait,
+    /// How long the status-change handler waits, inside the function, for the restore
+    /// it started (the state machine that would wait for it has ended).
+    pub restore_wait: std::time::Duration,
 }
 
 impl Default for StepPolicy {
@@ -103,10 +121,12 @@ impl Default for StepPolicy {
         Self {
             approval_threshold: 60,
             polling: Polling {
-                interval: std::time::Duration::from_secs(5),
-                // Under the function's 15-minute limit, with room to record the failure.
-                timeout: std::time::Duration::from_secs(13 * 60),
+                interval: std::time::Duration::from_secs(2),
+                timeout: std::time::Duration::from_secs(30),
             },
+            stack_wait: StackWait::default(),
+            // Under the function's 60 s, with room to record the outcome.
+            restore_wait: std::time::Duration::from_secs(40),
         }
     }
 }
@@ -151,24 +171,34 @@ impl Steps<'_> {
                 (StepOutcome::Failed, detail)
             }
         };
-        let awaiting = (Action::AwaitApproval, true);
-        let status = match (input.action, result.is_ok()) {
+        // A step that ended the promotion (a settled Finalise or Rollback) says how.
+        let ended = result
+            .as_ref()
+            .ok()
+            .and_then(|d| serde_json::from_value::<PromotionStatus>(d["ended"].clone()).ok());
+        let rolling_back = input.action == Action::Rollback
+            || input
+                .stack
+                .as_ref()
+                .is_some_and(|op| op.operation == Action::Rollback);
+        let status = match (input.action, result.is_ok(), ended) {
             // A stray execution (a replay, a second start) must not rewrite how a
             // promotion ended; its steps are still recorded for the audit trail.
             _ if promotion.status.is_terminal() => promotion.status,
-            (Action::Finalise, true) => PromotionStatus::Succeeded,
-            a if a == awaiting => PromotionStatus::AwaitingApproval,
-            (Action::Rollback, true) if was_rejected(&promotion, input.cause.as_ref()) => {
-                PromotionStatus::Rejected
-            }
-            (Action::Rollback, true) => PromotionStatus::RolledBack,
-            (Action::Rollback, false) | (Action::RollbackFailed, _) => PromotionStatus::Failed,
+            (_, _, Some(ended)) => ended,
+            (Action::AwaitApproval, true, _) => PromotionStatus::AwaitingApproval,
+            // A restore under way: how it ends (Rejected after an approval's timeout, say)
+            // is decided from the status when it settles.
+            (Action::Rollback, true, None) => promotion.status,
+            (_, false, _) if rolling_back => PromotionStatus::Failed,
+            (Action::RollbackFailed, _, _) => PromotionStatus::Failed,
             _ => PromotionStatus::Running,
         };
-        let name = match input.step {
-            Some(i) if matches!(input.action, Action::Shift | Action::Analyse) => {
+        let name = match (input.action, input.step, &input.stack) {
+            (Action::Shift | Action::Analyse, Some(i), _) => {
                 format!("{} {}", input.action.step_name(), i + 1)
             }
+            (Action::CheckStack, _, Some(op)) => format!("{} settled", op.name()),
             _ => input.action.step_name().to_owned(),
         };
         let step = StepRecord {
@@ -179,11 +209,18 @@ impl Steps<'_> {
             detail,
         };
         // A transient failure (or a busy stack) will be retried and recorded then;
-        // recording it now too would only add noise to the timeline.
-        if !matches!(
-            result,
-            Err(StepError::TransientError(_) | StepError::StackBusy(_))
-        ) {
+        // recording it now too would only add noise to the timeline, as would every
+        // look at a stack still changing.
+        let still_changing = input.action == Action::CheckStack
+            && result.as_ref().is_ok_and(|d| {
+                d["stack"]["settled"] == json!(false) || d.get("already_ended").is_some()
+            });
+        if !still_changing
+            && !matches!(
+                result,
+                Err(StepError::TransientError(_) | StepError::StackBusy(_))
+            )
+        {
             self.promotions
                 .record_step(&promotion.id, &step, status)
                 .await?;
@@ -214,6 +251,12 @@ impl Steps<'_> {
             Action::Analyse => self.analyse(promotion, step()?, started_at).await,
             Action::Finalise => self.finalise(promotion).await,
             Action::Rollback => self.rollback(promotion, input.cause.clone()).await,
+            Action::CheckStack => {
+                let op = input.stack.clone().ok_or_else(|| {
+                    StepError::ValidationFailed("check_stack needs the stack operation".into())
+                })?;
+                self.check_stack(promotion, op, input.cause.as_ref()).await
+            }
             Action::RollbackFailed => self.rollback_failed(promotion, input.cause.as_ref()).await,
         }
     }
@@ -226,12 +269,23 @@ impl Steps<'_> {
         promotion: &Promotion,
         action: Action,
     ) -> Result<Option<StepError>, StepError> {
+        self.injected_fault_at(promotion, action, "").await
+    }
+
+    /// [`Self::injected_fault`] at a point inside a step: `<app>/<env>/<action><point>`,
+    /// e.g. `/executed`, just after a change set was executed (a crash there).
+    async fn injected_fault_at(
+        &self,
+        promotion: &Promotion,
+        action: Action,
+        point: &str,
+    ) -> Result<Option<StepError>, StepError> {
         let ending = matches!(action, Action::Rollback | Action::RollbackFailed);
         let Some(faults) = self.faults.filter(|_| !ending) else {
             return Ok(None);
         };
         let key = format!(
-            "{}/{}/{}",
+            "{}/{}/{}{point}",
             promotion.app,
             promotion.target_env,
             action.key()
@@ -293,58 +347,6 @@ impl Steps<'_> {
                     .map_or("none", |p| p.as_str())
             )))
         }
-    }
-
-    /// Puts the target's stack in `rollout` through a change set, and waits for it:
-    /// CloudFormation returns only once the ECS services are stable.
-    async fn apply(
-        &self,
-        promotion: &Promotion,
-        target: &Environment,
-        rollout: &Rollout<'_>,
-        label: &str,
-    ) -> Result<Value, StepError> {
-        let change = self.stack_change(promotion, target, rollout).await?;
-        let weights: serde_json::Map<String, Value> = [Colour::Blue, Colour::Green]
-            .into_iter()
-            .map(|c| (c.to_string(), json!(rollout.weight(c))))
-            .collect();
-        self.send(promotion, target, change, label, weights).await
-    }
-
-    /// Sends `change` to the target's stack through a change set, and waits for it.
-    async fn send(
-        &self,
-        promotion: &Promotion,
-        target: &Environment,
-        change: StackChange,
-        label: &str,
-        weights: serde_json::Map<String, Value>,
-    ) -> Result<Value, StepError> {
-        let change_set = self.change_set_name(promotion, label);
-        // A failed change set comes back as a DeployError naming the failed resources, so
-        // progress needs no handling here.
-        let outcome = crate::infra::deploy::deploy(
-            self.stacks,
-            &target.stack_name,
-            &change.body,
-            &change.parameters,
-            &change_set,
-            self.policy.polling,
-            &mut |_| {},
-        )
-        .await?;
-        let (status, changes) = match outcome {
-            crate::infra::deploy::Outcome::Deployed { status, changes } => (status, changes.len()),
-            crate::infra::deploy::Outcome::NoChanges => ("unchanged".into(), 0),
-        };
-        Ok(json!({
-            "change_set": change_set,
-            "changes": changes,
-            "stack_status": status,
-            "weights": weights,
-            "template": change.provenance,
-        }))
     }
 
     /// The template for `rollout` and the stack's current parameter values (the

@@ -12,7 +12,8 @@ impl Steps<'_> {
         })
     }
 
-    /// Sets the listener weights for plan step `index`.
+    /// Starts setting the listener weights for plan step `index`; `check_stack` follows
+    /// the change, then the state machine bakes.
     pub(super) async fn shift(
         &self,
         promotion: &Promotion,
@@ -20,15 +21,12 @@ impl Steps<'_> {
     ) -> Result<Value, StepError> {
         let target = self.locked_target(promotion).await?;
         let step = Self::plan_step(promotion, index)?;
-        if Self::is_change(promotion) {
-            // A change moves no traffic: its one step is the watch after Deploy.
-            return Ok(
-                json!({"step": index, "weight": step.weight, "bake_seconds": step.bake_seconds,
-                             "traffic": format!("unchanged: all on {}", target.live_colour)}),
-            );
-        }
+        // A change moves no traffic: its rollout is the environment as it runs, so the
+        // change set is empty and the step settles at once; the bake is its watch.
         let rollout = Self::rollout_at(promotion, &target, step.weight)?;
-        let mut detail = self.apply(promotion, &target, &rollout, "shift").await?;
+        let mut detail = self
+            .start_apply(promotion, &target, &rollout, Action::Shift, Some(index))
+            .await?;
         detail["step"] = json!(index);
         detail["weight"] = json!(step.weight);
         detail["bake_seconds"] = json!(step.bake_seconds);
