@@ -58,6 +58,7 @@ async fn a_spec_saved_during_a_bake_does_not_change_what_the_promotion_deploys()
     // A 10% canary that bakes long enough for the spec to be saved during it.
     let settings = json!({
         "steps": [{"weight": 10, "bake_seconds": 15}, {"weight": 100}],
+        "watch_window_seconds": 1,
         "analysis": {"period_seconds": 1, "window_seconds": 120}
     });
     seed_app_with(&local, &app, settings.clone()).await.unwrap();
