@@ -916,3 +916,60 @@ pub async fn assert_settled(
     );
     Ok(record)
 }
+
+/// An alarm of the environment's (its name under `ferry/<app>/<env>/`) on the ALB's 5xx
+/// count, at one or more in a minute, for tests to set off by hand.
+pub async fn put_alarm(local: &Local, alarm: &str) {
+    local
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(alarm)
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HTTPCode_ELB_5XX_Count")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// What CloudFormation holds for `stack`: the template it last deployed.
+pub async fn deployed_template(local: &Local, stack: &str) -> Value {
+    let body = local
+        .cloudformation
+        .get_template()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap()
+        .template_body
+        .expect("a template");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The alert-evaluator's EventBridge schedule fixture, fired at `at`.
+pub fn schedule(at: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../../functions/alert-evaluator/tests/fixtures/eventbridge-schedule.json"
+    ))
+    .unwrap();
+    event["id"] = json!(uuid::Uuid::new_v4().to_string());
+    event["time"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    event
+}
+
+/// This app's Slack posts: the sink is shared by every test on the local AWS.
+pub async fn posts_for(local: &Local, app: &str) -> Vec<Value> {
+    local
+        .slack_posts()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|post| post.to_string().contains(app))
+        .collect()
+}

@@ -3,29 +3,8 @@
 //! of its own, because its scheduled runs tick every environment's pipeline at times
 //! ahead of now, which would deliver other tests' notifications early.
 
-use e2e::{deploy_stack, fast_promotions, unique_app, Local};
+use e2e::{deploy_stack, fast_promotions, posts_for, schedule, unique_app, Local};
 use serde_json::{json, Value};
-
-/// The alert-evaluator's EventBridge schedule fixture, fired at `at`.
-fn schedule(at: chrono::DateTime<chrono::Utc>) -> Value {
-    let mut event: Value = serde_json::from_str(include_str!(
-        "../../../functions/alert-evaluator/tests/fixtures/eventbridge-schedule.json"
-    ))
-    .unwrap();
-    event["id"] = json!(uuid::Uuid::new_v4().to_string());
-    event["time"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    event
-}
-
-async fn posts_for(local: &Local, app: &str) -> Vec<Value> {
-    local
-        .slack_posts()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|post| post.to_string().contains(app))
-        .collect()
-}
 
 /// CloudWatch's "Alarm State Change" for one of the environment's own alarms, as
 /// EventBridge delivers it (the fixture, renamed and re-timed).

@@ -5,30 +5,8 @@
 //! over.
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-use e2e::{deploy_stack, fast_promotions, unique_app, Local};
+use e2e::{deploy_stack, fast_promotions, posts_for, schedule, unique_app, Local};
 use serde_json::{json, Value};
-
-/// The alert-evaluator's EventBridge schedule fixture, fired at `at`.
-fn schedule(at: chrono::DateTime<chrono::Utc>) -> Value {
-    let mut event: Value = serde_json::from_str(include_str!(
-        "../../../functions/alert-evaluator/tests/fixtures/eventbridge-schedule.json"
-    ))
-    .unwrap();
-    event["id"] = json!(uuid::Uuid::new_v4().to_string());
-    event["time"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    event
-}
-
-/// This app's Slack posts: the sink is shared by every test on the local AWS.
-async fn posts_for(local: &Local, app: &str) -> Vec<Value> {
-    local
-        .slack_posts()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|post| post.to_string().contains(app))
-        .collect()
-}
 
 #[tokio::test]
 async fn a_database_breach_is_posted_to_slack_once_after_the_specs_group_wait() {

@@ -107,7 +107,7 @@ async fn an_alarm_during_the_bake_rolls_back() {
         .await
         .unwrap();
     let alarm = format!("ferry/{app}/staging/e2e-injected");
-    put_alarm(&local, &alarm).await;
+    e2e::put_alarm(&local, &alarm).await;
     set_alarm(&local, &alarm, StateValue::Alarm).await;
 
     let ended = promote_to_staging(&local, &app, "Custom").await.unwrap();
@@ -130,7 +130,7 @@ async fn an_alarm_that_fires_and_clears_within_the_bake_rolls_back() {
         .await
         .unwrap();
     let alarm = format!("ferry/{app}/staging/e2e-flicker");
-    put_alarm(&local, &alarm).await;
+    e2e::put_alarm(&local, &alarm).await;
     let flicker = {
         let local = Local::connect().await;
         let alarm = alarm.clone();
@@ -157,25 +157,6 @@ async fn an_alarm_that_fires_and_clears_within_the_bake_rolls_back() {
         .unwrap()
         .unwrap();
     assert!(!staging.contains_key("active_promotion"), "lock released");
-}
-
-async fn put_alarm(local: &Local, alarm: &str) {
-    local
-        .cloudwatch
-        .put_metric_alarm()
-        .alarm_name(alarm)
-        .namespace("AWS/ApplicationELB")
-        .metric_name("HTTPCode_ELB_5XX_Count")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(
-            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
-        )
-        .send()
-        .await
-        .unwrap();
 }
 
 async fn set_alarm(local: &Local, alarm: &str, state: StateValue) {

@@ -4,24 +4,11 @@
 //! `ferry deploy` no longer goes around the pipeline.
 
 use e2e::{
-    app_spec, assert_settled, fast_promotions, promote_to_staging, put_target_metrics,
-    release_image, seed_app_with, step, unique_app, Local,
+    app_spec, assert_settled, deployed_template, fast_promotions, promote_to_staging,
+    put_target_metrics, release_image, seed_app_with, step, unique_app, Local,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
-
-async fn deployed_template(local: &Local, stack: &str) -> Value {
-    let body = local
-        .cloudformation
-        .get_template()
-        .stack_name(stack)
-        .send()
-        .await
-        .unwrap()
-        .template_body
-        .expect("a template");
-    serde_json::from_str(&body).unwrap()
-}
 
 /// Seeds `app` (dev released, staging deployed blue) with healthy traffic on both colours.
 async fn seeded(local: &Local, prefix: &str) -> (String, String) {

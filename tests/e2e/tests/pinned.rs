@@ -3,25 +3,11 @@
 //! and the container that goes live in staging is the one dev runs, byte for byte.
 
 use e2e::{
-    app_spec, assert_settled, deploy_stack_running, put_target_metrics, release_image,
-    seed_app_with, step, unique_app, Local,
+    app_spec, assert_settled, deploy_stack_running, deployed_template, put_target_metrics,
+    release_image, seed_app_with, step, unique_app, Local,
 };
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-/// What CloudFormation holds for `stack`: the template it last deployed.
-async fn deployed_template(local: &Local, stack: &str) -> Value {
-    let body = local
-        .cloudformation
-        .get_template()
-        .stack_name(stack)
-        .send()
-        .await
-        .unwrap()
-        .template_body
-        .expect("a template");
-    serde_json::from_str(&body).unwrap()
-}
 
 /// The container definitions of the web service's `colour` task definition.
 fn containers(template: &Value, colour: &str) -> Value {

@@ -48,22 +48,7 @@ async fn an_alarm_in_the_watch_window_rolls_back_to_the_old_colour() {
         .await
         .unwrap();
     let alarm = format!("ferry/{app}/staging/e2e-watch");
-    local
-        .cloudwatch
-        .put_metric_alarm()
-        .alarm_name(&alarm)
-        .namespace("AWS/ApplicationELB")
-        .metric_name("HTTPCode_ELB_5XX_Count")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(
-            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
-        )
-        .send()
-        .await
-        .unwrap();
+    e2e::put_alarm(&local, &alarm).await;
     let (id, execution) = start_promotion_to_staging(&local, &app, "Custom")
         .await
         .unwrap();

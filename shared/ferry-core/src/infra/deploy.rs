@@ -186,15 +186,7 @@ pub async fn deploy(
     polling: Polling,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Outcome, DeployError> {
-    let status = api.stack_status(stack).await?;
-    if let Some(status) = status.as_deref().filter(|s| in_progress(s)) {
-        return Err(DeployError::Busy {
-            stack: stack.into(),
-            status: status.into(),
-        });
-    }
-    // A stack that never got past its first change set is created afresh.
-    let create = matches!(status.as_deref(), None | Some("REVIEW_IN_PROGRESS"));
+    let create = creates_stack(api, stack).await?;
     progress(Progress::ChangeSetCreating {
         name: change_set_name.into(),
         create,
@@ -223,18 +215,7 @@ pub async fn deploy(
         return Ok(Outcome::NoChanges);
     };
     progress(Progress::Changes(changes.clone()));
-    if let Err(refused) = api.execute_change_set(&change_set).await {
-        // Refused outright (moto does this for a resource it cannot create): nothing ran,
-        // so the stack is where it was. Say so, with its status as proof.
-        let status = api
-            .stack_status(stack)
-            .await?
-            .unwrap_or_else(|| "no stack".into());
-        return Err(DeployError::ExecuteRefused {
-            reason: refused.to_string(),
-            status,
-        });
-    }
+    execute(api, stack, &change_set).await?;
 
     let started = tokio::time::Instant::now();
     let mut reported: Vec<String> = seen_before.clone();
@@ -311,14 +292,7 @@ pub async fn start(
     change_set_name: &str,
     polling: Polling,
 ) -> Result<Started, DeployError> {
-    let status = api.stack_status(stack).await?;
-    if let Some(status) = status.as_deref().filter(|s| in_progress(s)) {
-        return Err(DeployError::Busy {
-            stack: stack.into(),
-            status: status.into(),
-        });
-    }
-    let create = matches!(status.as_deref(), None | Some("REVIEW_IN_PROGRESS"));
+    let create = creates_stack(api, stack).await?;
     let since_event = if create {
         None
     } else {
@@ -342,16 +316,7 @@ pub async fn start(
     else {
         return Ok(Started::NoChanges);
     };
-    if let Err(refused) = api.execute_change_set(&change_set).await {
-        let status = api
-            .stack_status(stack)
-            .await?
-            .unwrap_or_else(|| "no stack".into());
-        return Err(DeployError::ExecuteRefused {
-            reason: refused.to_string(),
-            status,
-        });
-    }
+    execute(api, stack, &change_set).await?;
     Ok(Started::Executing {
         change_set,
         changes,
@@ -395,6 +360,40 @@ pub async fn check(
             })
         }
     }
+}
+
+/// Whether the next change set creates `stack` (none yet, or one that never got past its
+/// first change set) rather than updating it; a stack with a change under way is
+/// [`DeployError::Busy`].
+async fn creates_stack(api: &dyn ChangeSets, stack: &str) -> Result<bool, DeployError> {
+    let status = api.stack_status(stack).await?;
+    if let Some(status) = status.as_deref().filter(|s| in_progress(s)) {
+        return Err(DeployError::Busy {
+            stack: stack.into(),
+            status: status.into(),
+        });
+    }
+    Ok(matches!(
+        status.as_deref(),
+        None | Some("REVIEW_IN_PROGRESS")
+    ))
+}
+
+/// Executes `change_set`. Refused outright (moto does this for a resource it cannot
+/// create), nothing ran and the stack is where it was: the error says so, with the
+/// stack's status as proof.
+async fn execute(api: &dyn ChangeSets, stack: &str, change_set: &str) -> Result<(), DeployError> {
+    if let Err(refused) = api.execute_change_set(change_set).await {
+        let status = api
+            .stack_status(stack)
+            .await?
+            .unwrap_or_else(|| "no stack".into());
+        return Err(DeployError::ExecuteRefused {
+            reason: refused.to_string(),
+            status,
+        });
+    }
+    Ok(())
 }
 
 /// Creates a change set and waits until CloudFormation has worked out its changes.
