@@ -1478,3 +1478,101 @@ async fn unlock_is_for_admins_with_a_reason_and_a_lock_no_execution_holds() {
     );
     assert!(record["unlocked"]["at"].is_string());
 }
+
+/// A change needs its why; `allow_replace` names resources; a sent spec is checked like
+/// a PUT's (at If-Match). Each bad request is a 400 naming its field, and nothing is
+/// saved, locked or started.
+#[tokio::test]
+async fn bad_change_requests_are_400_naming_the_field_and_write_nothing() {
+    let h = Harness::seeded().await;
+    let path = "/apps/shop/environments/staging/changes";
+    let mut bad_spec = shop_spec();
+    bad_spec["services"][0]["cpu"] = json!(300);
+    let cases = [
+        (json!({}), "reason"),
+        (json!({"reason": "   "}), "reason"),
+        (json!({"reason": 7}), "reason"),
+        (json!({"reason": "x".repeat(501)}), "reason"),
+        (
+            json!({"reason": "why", "allow_replace": "Database"}),
+            "allow_replace",
+        ),
+        (
+            json!({"reason": "why", "allow_replace": ["Data base"]}),
+            "allow_replace[0]",
+        ),
+        (json!({"reason": "why", "colour": "green"}), "colour"),
+    ];
+    for (request, field) in cases {
+        let (_, body, response) = h.send("POST", path, Some(request), &[]).await;
+        assert_problem(&response, &body, 400, field);
+    }
+    let (_, body, response) = h
+        .send(
+            "POST",
+            path,
+            Some(json!({"reason": "why", "spec": bad_spec})),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_problem(&response, &body, 400, "spec.services[0].cpu");
+    assert!(h.workflow.started().is_empty());
+    let staging = h
+        .store
+        .get_environment(
+            &AppName::parse("a", "shop").unwrap(),
+            &EnvName::parse("e", "staging").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(staging.active_promotion.is_none(), "no lock was taken");
+    assert_eq!(
+        staging.spec.services[0].cpu, 256,
+        "the stored spec is untouched"
+    );
+}
+
+/// A good change starts the pipeline as a `change` with its reason.
+#[tokio::test]
+async fn a_change_starts_the_pipeline_with_its_reason() {
+    let h = Harness::seeded().await;
+    let (status, body, _) = h
+        .send(
+            "POST",
+            "/apps/shop/environments/staging/changes",
+            Some(json!({"reason": "more memory", "allow_replace": ["Database"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["kind"], "change");
+    assert_eq!(body["reason"], "more memory");
+    assert_eq!(body["source_env"], "staging");
+    assert_eq!(body["allow_replace"], json!(["Database"]));
+    assert_eq!(h.workflow.started().len(), 1);
+}
+
+/// Release config becomes container environment variables: keys must be names ECS can
+/// set, values scalars.
+#[tokio::test]
+async fn release_config_must_be_environment_variables() {
+    let h = Harness::seeded().await;
+    let image = format!("repo/shop@sha256:{}", "d".repeat(64));
+    for (config, field) in [
+        (json!({"1BAD": "x"}), "config.1BAD"),
+        (json!({"HAS-DASH": "x"}), "config.HAS-DASH"),
+        (json!({"AWS_REGION": "x"}), "config.AWS_REGION"),
+        (json!({"NESTED": {"a": 1}}), "config.NESTED"),
+    ] {
+        let (_, body, response) = h
+            .send(
+                "POST",
+                "/apps/shop/environments/dev/releases",
+                Some(json!({"image": image, "config": config})),
+                &[],
+            )
+            .await;
+        assert_problem(&response, &body, 400, field);
+    }
+}
