@@ -9,6 +9,9 @@ pub struct Config {
     pub slack_webhook_parameter: Option<String>,
     /// The SNS topic email subscribers follow, if email is on.
     pub alert_topic_arn: Option<String>,
+    /// The promotion pipeline: an alarm fails the Watch task of a promotion in its watch
+    /// window.
+    pub state_machine_arn: String,
 }
 
 impl Config {
@@ -23,6 +26,7 @@ impl Config {
             region: optional("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
             slack_webhook_parameter: optional("FERRY_SLACK_WEBHOOK_PARAMETER"),
             alert_topic_arn: optional("FERRY_ALERT_TOPIC_ARN"),
+            state_machine_arn: env.arn("FERRY_STATE_MACHINE_ARN", "states", "stateMachine")?,
         })
     }
 }

@@ -4,7 +4,8 @@ use aws_lambda_events::cloudwatch_alarms::{
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use ferry_core::monitoring::jobs::{self, AlarmChange};
 use ferry_core::ports::{
-    Alerts, DeliveryLedger, DeployedStacks, EngineState, Environments, Metrics,
+    Alerts, DeliveryLedger, DeployedStacks, EngineState, Environments, Metrics, Promotions,
+    Workflow,
 };
 use ferry_lambda::FunctionError;
 use serde_json::Value;
@@ -19,12 +20,15 @@ pub struct Sources<'a> {
     pub stacks: &'a dyn DeployedStacks,
     pub metrics: &'a dyn Metrics,
     pub notify: jobs::Notify<'a>,
+    /// The promotion pipeline, whose watch windows an alarm cuts short.
+    pub workflow: &'a dyn Workflow,
 }
 
 /// Two callers: EventBridge's schedule (every minute) evaluates every environment's alert
-/// rules; a CloudWatch Alarm State Change records the alarm's new state.
+/// rules; a CloudWatch Alarm State Change records the alarm's new state, notifies, and
+/// rolls back a promotion in its watch window.
 pub async fn handle(
-    store: &(impl Environments + Alerts + EngineState + DeliveryLedger + ?Sized),
+    store: &(impl Environments + Alerts + EngineState + DeliveryLedger + Promotions + ?Sized),
     sources: &Sources<'_>,
     payload: Value,
 ) -> Result<Value, FunctionError> {
@@ -49,7 +53,7 @@ pub async fn handle(
 }
 
 async fn handle_event(
-    store: &(impl Environments + Alerts + EngineState + DeliveryLedger + ?Sized),
+    store: &(impl Environments + Alerts + EngineState + DeliveryLedger + Promotions + ?Sized),
     sources: &Sources<'_>,
     payload: Value,
 ) -> Result<Value, FunctionError> {
@@ -93,7 +97,10 @@ async fn handle_event(
         }),
         changed_at: state.timestamp,
     };
-    let summary = jobs::record_alarm(store, &sources.notify, change).await?;
+    let cut_short =
+        jobs::cut_watch_short(store, store, sources.workflow, &change, chrono::Utc::now()).await?;
+    let mut summary = jobs::record_alarm(store, &sources.notify, change).await?;
+    summary["rolled_back"] = serde_json::json!(cut_short);
     tracing::info!(summary = %summary, "alarm state change recorded");
     Ok(summary)
 }

@@ -5,7 +5,10 @@ use alert_evaluator::{
     config::Config,
     handler::{handle, Sources},
 };
-use ferry_aws::{CloudFormationStacks, CloudWatchMetrics, DynamoStore, SlackWebhook, SnsEmail};
+use ferry_aws::{
+    CloudFormationStacks, CloudWatchMetrics, DynamoStore, SlackWebhook, SnsEmail,
+    StepFunctionsWorkflow,
+};
 use ferry_core::monitoring::jobs::Notify;
 use ferry_core::monitoring::notify::Channel;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
@@ -20,6 +23,7 @@ async fn main() -> Result<(), Error> {
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
     let stacks = CloudFormationStacks::from_sdk(&sdk);
     let metrics = CloudWatchMetrics::from_sdk(&sdk);
+    let workflow = StepFunctionsWorkflow::from_sdk(&sdk, &config.state_machine_arn);
     // The webhook URL is a secret: read once at cold start, from SSM; an unreadable
     // parameter fails the cold start, naming it.
     let slack = match &config.slack_webhook_parameter {
@@ -48,6 +52,7 @@ async fn main() -> Result<(), Error> {
             channels,
             region: config.region.clone(),
         },
+        workflow: &workflow,
     };
     run(service_fn(|event: LambdaEvent<Value>| {
         handle(&store, &sources, event.payload)

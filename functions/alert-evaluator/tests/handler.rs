@@ -20,6 +20,7 @@ async fn handle(store: &InMemoryStore, event: Value) -> Result<Value, ferry_lamb
             channels: vec![],
             region: "us-east-1".into(),
         },
+        workflow: &ferry_testkit::InMemoryWorkflow::new(),
     };
     alert_evaluator::handler::handle(store, &sources, event).await
 }
@@ -83,6 +84,7 @@ async fn scheduled_evaluation_records_rule_breaches_and_their_end() {
             channels: vec![&kept],
             region: "us-east-1".into(),
         },
+        workflow: &ferry_testkit::InMemoryWorkflow::new(),
     };
     let (schedule, now) = schedule();
     // The database's CPU over dev's 90% threshold for the last 4 minutes.
@@ -208,6 +210,7 @@ async fn a_silence_keeps_a_breach_from_being_notified() {
             channels: vec![&kept],
             region: "us-east-1".into(),
         },
+        workflow: &ferry_testkit::InMemoryWorkflow::new(),
     };
     let (schedule, now) = schedule();
     let silence = ferry_core::monitoring::silence_from_request(

@@ -46,6 +46,15 @@ impl Workflow for FaultyWorkflow {
         }
     }
 
+    async fn fail_task(
+        &self,
+        token: &str,
+        error: ferry_core::error::ErrorName,
+        cause: &Value,
+    ) -> Result<(), WorkflowError> {
+        self.inner.fail_task(token, error, cause).await
+    }
+
     async fn execution_status(
         &self,
         execution_arn: &str,

@@ -17,9 +17,10 @@ use serde_json::{json, Value};
 
 type RouteResult = Result<Response<Body>, Problem>;
 
-/// A promotion as callers see it: the approval's task token stays inside Ferry.
+/// A promotion as callers see it: the task tokens stay inside Ferry.
 fn public(mut promotion: ferry_core::model::Promotion) -> ferry_core::model::Promotion {
     promotion.approval_token = None;
+    promotion.watch_token = None;
     promotion
 }
 

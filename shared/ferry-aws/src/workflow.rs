@@ -3,9 +3,25 @@
 use crate::{describe, is_transient};
 use async_trait::async_trait;
 use aws_sdk_sfn::Client;
+use ferry_core::error::ErrorName;
 use ferry_core::names::PromotionId;
 use ferry_core::ports::{ExecutionStatus, Workflow, WorkflowError};
 use serde_json::Value;
+
+/// A task completion's failure: a task that completed, timed out, or was never this
+/// Step Functions' is gone, not an error to retry.
+fn task_error(message: String, transient: bool) -> WorkflowError {
+    if transient {
+        WorkflowError::Unavailable(message)
+    } else if ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]
+        .iter()
+        .any(|code| message.starts_with(&format!("{code}:")))
+    {
+        WorkflowError::Gone(message)
+    } else {
+        WorkflowError::Rejected(message)
+    }
+}
 
 pub struct StepFunctionsWorkflow {
     client: Client,
@@ -45,38 +61,36 @@ impl Workflow for StepFunctionsWorkflow {
         output: &Value,
     ) -> Result<(), WorkflowError> {
         tracing::info!(promotion = %id, approved, "completing the approval task");
-        let to_error = |message: String, transient: bool| {
-            if transient {
-                WorkflowError::Unavailable(message)
-            } else if ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]
-                .iter()
-                .any(|code| message.starts_with(&format!("{code}:")))
-            {
-                // Completed, timed out, or never this Step Functions' task.
-                WorkflowError::Gone(message)
-            } else {
-                WorkflowError::Rejected(message)
-            }
-        };
-        if approved {
-            self.client
-                .send_task_success()
-                .task_token(token)
-                .output(output.to_string())
-                .send()
-                .await
-                .map_err(|e| to_error(describe(&e), is_transient(&e)))?;
-        } else {
-            self.client
-                .send_task_failure()
-                .task_token(token)
-                // The state machine's Catch matches this name.
-                .error(ferry_core::error::ErrorName::PromotionRejected.as_str())
-                .cause(output.to_string())
-                .send()
-                .await
-                .map_err(|e| to_error(describe(&e), is_transient(&e)))?;
+        if !approved {
+            // The state machine's Catch matches this name.
+            return self
+                .fail_task(token, ErrorName::PromotionRejected, output)
+                .await;
         }
+        self.client
+            .send_task_success()
+            .task_token(token)
+            .output(output.to_string())
+            .send()
+            .await
+            .map_err(|e| task_error(describe(&e), is_transient(&e)))?;
+        Ok(())
+    }
+
+    async fn fail_task(
+        &self,
+        token: &str,
+        error: ErrorName,
+        cause: &Value,
+    ) -> Result<(), WorkflowError> {
+        self.client
+            .send_task_failure()
+            .task_token(token)
+            .error(error.as_str())
+            .cause(cause.to_string())
+            .send()
+            .await
+            .map_err(|e| task_error(describe(&e), is_transient(&e)))?;
         Ok(())
     }
 

@@ -37,6 +37,7 @@ fn environment(version: u64) -> Environment {
         active_promotion: None,
         version,
         updated_at: chrono::Utc::now(),
+        deployed_spec: None,
     }
 }
 

@@ -20,6 +20,8 @@ pub enum JobError {
     Policy(#[from] template::RenderError),
     #[error(transparent)]
     Metrics(#[from] crate::ports::MetricsError),
+    #[error(transparent)]
+    Workflow(#[from] crate::ports::WorkflowError),
     /// Stored data that should have been refused on the way in.
     #[error("{0}")]
     Invalid(String),
@@ -32,7 +34,8 @@ impl JobError {
             JobError::NotFound(_) => ErrorName::NotFound,
             JobError::Store(StoreError::Unavailable(_))
             | JobError::Stacks(StacksError::Unavailable(_))
-            | JobError::Metrics(crate::ports::MetricsError::Unavailable(_)) => {
+            | JobError::Metrics(crate::ports::MetricsError::Unavailable(_))
+            | JobError::Workflow(crate::ports::WorkflowError::Unavailable(_)) => {
                 ErrorName::TransientError
             }
             JobError::Policy(template::RenderError::Policy(_)) => ErrorName::PolicyViolation,
@@ -45,6 +48,7 @@ impl JobError {
             | JobError::Stacks(_)
             | JobError::Policy(_)
             | JobError::Metrics(_)
+            | JobError::Workflow(_)
             | JobError::Invalid(_) => ErrorName::InternalError,
         }
     }

@@ -38,6 +38,13 @@ pub struct Environment {
     /// Optimistic concurrency: every write states the version it read.
     pub version: u64,
     pub updated_at: DateTime<Utc>,
+    /// The spec the stack runs: that of the last promotion or change that finished here,
+    /// with the version it was read at. A release deploys this one, so a spec saved
+    /// since (`PUT`) waits for an infrastructure change (`ferry apply`) instead of riding
+    /// along with the next image. `None` until the first promotion or change finishes;
+    /// a release then deploys the saved spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_spec: Option<PinnedTarget>,
 }
 
 /// Every stack Ferry deploys starts with this: the roles in `infra/ferry.json` may change
@@ -138,6 +145,11 @@ pub struct Promotion {
     /// The Step Functions task token of a pending approval. Never shown by the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_token: Option<String>,
+    /// The Step Functions task token of the watch window under way: an alarm of the
+    /// environment fails it (`AlarmFired`) and the promotion rolls back at once, instead
+    /// of at the window's end. Never shown by the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_token: Option<String>,
     /// How an administrator released the environment's lock by hand, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlocked: Option<Unlock>,

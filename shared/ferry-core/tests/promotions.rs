@@ -65,6 +65,7 @@ async fn seeded() -> World {
             active_promotion: None,
             version: 0,
             updated_at: Utc::now(),
+            deployed_spec: None,
         };
         stacks.deploy(
             &environment.stack_name,
@@ -937,7 +938,8 @@ async fn change_staging_log_retention(world: &World) {
 
 /// The spec is pinned when the promotion is created: one saved mid-promotion changes
 /// neither the risk the promotion is judged on nor any template it deploys, from Deploy
-/// to Finalise. The next promotion takes it.
+/// to Finalise. The next release does not take it either: releases deploy the spec the
+/// stack runs, and a saved spec reaches the stack through an infrastructure change.
 #[tokio::test]
 async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
     let world = seeded().await;
@@ -1040,8 +1042,63 @@ async fn a_spec_saved_mid_promotion_changes_nothing_it_deploys() {
     assert!(after.active_promotion.is_none());
     assert_eq!(
         after.spec.profile.log_retention_days, 400,
-        "the saved spec is kept for the next promotion"
+        "the saved spec is kept, for a change to deploy"
     );
+    let deployed = after.deployed_spec.clone().expect("recorded at Finalise");
+    assert_ne!(deployed.spec.profile.log_retention_days, 400);
+    // The next release pins the spec the stack runs, not the saved one.
+    let next_release = create(&world, "s3", "dev", "staging").await;
+    assert!(next_release.is_ok(), "{next_release:?}");
+    let pinned_spec = |id: &str| {
+        let world = &world;
+        let id = PromotionId::parse("id", id).unwrap();
+        async move {
+            world
+                .get_promotion(&id)
+                .await
+                .unwrap()
+                .unwrap()
+                .pinned
+                .unwrap()
+        }
+    };
+    let release = pinned_spec("s3").await;
+    assert_eq!(
+        (
+            release.spec_version,
+            release.spec.profile.log_retention_days
+        ),
+        (
+            deployed.spec_version,
+            deployed.spec.profile.log_retention_days
+        ),
+        "a release carries no infrastructure change"
+    );
+    // A change is how the saved spec gets there.
+    world
+        .unlock(
+            &app(),
+            &env("staging"),
+            &PromotionId::parse("id", "s3").unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let change = promotion::create(
+        &world.store,
+        PromotionRequest::change(
+            app(),
+            env("staging"),
+            &json!({"reason": "longer retention"}),
+        )
+        .unwrap(),
+        PromotionId::parse("id", "c1").unwrap(),
+        "alice".into(),
+        Utc::now(),
+    )
+    .await;
+    assert!(change.is_ok(), "{change:?}");
+    assert_eq!(pinned_spec("c1").await.spec.profile.log_retention_days, 400);
 }
 
 /// A change set that would delete (or replace) a data store is refused at AssessRisk,

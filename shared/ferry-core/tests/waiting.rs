@@ -481,3 +481,183 @@ async fn a_restore_the_status_change_handler_left_running_is_waited_for_not_canc
         .assert_settled(PromotionStatus::RolledBack, Colour::Blue)
         .await;
 }
+
+fn alarm(name: &str, state: &str) -> ferry_core::monitoring::jobs::AlarmChange {
+    ferry_core::monitoring::jobs::AlarmChange {
+        event_id: format!("{name}-{state}"),
+        alarm_name: name.into(),
+        state: state.into(),
+        previous_state: None,
+        reason: "Threshold Crossed".into(),
+        metric: None,
+        changed_at: Utc::now(),
+    }
+}
+
+/// The watch window is a task waiting on its token, not a sleep: the alarm's event fails
+/// the task with AlarmFired at once, so the promotion rolls back to the warm old colour
+/// minutes before the window would have ended.
+#[tokio::test]
+async fn an_alarm_event_in_the_watch_window_cuts_it_short() {
+    use ferry_core::monitoring::jobs::cut_watch_short;
+    let world = World::new().await;
+    world.at_full_weight().await;
+    let watching = world
+        .steps()
+        .run(&StepInput {
+            task_token: Some("watch-token".into()),
+            ..input(Action::Watch, None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(watching["watch_seconds"], 300);
+    let workflow = ferry_testkit::InMemoryWorkflow::new();
+    let cut = |change| {
+        let (store, workflow) = (&world.store, &workflow);
+        async move {
+            cut_watch_short(store, store, workflow, &change, Utc::now())
+                .await
+                .unwrap()
+        }
+    };
+    // Another environment's alarm, and an OK, leave the window alone.
+    assert_eq!(cut(alarm("ferry/shop/prod/web-5xx", "ALARM")).await, None);
+    assert_eq!(cut(alarm("ferry/shop/staging/web-5xx", "OK")).await, None);
+    assert!(workflow.failed().is_empty());
+    world
+        .metrics
+        .set_alarm("ferry/shop/staging/web-5xx", "ALARM");
+    assert_eq!(
+        cut(alarm("ferry/shop/staging/web-5xx", "ALARM")).await,
+        Some(id())
+    );
+    let failed = workflow.failed();
+    assert_eq!(failed.len(), 1);
+    let (token, error, cause) = &failed[0];
+    assert_eq!(
+        (token.as_str(), *error),
+        ("watch-token", ferry_core::error::ErrorName::AlarmFired)
+    );
+    assert_eq!(cause["alarms"], json!(["ferry/shop/staging/web-5xx"]));
+    let promotion = world.store.get_promotion(&id()).await.unwrap().unwrap();
+    let ended = promotion.steps.last().unwrap();
+    assert_eq!(
+        (ended.name.as_str(), ended.detail["error"].as_str()),
+        ("Watch", Some("AlarmFired"))
+    );
+    assert_eq!(
+        ended.detail["alarms"],
+        json!(["ferry/shop/staging/web-5xx"])
+    );
+    // EventBridge delivers again: the task is gone, and that is not an error.
+    assert_eq!(
+        cut(alarm("ferry/shop/staging/web-5xx", "ALARM")).await,
+        None
+    );
+    // The state machine's Catch sends the failure to Rollback.
+    let rolled_back = world
+        .steps()
+        .settle(&StepInput {
+            cause: Some(json!({"Error": "AlarmFired", "Cause": cause.to_string()})),
+            ..input(Action::Rollback, None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rolled_back["lock"], "released");
+    world
+        .assert_settled(PromotionStatus::RolledBack, Colour::Blue)
+        .await;
+}
+
+/// An alarm that fired before the Watch step stored its token has no event left to cut
+/// the window: the step's own look at the alarms fails it.
+#[tokio::test]
+async fn an_alarm_just_before_the_watch_begins_fails_the_watch_step() {
+    let world = World::new().await;
+    world.at_full_weight().await;
+    world
+        .metrics
+        .set_alarm("ferry/shop/staging/web-p99-latency", "ALARM");
+    let fired = world
+        .steps()
+        .run(&StepInput {
+            task_token: Some("watch-token".into()),
+            ..input(Action::Watch, None)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fired.name(), "AlarmFired");
+    world
+        .steps()
+        .settle(&StepInput {
+            cause: Some(json!({"Error": "AlarmFired", "Cause": "{}"})),
+            ..input(Action::Rollback, None)
+        })
+        .await
+        .unwrap();
+    world
+        .assert_settled(PromotionStatus::RolledBack, Colour::Blue)
+        .await;
+}
+
+/// Deploy executed its change set (green scaled up on the new image), then failed
+/// `TransientError` on every retry the state machine makes: its step is never recorded,
+/// yet green is running. Rollback still puts the stack back, green to zero.
+#[tokio::test]
+async fn a_deploy_that_executed_then_failed_every_retry_is_still_put_back() {
+    let world = World::new().await;
+    world.run(Action::Validate, None).await.unwrap();
+    let risk = world.run(Action::AssessRisk, None).await.unwrap();
+    assert_eq!(risk["requires_approval"], false, "{risk}");
+    world
+        .store
+        .inject_fault_times("shop/staging/deploy/executed", "TransientError", 4);
+    for _ in 0..4 {
+        let failed = world.run(Action::Deploy, None).await.unwrap_err();
+        assert_eq!(failed.name(), "TransientError");
+    }
+    assert!(!world.step_names().await.contains(&"Deploy".to_owned()));
+    assert_eq!(
+        world.traffic(),
+        ((100, 0), (2, 2)),
+        "green runs, unrecorded"
+    );
+    let rolled_back = world
+        .steps()
+        .settle(&StepInput {
+            cause: Some(json!({"Error": "TransientError", "Cause": "{}"})),
+            ..input(Action::Rollback, None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rolled_back["lock"], "released", "{rolled_back}");
+    world
+        .assert_settled(PromotionStatus::RolledBack, Colour::Blue)
+        .await;
+}
+
+/// A promotion that never passed its gate (rejected here) never had Deploy run: its
+/// rollback leaves the stack alone, even with a spec saved since that would change it.
+#[tokio::test]
+async fn a_rejected_promotion_leaves_the_stack_untouched() {
+    let world = World::new().await;
+    world.run(Action::Validate, None).await.unwrap();
+    world.run(Action::AssessRisk, None).await.unwrap();
+    let before = world.template();
+    let rolled_back = world
+        .steps()
+        .settle(&StepInput {
+            cause: Some(json!({"Error": "PromotionRejected", "Cause": "{}"})),
+            ..input(Action::Rollback, None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        rolled_back["traffic"],
+        "untouched: the promotion never deployed"
+    );
+    assert_eq!(world.template(), before);
+    world
+        .assert_settled(PromotionStatus::Rejected, Colour::Blue)
+        .await;
+}

@@ -64,6 +64,7 @@ fn environment(app: &AppName, env: &EnvName, stack: &str) -> Environment {
         active_promotion: None,
         version: 0,
         updated_at: Utc::now(),
+        deployed_spec: None,
     }
 }
 
@@ -84,6 +85,7 @@ fn promotion(app: &AppName, source: &EnvName, target: &EnvName, id: &str) -> Pro
         steps: vec![],
         approvals: vec![],
         approval_token: None,
+        watch_token: None,
         requested_by_principal: String::new(),
         unlocked: None,
         pinned: None,

@@ -57,6 +57,7 @@ pub async fn seed_shop(store: &dyn Environments) -> Result<(), StoreError> {
                     active_promotion: None,
                     version: 0,
                     updated_at: chrono::Utc::now(),
+                    deployed_spec: None,
                 },
                 None,
             )

@@ -277,6 +277,16 @@ impl Promotions for InMemoryStore {
         Ok(())
     }
 
+    async fn set_watch_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        let promotion = t
+            .promotions
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("promotion {id}")))?;
+        promotion.watch_token = Some(token.to_owned());
+        Ok(())
+    }
+
     async fn record_decision(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
         let mut t = self.lock();
         let id = &approval.promotion_id;

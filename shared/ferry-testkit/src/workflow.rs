@@ -11,6 +11,8 @@ use std::sync::Mutex;
 pub struct InMemoryWorkflow {
     started: Mutex<Vec<(PromotionId, serde_json::Value)>>,
     completed: Mutex<Vec<(String, bool, serde_json::Value)>>,
+    /// Tasks failed by [`fail_task`](ferry_core::ports::Workflow::fail_task): (token, error, cause).
+    failed: Mutex<Vec<(String, ferry_core::error::ErrorName, serde_json::Value)>>,
     unavailable: std::sync::atomic::AtomicBool,
     /// How many of the next approval completions fail as unavailable.
     failing_completions: std::sync::atomic::AtomicUsize,
@@ -56,6 +58,14 @@ impl InMemoryWorkflow {
         format!("arn:aws:states:local:000000000000:execution:promotion:{id}")
     }
 
+    /// Tasks failed by [`fail_task`](ferry_core::ports::Workflow::fail_task): (token, error, cause).
+    pub fn failed(&self) -> Vec<(String, ferry_core::error::ErrorName, serde_json::Value)> {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub fn started(&self) -> Vec<(PromotionId, serde_json::Value)> {
         self.started
             .lock()
@@ -99,6 +109,27 @@ impl ferry_core::ports::Workflow for InMemoryWorkflow {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((token.to_owned(), approved, output.clone()));
+        Ok(())
+    }
+
+    async fn fail_task(
+        &self,
+        token: &str,
+        error: ferry_core::error::ErrorName,
+        cause: &serde_json::Value,
+    ) -> Result<(), ferry_core::ports::WorkflowError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ferry_core::ports::WorkflowError::Unavailable(
+                "switched off".into(),
+            ));
+        }
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.iter().any(|(t, _, _)| t == token) {
+            return Err(ferry_core::ports::WorkflowError::Gone(format!(
+                "TaskTimedOut: task {token} was completed before"
+            )));
+        }
+        failed.push((token.to_owned(), error, cause.clone()));
         Ok(())
     }
 

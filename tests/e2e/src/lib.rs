@@ -973,3 +973,25 @@ pub async fn posts_for(local: &Local, app: &str) -> Vec<Value> {
         .filter(|post| post.to_string().contains(app))
         .collect()
 }
+
+/// CloudWatch's "Alarm State Change" for one of the environment's own alarms, as
+/// EventBridge delivers it (the fixture, renamed and re-timed).
+pub fn alarm_change(
+    alarm: &str,
+    state: &str,
+    previous: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../../functions/alert-evaluator/tests/fixtures/eventbridge-alarm-state-change.json"
+    ))
+    .unwrap();
+    event["id"] = json!(uuid::Uuid::new_v4().to_string());
+    event["time"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    event["detail"]["alarmName"] = json!(alarm);
+    event["detail"]["state"]["value"] = json!(state);
+    event["detail"]["state"]["timestamp"] =
+        json!(at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string());
+    event["detail"]["previousState"]["value"] = json!(previous);
+    event
+}

@@ -3,30 +3,8 @@
 //! of its own, because its scheduled runs tick every environment's pipeline at times
 //! ahead of now, which would deliver other tests' notifications early.
 
-use e2e::{deploy_stack, fast_promotions, posts_for, schedule, unique_app, Local};
+use e2e::{alarm_change, deploy_stack, fast_promotions, posts_for, schedule, unique_app, Local};
 use serde_json::{json, Value};
-
-/// CloudWatch's "Alarm State Change" for one of the environment's own alarms, as
-/// EventBridge delivers it (the fixture, renamed and re-timed).
-fn alarm_change(
-    alarm: &str,
-    state: &str,
-    previous: &str,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Value {
-    let mut event: Value = serde_json::from_str(include_str!(
-        "../../../functions/alert-evaluator/tests/fixtures/eventbridge-alarm-state-change.json"
-    ))
-    .unwrap();
-    event["id"] = json!(uuid::Uuid::new_v4().to_string());
-    event["time"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    event["detail"]["alarmName"] = json!(alarm);
-    event["detail"]["state"]["value"] = json!(state);
-    event["detail"]["state"]["timestamp"] =
-        json!(at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string());
-    event["detail"]["previousState"]["value"] = json!(previous);
-    event
-}
 
 /// The ALB's 5xx-rate alarm is CloudWatch's, not a Ferry rule: its state change goes
 /// through the same noise pipeline, so it reaches Slack once (after group_wait) naming

@@ -223,7 +223,8 @@ async fn a_fault_injected_mid_promotion_rolls_back_and_releases_the_lock() {
 /// stack operation (Deploy, two Shifts, Finalise) is a start, a Wait, a look and a
 /// Choice; on moto a change set completes at once, so each is looked at once: 4 + 4 +
 /// 2 x 7 + 6 = 28. On AWS every further look at a stack still changing adds 3 (Wait,
-/// look, Choice). The watch window is one Wait whatever its length; one second here.
+/// look, Choice). The watch window is one task (waiting on its token) whatever its
+/// length; one second here.
 #[tokio::test]
 async fn canary_10_percent_5_minutes_costs_28_state_transitions() {
     let local = Local::connect().await;

@@ -128,6 +128,34 @@ async fn a_spec_change_on_its_own_keeps_green_and_the_promoted_image() {
         deployed["Resources"]["WebLatencyP99Alarm"]["Properties"]["Threshold"], 1.5,
         "the new threshold"
     );
+
+    // The spec the stack runs is on the record; one saved since (PUT) waits for the next
+    // change, and does not ride along with the next release.
+    let env_path = format!("/apps/{app}/environments/staging");
+    let staging = local.api("GET", &env_path, None, &[]).await.unwrap().body;
+    assert_eq!(
+        staging["deployed_spec"]["spec_version"], record["pinned"]["spec_version"],
+        "{staging}"
+    );
+    spec["services"][0]["desired_count"] = json!(5);
+    let saved = local
+        .api(
+            "PUT",
+            &env_path,
+            Some(&json!({"spec": spec})),
+            &[("If-Match", &staging["version"].to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.status, 200, "{saved:?}");
+    let released = promote_to_staging(&local, &app, "BlueGreen").await.unwrap();
+    assert_eq!(released.status, "SUCCEEDED", "{}", released.record);
+    let deployed = deployed_template(&local, &stack).await;
+    assert_eq!(
+        desired(&deployed, "WebBlueService"),
+        3,
+        "the release deployed the spec the stack ran, not the one saved since"
+    );
 }
 
 #[tokio::test]

@@ -40,6 +40,105 @@ async fn task_failures(local: &Local, execution: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits until promotion `id` is in its watch window, with its Watch task's token stored.
+async fn into_watch_window(local: &Local, id: &str, execution: &str) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let states = local.states_entered(execution).await.unwrap();
+        let record = local
+            .api("GET", &format!("/promotions/{id}"), None, &[])
+            .await
+            .unwrap()
+            .body;
+        let watching = record["steps"]
+            .as_array()
+            .and_then(|steps| steps.last())
+            .is_some_and(|s| s["name"] == "Watch");
+        if watching && states.iter().any(|s| s == "WatchWindow") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline
+                && !["Succeeded", "RolledBack", "Failed"]
+                    .contains(&record["status"].as_str().unwrap_or_default()),
+            "never reached the watch window: {states:?} {record}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The alarm's event (EventBridge to the alert-evaluator; sent by the test, as moto's
+/// EventBridge does not deliver CloudWatch's) ends a ten-minute window at once: the
+/// Watch task fails with AlarmFired, and the promotion rolls back to blue, still warm,
+/// without waiting for the window's end.
+#[tokio::test]
+async fn an_alarm_event_ends_the_watch_window_at_once() {
+    let local = Local::connect().await;
+    let app = unique_app("watchnow");
+    let stack = seed_with_traffic(&local, &app, settings(600), 0.2)
+        .await
+        .unwrap();
+    let alarm = format!("ferry/{app}/staging/web-5xx");
+    e2e::put_alarm(&local, &alarm).await;
+    let (id, execution) = start_promotion_to_staging(&local, &app, "Custom")
+        .await
+        .unwrap();
+    into_watch_window(&local, &id, &execution).await;
+    assert_eq!(listener_weights(&local, &stack).await.unwrap(), [0, 100]);
+    local
+        .cloudwatch
+        .set_alarm_state()
+        .alarm_name(&alarm)
+        .state_value(StateValue::Alarm)
+        .state_reason("e2e")
+        .send()
+        .await
+        .unwrap();
+    let fired = Instant::now();
+    let run = local
+        .invoke(
+            "alert-evaluator",
+            &e2e::alarm_change(&alarm, "ALARM", "OK", chrono::Utc::now()),
+        )
+        .await
+        .unwrap();
+    assert!(run.function_error.is_none(), "{}", run.body);
+    assert_eq!(run.body["rolled_back"], json!(id), "{}", run.body);
+    let ended = ended(&local, &id, execution).await.unwrap();
+    let took = fired.elapsed();
+    println!(
+        "alarm event in a 600 s window: {} after {took:?}; {}",
+        ended.status,
+        ended.states.join(" -> ")
+    );
+    assert!(took < Duration::from_secs(300), "{took:?}: not at once");
+    assert_eq!(ended.status, "FAILED");
+    assert!(
+        !ended.states.iter().any(|s| s == "Finalise"),
+        "the window was cut short, not waited out: {:?}",
+        ended.states
+    );
+    let watch = ended.record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|s| s["name"] == "Watch")
+        .unwrap();
+    assert_eq!(watch["outcome"], "Failed", "{watch}");
+    assert_eq!(watch["detail"]["alarms"], json!([alarm]), "{watch}");
+    assert_eq!(
+        step(&ended.record, "Rollback")["detail"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .split(':')
+            .next(),
+        Some("AlarmFired")
+    );
+    assert_settled(&local, &app, "staging", &id, "RolledBack", "blue")
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn an_alarm_in_the_watch_window_rolls_back_to_the_old_colour() {
     let local = Local::connect().await;
@@ -53,25 +152,7 @@ async fn an_alarm_in_the_watch_window_rolls_back_to_the_old_colour() {
         .await
         .unwrap();
     // Into the window: all traffic on green, blue still running with none.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let states = local.states_entered(&execution).await.unwrap();
-        if states.iter().any(|s| s == "WatchWindow") {
-            break;
-        }
-        let record = local
-            .api("GET", &format!("/promotions/{id}"), None, &[])
-            .await
-            .unwrap()
-            .body;
-        assert!(
-            Instant::now() < deadline
-                && !["Succeeded", "RolledBack", "Failed"]
-                    .contains(&record["status"].as_str().unwrap_or_default()),
-            "never reached the watch window: {states:?} {record}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    into_watch_window(&local, &id, &execution).await;
     assert_eq!(listener_weights(&local, &stack).await.unwrap(), [0, 100]);
     assert_eq!(
         local.lock_holder(&app, "staging").await.unwrap().as_deref(),

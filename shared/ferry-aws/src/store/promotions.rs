@@ -250,6 +250,10 @@ impl Promotions for DynamoStore {
             .await
     }
 
+    async fn set_watch_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError> {
+        self.set_promotion_attribute(id, "watch_token", token).await
+    }
+
     async fn record_decision(&self, approval: &Approval, token: &str) -> Result<(), StoreError> {
         let id = &approval.promotion_id;
         let item = to_item(

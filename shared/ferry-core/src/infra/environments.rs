@@ -187,6 +187,7 @@ pub async fn upsert(
             active_promotion: None,
             version: 0,
             updated_at: now,
+            deployed_spec: None,
         },
     };
     template::render(&next, next.deployed_release.as_ref(), next.live_colour)

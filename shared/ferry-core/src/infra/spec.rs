@@ -359,6 +359,7 @@ impl AppSpec {
             active_promotion: None,
             version: 0,
             updated_at: chrono::Utc::now(),
+            deployed_spec: None,
         })
     }
 

@@ -244,6 +244,74 @@ pub async fn record_alarm(
     }))
 }
 
+/// An alarm of an environment whose promotion is in its watch window ends the window
+/// now: the pipeline's Watch task fails with `AlarmFired`, and the promotion rolls back
+/// to the old colour, still warm, instead of at the window's end. The Watch step is
+/// recorded as failed, naming the alarm. Returns the promotion whose window it cut
+/// short, if any. A window already over (its task timed out or failed before) is left
+/// alone; Step Functions unreachable is a `TransientError`, so the event is retried.
+pub async fn cut_watch_short(
+    environments: &(impl Environments + ?Sized),
+    promotions: &(impl crate::ports::Promotions + ?Sized),
+    workflow: &dyn crate::ports::Workflow,
+    change: &AlarmChange,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::names::PromotionId>, JobError> {
+    let (Some(app), Some(env)) = attribute_alarm(&change.alarm_name) else {
+        return Ok(None);
+    };
+    if change.state != "ALARM" {
+        return Ok(None);
+    }
+    let Some(holder) = environments
+        .get_environment(&app, &env)
+        .await?
+        .and_then(|e| e.active_promotion)
+    else {
+        return Ok(None);
+    };
+    let Some(promotion) = promotions.get_promotion(&holder).await? else {
+        return Ok(None);
+    };
+    let watching = promotion
+        .steps
+        .last()
+        .is_some_and(|s| s.name == "Watch" && s.outcome == crate::model::StepOutcome::Succeeded);
+    let (Some(token), true) = (promotion.watch_token.as_deref(), watching) else {
+        return Ok(None);
+    };
+    let cause = json!({
+        "alarms": [change.alarm_name],
+        "reason": change.reason,
+        "changed_at": change.changed_at,
+        // The key a Lambda error's cause has: the rollback reason reads it.
+        "errorMessage": format!("{} went to ALARM during the watch window", change.alarm_name),
+    });
+    match workflow
+        .fail_task(token, crate::error::ErrorName::AlarmFired, &cause)
+        .await
+    {
+        Ok(()) => {}
+        Err(crate::ports::WorkflowError::Gone(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    // On the record, not only in the task's failure: the rollback reads the cause from
+    // the state machine, and moto's SendTaskFailure drops it (docs/local-aws.md).
+    let mut detail = cause;
+    detail["error"] = json!(crate::error::ErrorName::AlarmFired.as_str());
+    let step = crate::model::StepRecord {
+        name: "Watch".into(),
+        outcome: crate::model::StepOutcome::Failed,
+        started_at: change.changed_at,
+        finished_at: now,
+        detail,
+    };
+    promotions
+        .record_step(&promotion.id, &step, promotion.status)
+        .await?;
+    Ok(Some(promotion.id))
+}
+
 /// A Ferry CloudWatch alarm's state change as a raw alert of its environment, labelled
 /// with the component its check names (`alb-5xx-rate`: the ALB; `web-p99-latency`: the
 /// web service; `rds-cpu`: the database; `cache-memory`: the cache), which incidents use

@@ -63,6 +63,15 @@ pub trait Workflow: Send + Sync {
         approved: bool,
         output: &Value,
     ) -> Result<(), WorkflowError>;
+    /// Fails the task waiting on `token` with the error `error`, which the state
+    /// machine's `Catch` matches: how an alarm cuts a watch window short. A task that no
+    /// longer exists is [`WorkflowError::Gone`].
+    async fn fail_task(
+        &self,
+        token: &str,
+        error: crate::error::ErrorName,
+        cause: &Value,
+    ) -> Result<(), WorkflowError>;
     /// Whether an execution still runs.
     async fn execution_status(&self, execution_arn: &str)
         -> Result<ExecutionStatus, WorkflowError>;

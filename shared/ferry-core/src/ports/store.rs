@@ -116,6 +116,8 @@ pub trait Promotions: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Remembers the task token of the approval a promotion waits for.
     async fn set_approval_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError>;
+    /// Remembers the task token of the watch window a promotion is in.
+    async fn set_watch_token(&self, id: &PromotionId, token: &str) -> Result<(), StoreError>;
     /// Records a decision on the wait `token` stands for, if the promotion still waits
     /// on it: otherwise [`StoreError::VersionConflict`], and nothing is recorded. The
     /// token stays, so a decision the pipeline could not be told of can be sent again.

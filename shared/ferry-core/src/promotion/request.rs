@@ -317,9 +317,13 @@ pub async fn create(
         None => vec![],
     };
     errors.into_result().map_err(CreateError::Invalid)?;
-    let pinned = target.map(|target| crate::model::PinnedTarget {
-        spec_version: target.version,
-        spec: target.spec,
+    // A change deploys the spec as saved; a release, the spec the stack already runs.
+    let pinned = target.map(|target| match target.deployed_spec {
+        Some(deployed) if !change => deployed,
+        _ => crate::model::PinnedTarget {
+            spec_version: target.version,
+            spec: target.spec,
+        },
     });
 
     let promotion = Promotion {
@@ -339,6 +343,7 @@ pub async fn create(
         steps: vec![],
         approvals: vec![],
         approval_token: None,
+        watch_token: None,
         unlocked: None,
         pinned,
         allow_replace: request.allow_replace,

@@ -10,9 +10,36 @@ use super::*;
 pub const DEFAULT_WATCH_WINDOW_SECONDS: u64 = 600;
 
 impl Steps<'_> {
-    pub(super) async fn finalise(&self, promotion: &Promotion) -> Result<Value, StepError> {
+    /// Opens the watch window. The task token is stored first and the alarms looked at
+    /// second: an alarm that fired before the token was stored is seen by this look, one
+    /// after it by the alarm's event (`jobs::cut_watch_short`), which fails the task.
+    pub(super) async fn watch(
+        &self,
+        promotion: &Promotion,
+        token: Option<&str>,
+    ) -> Result<Value, StepError> {
+        let token = token
+            .ok_or_else(|| StepError::ValidationFailed("watch needs the task token".into()))?;
         let target = self.locked_target(promotion).await?;
-        // The window began when the last Analyse looked at the alarms: from then on.
+        self.promotions
+            .set_watch_token(&promotion.id, token)
+            .await?;
+        let window_began = self.no_alarm_in_window(promotion, &target).await?;
+        Ok(json!({
+            "watching": format!("ferry/{}/{}/*", promotion.app, promotion.target_env),
+            "watch_seconds": target.spec.watch_window_seconds(),
+            "watch_window_began": window_began,
+        }))
+    }
+
+    /// Fails with `AlarmFired` if any of the environment's alarms was in ALARM since the
+    /// watch window began, that is, since the last Analyse looked at them; returns when
+    /// it began.
+    async fn no_alarm_in_window(
+        &self,
+        promotion: &Promotion,
+        target: &Environment,
+    ) -> Result<DateTime<Utc>, StepError> {
         let window_began = promotion
             .steps
             .iter()
@@ -33,6 +60,13 @@ impl Steps<'_> {
                 detail: json!({"alarms": firing, "watch_window_began": window_began}),
             });
         }
+        Ok(window_began)
+    }
+
+    pub(super) async fn finalise(&self, promotion: &Promotion) -> Result<Value, StepError> {
+        let target = self.locked_target(promotion).await?;
+        // The alarm events cut the window short; this look covers an event lost on the way.
+        let window_began = self.no_alarm_in_window(promotion, &target).await?;
         let new_live = target.live_colour.other();
         // All traffic on the new colour, the old one scaled to zero; a change already runs
         // as it should, so its change set is empty.
@@ -60,13 +94,19 @@ impl Steps<'_> {
         target: &Environment,
     ) -> Result<Value, StepError> {
         if Self::is_change(promotion) {
-            // Deployed and watched: the live colour and the release stay as they were.
+            // Deployed and watched: the live colour and the release stay as they were,
+            // and the spec it deployed is now the one releases deploy.
+            let updated = Environment {
+                deployed_spec: promotion.pinned.clone(),
+                updated_at: (self.now)(),
+                ..target.clone()
+            };
             self.promotions
                 .complete_promotion(
                     promotion,
                     Completion {
                         status: PromotionStatus::Succeeded,
-                        environment: None,
+                        environment: Some(updated),
                     },
                 )
                 .await?;
@@ -81,6 +121,7 @@ impl Steps<'_> {
         let updated = Environment {
             deployed_release: promotion.release.clone(),
             live_colour: new_live,
+            deployed_spec: promotion.pinned.clone(),
             updated_at: (self.now)(),
             ..target.clone()
         };

@@ -59,6 +59,9 @@ pub enum Action {
     Deploy,
     Shift,
     Analyse,
+    /// The watch window after the last traffic step: a task that waits on its token,
+    /// which an alarm of the environment fails and the window's timeout ends.
+    Watch,
     Finalise,
     Rollback,
     /// One look at the stack operation Deploy, Shift, Finalise or Rollback started, after
@@ -77,6 +80,7 @@ impl Action {
             Action::Deploy => "Deploy",
             Action::Shift => "Shift",
             Action::Analyse => "Analyse",
+            Action::Watch => "Watch",
             Action::Finalise => "Finalise",
             Action::Rollback => "Rollback",
             Action::CheckStack => "CheckStack",
@@ -92,6 +96,7 @@ impl Action {
             Action::Deploy => "deploy",
             Action::Shift => "shift",
             Action::Analyse => "analyse",
+            Action::Watch => "watch",
             Action::Finalise => "finalise",
             Action::Rollback => "rollback",
             Action::CheckStack => "check_stack",
@@ -249,6 +254,7 @@ impl Steps<'_> {
             Action::Deploy => self.deploy(promotion).await,
             Action::Shift => self.shift(promotion, step()?).await,
             Action::Analyse => self.analyse(promotion, step()?, started_at).await,
+            Action::Watch => self.watch(promotion, input.task_token.as_deref()).await,
             Action::Finalise => self.finalise(promotion).await,
             Action::Rollback => self.rollback(promotion, input.cause.clone()).await,
             Action::CheckStack => {
@@ -473,8 +479,38 @@ fn stack_error(error: StackApiError) -> StepError {
 /// An approval ended it: a rejection, or no decision before the timeout.
 fn was_rejected(promotion: &Promotion, cause: Option<&Value>) -> bool {
     let error = cause.and_then(|c| c["Error"].as_str()).unwrap_or("");
+    // A timeout while the approval's token is still held is the approval's; once the
+    // pipeline had the decision the token is gone, and a timeout is a later task's.
     error == ErrorName::PromotionRejected.as_str()
-        || (error == "States.Timeout" && promotion.status == PromotionStatus::AwaitingApproval)
+        || (error == "States.Timeout"
+            && promotion.status == PromotionStatus::AwaitingApproval
+            && promotion.approval_token.is_some())
+}
+
+/// Whether Deploy may have changed the stack. Its step is recorded when it returns, so
+/// a Deploy that executed its change set and then crashed (or failed `TransientError`
+/// on every retry) left no record, and the new colour may be running. The state machine
+/// enters Deploy straight after a passed gate, so a promotion that passed it, and was
+/// not rejected, is put back as well: if Deploy never got to change anything, the
+/// restore's change set is empty and ends at once.
+fn may_have_deployed(promotion: &Promotion, cause: Option<&Value>) -> bool {
+    if promotion.steps.iter().any(|s| s.name == "Deploy") {
+        return true;
+    }
+    if was_rejected(promotion, cause) {
+        return false;
+    }
+    let approved = promotion.approval_token.is_none()
+        && promotion
+            .approvals
+            .iter()
+            .any(|a| a.decision == crate::model::Decision::Approved);
+    promotion
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.name == "AssessRisk" && s.outcome == StepOutcome::Succeeded)
+        .is_some_and(|risk| risk.detail["requires_approval"] != json!(true) || approved)
 }
 
 /// Step Functions hands a caught error over as `{"Error": ..., "Cause": ...}` where the

@@ -93,7 +93,7 @@ impl Steps<'_> {
         let holds_lock = target
             .as_ref()
             .is_some_and(|t| t.active_promotion.as_ref() == Some(&promotion.id));
-        let touched_stack = promotion.steps.iter().any(|s| s.name == "Deploy");
+        let touched_stack = may_have_deployed(promotion, cause);
         // A restore the status-change handler started and left running: its own update,
         // not one to cancel.
         let restoring = promotion.steps.iter().any(|s| s.name == RESTORE_STEP);
