@@ -42,10 +42,10 @@ impl FerryApi {
         api_url: Option<&str>,
         identity: Option<String>,
     ) -> FerryApi {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = ferry_aws::sdk_config().await;
         let transport = match api_url {
             Some(url) => Transport::Https {
-                http: reqwest::Client::builder()
+                http: ferry_aws::http::http_client_builder()
                     .timeout(Duration::from_secs(30))
                     .build()
                     .expect("an HTTP client"),

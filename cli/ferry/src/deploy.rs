@@ -45,7 +45,7 @@ pub async fn run(
             bail!("--role-arn: '{role}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
         }
     }
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = ferry_aws::sdk_config().await;
     let api = CloudFormationStacks::from_sdk(&sdk)
         .with_service_role(target.role_arn.map(str::to_owned))
         .with_template_bucket(

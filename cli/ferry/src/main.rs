@@ -200,6 +200,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check an environment for drift now: its stack against the template Ferry generates,
+    /// and each resource (services, task definitions, security groups, target groups,
+    /// database, alarms, log groups) against its actual state. `--latest` shows the last
+    /// check instead of running one.
+    Drift {
+        app: String,
+        env: String,
+        #[arg(long)]
+        latest: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Approve a promotion waiting for a decision.
     Approve {
         id: String,
@@ -666,6 +678,30 @@ async fn run(cli: Cli) -> Result<()> {
             &api.call("GET", &format!("/apps/{app}/promotions"), None, None)
                 .await?,
         ),
+        Command::Drift {
+            app,
+            env,
+            latest,
+            json,
+        } => {
+            let base = format!("/apps/{app}/environments/{env}");
+            let record = if latest {
+                let stored = api
+                    .call("GET", &format!("{base}/drift"), None, None)
+                    .await?;
+                stored["body"].clone()
+            } else {
+                let checked = api
+                    .call("POST", &format!("{base}/drift-checks"), None, None)
+                    .await?;
+                checked["report"].clone()
+            };
+            if json {
+                output::print_json(&record);
+            } else {
+                output::print_drift(&record);
+            }
+        }
         Command::Status { id, json } => {
             // An app's health when `id` names an app; a promotion's record otherwise.
             match api

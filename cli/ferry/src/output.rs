@@ -354,3 +354,40 @@ pub fn print_health(health: &Value) {
         }
     }
 }
+
+/// `ferry drift APP ENV`: a line per drift, then how many resources were not checked.
+pub fn print_drift(report: &Value) {
+    let live: Vec<&Value> = report["live"].as_array().into_iter().flatten().collect();
+    let drifts: Vec<&&Value> = live.iter().filter(|d| d["kind"] != "NOT_CHECKED").collect();
+    let template = report["resources"].as_array().map_or(0, Vec::len);
+    println!(
+        "{}: {} ({} live differences, {} template differences)",
+        short(&report["stack_name"]),
+        short(&report["status"]),
+        drifts.len(),
+        template
+    );
+    for d in report["resources"].as_array().into_iter().flatten() {
+        println!(
+            "  TEMPLATE   {} {}",
+            short(&d["logical_id"]),
+            short(&d["kind"])
+        );
+    }
+    for d in &drifts {
+        let property = d["property"]
+            .as_str()
+            .map_or(String::new(), |p| format!(".{p}"));
+        println!(
+            "  {:<10} {}{property} expected {} actual {}",
+            short(&d["kind"]),
+            short(&d["logical_id"]),
+            d.get("expected").map_or("-".into(), Value::to_string),
+            d.get("actual").map_or("-".into(), Value::to_string),
+        );
+    }
+    let unchecked = live.len() - drifts.len();
+    if unchecked > 0 {
+        println!("  {unchecked} resources not checked (--json lists each with its reason)");
+    }
+}

@@ -4,7 +4,7 @@ use crate::identity::{authorize, identify};
 use crate::problem::Problem;
 use crate::routes;
 use ferry_core::access::Role;
-use ferry_core::ports::{Store, Workflow};
+use ferry_core::ports::{DeployedStacks, LiveResources, Store, Workflow};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use std::sync::Arc;
@@ -12,6 +12,9 @@ use std::sync::Arc;
 pub struct Deps {
     pub store: Arc<dyn Store>,
     pub workflow: Arc<dyn Workflow>,
+    /// Drift checks on demand read the stack and each resource's actual state.
+    pub stacks: Arc<dyn DeployedStacks>,
+    pub live: Arc<dyn LiveResources>,
     pub approval_timeout_seconds: u64,
     /// Principals that are always admin (Ferry's own deployment names them).
     pub admins: Vec<String>,
@@ -65,6 +68,14 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
         ("GET", ["apps", app, "environments", env, "silences"]) => {
             may(Role::Viewer).await?;
             routes::list_silences(deps, app, env).await
+        }
+        ("POST", ["apps", app, "environments", env, "drift-checks"]) => {
+            may(Role::Deployer).await?;
+            routes::check_drift(deps, app, env).await
+        }
+        ("GET", ["apps", app, "environments", env, "drift"]) => {
+            may(Role::Viewer).await?;
+            routes::latest_drift(deps, app, env).await
         }
         ("GET", ["apps", app, "health"]) => {
             may(Role::Viewer).await?;

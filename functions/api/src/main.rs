@@ -3,7 +3,7 @@
 use api::config::Config;
 use api::faults::FaultyWorkflow;
 use api::handler::{handle, Deps};
-use ferry_aws::{DynamoStore, StepFunctionsWorkflow};
+use ferry_aws::{AwsLiveResources, CloudFormationStacks, DynamoStore, StepFunctionsWorkflow};
 use ferry_core::ports::Workflow;
 use lambda_http::{run, service_fn, Error, Request};
 use std::sync::Arc;
@@ -32,6 +32,8 @@ async fn main() -> Result<(), Error> {
     let deps = Arc::new(Deps {
         store,
         workflow,
+        stacks: Arc::new(CloudFormationStacks::from_sdk(&sdk)),
+        live: Arc::new(AwsLiveResources::from_sdk(&sdk)),
         approval_timeout_seconds: config.approval_timeout_seconds,
         admins: config.admins,
         local_identity: config.local_identity,

@@ -6,7 +6,7 @@ use crate::problem::store_problem;
 use crate::problem::Problem;
 use chrono::Utc;
 use ferry_core::infra::environments::{self, EnvironmentRequest, ReleaseRequest};
-use ferry_core::model::{App, Environment};
+use ferry_core::model::{App, Environment, ReportKind};
 use ferry_core::names::{AppName, EnvName, PromotionId};
 use ferry_core::ports::StoreError;
 use ferry_core::promotion::{self, PromotionRequest};
@@ -343,14 +343,56 @@ async fn health_of(deps: &Deps, env: &Environment) -> Result<Value, Problem> {
 /// `GET /apps/{app}/environments/{env}/health`: open alarms as an incident with its
 /// probable root cause, the last promotion, drift and cost.
 pub async fn environment_health(deps: &Deps, app: &str, env: &str) -> RouteResult {
+    let environment = environment_named(deps, app, env).await?;
+    respond(200, &health_of(deps, &environment).await?, None)
+}
+
+async fn environment_named(deps: &Deps, app: &str, env: &str) -> Result<Environment, Problem> {
     let (app, env) = path_names(app, Some(env))?;
     let env = env.expect("named");
-    let environment = deps
-        .store
+    deps.store
         .get_environment(&app, &env)
         .await?
-        .ok_or_else(|| Problem::not_found(format!("environment {app}/{env} was not found")))?;
-    respond(200, &health_of(deps, &environment).await?, None)
+        .ok_or_else(|| Problem::not_found(format!("environment {app}/{env} was not found")))
+}
+
+/// `POST /apps/{app}/environments/{env}/drift-checks`: checks now (template and live
+/// state), stores the report and returns it.
+pub async fn check_drift(deps: &Deps, app: &str, env: &str) -> RouteResult {
+    let environment = environment_named(deps, app, env).await?;
+    let report = ferry_core::infra::drift::record(
+        deps.store.as_ref(),
+        &environment,
+        deps.stacks.as_ref(),
+        deps.live.as_ref(),
+        Utc::now(),
+    )
+    .await
+    .map_err(|e| match e {
+        ferry_core::job::JobError::Store(error) => store_problem(error),
+        other => Problem::unavailable(other),
+    })?;
+    respond(
+        201,
+        &json!({"app": environment.app, "env": environment.name, "drifted_resources": report.drifted(), "report": report}),
+        None,
+    )
+}
+
+/// `GET /apps/{app}/environments/{env}/drift`: the latest drift report.
+pub async fn latest_drift(deps: &Deps, app: &str, env: &str) -> RouteResult {
+    let environment = environment_named(deps, app, env).await?;
+    let report = deps
+        .store
+        .latest_report(&environment.app, &environment.name, ReportKind::Drift)
+        .await?
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "no drift check has run for {}/{} yet",
+                environment.app, environment.name
+            ))
+        })?;
+    respond(200, &report, None)
 }
 
 /// `GET /apps/{app}/health`: every environment's health.

@@ -47,6 +47,8 @@ impl Harness {
         let deps = Deps {
             store: store.clone(),
             workflow: workflow.clone(),
+            stacks: Arc::new(ferry_testkit::InMemoryStacks::new()),
+            live: Arc::new(ferry_testkit::InMemoryLive::new()),
             approval_timeout_seconds: 3600,
             admins: vec![ADMIN.into()],
             // The plain fixture has no authorizer: requests name their caller in

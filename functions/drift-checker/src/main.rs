@@ -1,7 +1,8 @@
-//! Compares every environment's expected template with its deployed stack, on a schedule.
+//! Compares every environment's expected template with its deployed stack and with each
+//! resource's actual state, on a schedule.
 
 use drift_checker::{config::Config, handler::handle};
-use ferry_aws::{CloudFormationStacks, DynamoStore};
+use ferry_aws::{AwsLiveResources, CloudFormationStacks, DynamoStore};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -13,8 +14,9 @@ async fn main() -> Result<(), Error> {
     let sdk = ferry_aws::sdk_config().await;
     let store = DynamoStore::from_sdk(&sdk, config.table_name);
     let stacks = CloudFormationStacks::from_sdk(&sdk);
+    let live = AwsLiveResources::from_sdk(&sdk);
     run(service_fn(|event: LambdaEvent<Value>| {
-        handle(&store, &stacks, event.payload)
+        handle(&store, &stacks, &live, event.payload)
     }))
     .await
 }

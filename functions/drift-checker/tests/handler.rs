@@ -3,7 +3,7 @@ use ferry_core::infra::template;
 use ferry_core::model::ReportKind;
 use ferry_core::names::{AppName, EnvName};
 use ferry_core::ports::prelude::*;
-use ferry_testkit::{seed_shop, InMemoryStacks, InMemoryStore};
+use ferry_testkit::{seed_shop, InMemoryLive, InMemoryStacks, InMemoryStore};
 
 const SCHEDULE: &str = include_str!("fixtures/eventbridge-schedule.json");
 
@@ -26,9 +26,14 @@ async fn reports_in_sync_drifted_and_not_deployed_environments() {
         .remove("Database");
     stacks.deploy(&dev.stack_name, deployed);
 
-    let summary = handle(&store, &stacks, serde_json::from_str(SCHEDULE).unwrap())
-        .await
-        .unwrap();
+    let summary = handle(
+        &store,
+        &stacks,
+        &InMemoryLive::new(),
+        serde_json::from_str(SCHEDULE).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(summary["drifted"], 1);
     let report = store
         .latest_report(&app, &dev.name, ReportKind::Drift)

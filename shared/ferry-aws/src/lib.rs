@@ -2,6 +2,8 @@
 //! error type so engines never see the SDK: throttling and timeouts become "unavailable"
 //! (retried), condition failures become the domain conflict they stand for.
 
+pub mod http;
+pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod pricing;
@@ -9,6 +11,7 @@ pub mod stacks;
 pub mod store;
 pub mod workflow;
 
+pub use live::{AwsLiveResources, LiveClients};
 pub use metrics::CloudWatchMetrics;
 pub use notify::{SlackWebhook, SnsEmail};
 pub use pricing::PricingApi;
@@ -16,10 +19,12 @@ pub use stacks::{CloudFormationStacks, TemplateBucket};
 pub use store::DynamoStore;
 pub use workflow::StepFunctionsWorkflow;
 
-/// Loads the SDK config from the environment. `AWS_ENDPOINT_URL` points every client at
-/// a local AWS (moto) in tests and the demo; in Lambda it is unset.
+pub use http::sdk_defaults;
+
+/// Loads the SDK config from the environment, with Ferry's HTTPS client
+/// ([`sdk_defaults`]).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    sdk_defaults().load().await
 }
 
 /// Error codes AWS uses for "try again later".

@@ -15,7 +15,7 @@ pub struct SlackWebhook {
 impl SlackWebhook {
     pub fn new(url: impl Into<String>) -> SlackWebhook {
         SlackWebhook {
-            http: reqwest::Client::builder()
+            http: crate::http::http_client_builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .expect("an HTTP client"),

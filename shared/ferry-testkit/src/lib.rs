@@ -13,6 +13,6 @@ mod workflow;
 pub use fixtures::*;
 pub use metrics::{statistic, InMemoryMetrics};
 pub use pipeline::{settle, Settle};
-pub use stacks::InMemoryStacks;
+pub use stacks::{InMemoryLive, InMemoryStacks};
 pub use store::InMemoryStore;
 pub use workflow::InMemoryWorkflow;

@@ -298,3 +298,42 @@ impl ferry_core::infra::deploy::ChangeSets for InMemoryStacks {
         Ok(())
     }
 }
+
+/// In-memory live state: what each resource's service would say, by physical id. A
+/// resource nobody set reads as NOT_CHECKED, so a test states every state it relies on.
+#[derive(Default)]
+pub struct InMemoryLive {
+    resources: Mutex<BTreeMap<String, ferry_core::ports::LiveRead>>,
+}
+
+impl InMemoryLive {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set(&self, physical_id: &str, state: ferry_core::ports::LiveRead) {
+        self.resources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(physical_id.to_owned(), state);
+    }
+}
+
+#[async_trait]
+impl ferry_core::ports::LiveResources for InMemoryLive {
+    async fn read(
+        &self,
+        _resource_type: &str,
+        physical_id: &str,
+    ) -> Result<ferry_core::ports::LiveRead, ferry_core::ports::StacksError> {
+        Ok(self
+            .resources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(physical_id)
+            .cloned()
+            .unwrap_or_else(|| {
+                ferry_core::ports::LiveRead::NotChecked(format!("{physical_id}: no state set"))
+            }))
+    }
+}

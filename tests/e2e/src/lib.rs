@@ -33,7 +33,7 @@ impl Local {
     pub async fn connect() -> Local {
         // AWS_ENDPOINT_URL (moto) and dummy credentials come from the same env file.
         var("AWS_ENDPOINT_URL");
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = ferry_aws::sdk_config().await;
         Local {
             slack_url: var("FERRY_SLACK_URL"),
             router_url: var("FERRY_ROUTER_URL"),
@@ -44,7 +44,7 @@ impl Local {
             sfn: aws_sdk_sfn::Client::new(&sdk),
             cloudformation: aws_sdk_cloudformation::Client::new(&sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
-            http: reqwest::Client::builder()
+            http: ferry_aws::http::http_client_builder()
                 .timeout(Duration::from_secs(600))
                 .build()
                 .expect("http client"),
@@ -205,7 +205,7 @@ impl Local {
     ) -> Result<String> {
         use aws_credential_types::provider::ProvideCredentials;
         use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = ferry_aws::sdk_config().await;
         let credentials = sdk
             .credentials_provider()
             .context("no credentials")?
@@ -245,7 +245,7 @@ impl Local {
 
     /// An S3 client on the local AWS, as the admin (the bucket goes in the path).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = ferry_aws::sdk_config().await;
         aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&sdk)
                 .force_path_style(true)
@@ -268,7 +268,7 @@ impl Local {
             None,
             "local-role",
         );
-        Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        Ok(ferry_aws::sdk_defaults()
             .credentials_provider(credentials)
             .load()
             .await)
@@ -648,7 +648,7 @@ pub async fn deploy_stack_running(
         release,
         ferry_core::names::Colour::Blue,
     )?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = ferry_aws::sdk_config().await;
     // As `ferry deploy --role-arn --artifacts-bucket` does with the Ferry stack's outputs.
     let stacks = ferry_aws::CloudFormationStacks::from_sdk(&sdk)
         .with_service_role(Some(var("FERRY_STACK_ROLE_ARN")))
@@ -994,4 +994,26 @@ pub fn alarm_change(
         json!(at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string());
     event["detail"]["previousState"]["value"] = json!(previous);
     event
+}
+
+/// Properties moto's CloudFormation does not apply, so a freshly deployed stack on moto
+/// differs from its template there and only there (docs/local-aws.md): every security
+/// group keeps the default allow-all egress rule (neither `SecurityGroupEgress` nor
+/// `AWS::EC2::SecurityGroupEgress` is applied), and a DB instance is created without
+/// deletion protection. The engine tests cover Ferry's comparison of both.
+pub const MOTO_UNAPPLIED: [&str; 2] = ["SecurityGroupEgress", "DeletionProtection"];
+
+/// A drift report's live drift, without NOT_CHECKED lines and without what moto's
+/// CloudFormation leaves unapplied ([`MOTO_UNAPPLIED`]).
+pub fn live_drift(report: &Value) -> Vec<Value> {
+    report["live"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| {
+            d["kind"] != "NOT_CHECKED"
+                && !MOTO_UNAPPLIED.contains(&d["property"].as_str().unwrap_or_default())
+        })
+        .cloned()
+        .collect()
 }

@@ -28,7 +28,7 @@ fn template(app: &str, web_count: u32) -> (String, Value) {
 #[tokio::test]
 async fn create_update_no_change_and_a_refused_change() {
     let local = Local::connect().await;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = ferry_aws::sdk_config().await;
     let api = CloudFormationStacks::from_sdk(&sdk);
     let app = unique_app("deploy");
     let parameters = vec![(

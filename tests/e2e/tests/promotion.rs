@@ -118,6 +118,7 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             "Shift 2",
             "Shift 2 settled",
             "Analyse 2",
+            "Watch",
             "Finalise",
             "Finalise settled"
         ]
@@ -145,7 +146,7 @@ async fn a_promotion_runs_every_step_and_records_it_in_dynamodb() {
             .iter()
             .filter(|i| i["SK"].as_s().unwrap().starts_with("STEP#"))
             .count(),
-        13
+        14
     );
     // And the listener on moto: all traffic on green.
     let weights = e2e::listener_weights(&local, &format!("ferry-{app}-staging"))

@@ -71,8 +71,31 @@ async fn drift_checker_compares_the_expected_template_with_the_deployed_stack() 
     println!("drift-checker: {mine:?}");
     // Staging was deployed through change sets as Ferry deploys: nothing drifted.
     let staging = mine.iter().find(|e| e["env"] == "staging").unwrap();
-    assert_eq!(staging["status"], "InSync");
     let items = local.items_under(&format!("APP#{app}")).await.unwrap();
+    let report_of = |env: &str| -> Value {
+        let sk = latest_report_sk(&items, &format!("REPORT#drift#{env}#")).expect("a drift report");
+        let item = items
+            .iter()
+            .find(|i| i["SK"].as_s().unwrap() == &sk)
+            .unwrap();
+        serde_dynamo::from_attribute_value(item["body"].clone()).unwrap()
+    };
+    assert_eq!(
+        e2e::live_drift(&report_of("staging")),
+        Vec::<Value>::new(),
+        "no false positives"
+    );
+    let staging_report = report_of("staging");
+    assert_eq!(staging_report["resources"], json!([]), "{staging:?}");
+    // Dev's hand edit is live too: the database runs with the edited retention.
+    let dev_live = e2e::live_drift(&report_of("dev"));
+    let database: Vec<&Value> = dev_live
+        .iter()
+        .filter(|d| d["logical_id"] == "Database")
+        .collect();
+    assert_eq!(database.len(), 1, "{dev_live:?}");
+    assert_eq!(database[0]["property"], "BackupRetentionPeriod");
+    assert_eq!(database[0]["actual"], 0);
     let sk = latest_report_sk(&items, "REPORT#drift#dev#").expect("a drift report");
     let report = items
         .iter()

@@ -1,11 +1,13 @@
-//! Template drift: what Ferry would deploy now versus the template the stack was last
-//! deployed with. (Resource-level drift, via CloudFormation's DetectStackDrift, comes
-//! behind its own port later; moto does not implement it.)
+//! Drift: what Ferry would deploy now against the template the stack was last deployed
+//! with (template drift, here), and against each resource's actual state (live drift,
+//! [`super::live_drift`]). One report per environment holds both.
 
+use crate::infra::live_drift::{self, LiveDrift, LiveDriftKind};
 use crate::infra::template;
 use crate::job::JobError;
+use crate::model::Environment;
 use crate::model::{Report, ReportKind};
-use crate::ports::{DeployedStacks, Environments, Reports};
+use crate::ports::{DeployedStacks, Environments, LiveResources, Reports};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -35,6 +37,27 @@ pub struct DriftReport {
     pub stack_name: String,
     pub status: DriftStatus,
     pub resources: Vec<ResourceDrift>,
+    /// Each resource against its actual state, NOT_CHECKED lines included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub live: Vec<LiveDrift>,
+}
+
+impl DriftReport {
+    /// Resources that drifted, by either measure (NOT_CHECKED is not drift).
+    pub fn drifted(&self) -> usize {
+        let live: BTreeSet<&str> = self
+            .live
+            .iter()
+            .filter(|d| d.is_drift())
+            .map(|d| d.logical_id.as_str())
+            .collect();
+        let template: BTreeSet<&str> = self
+            .resources
+            .iter()
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        live.union(&template).count()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +74,7 @@ pub fn compare(stack_name: &str, expected: &Value, deployed: Option<&Value>) -> 
             stack_name: stack_name.to_owned(),
             status: DriftStatus::NotDeployed,
             resources: vec![],
+            live: vec![],
         };
     };
     let empty = serde_json::Map::new();
@@ -84,6 +108,7 @@ pub fn compare(stack_name: &str, expected: &Value, deployed: Option<&Value>) -> 
         stack_name: stack_name.to_owned(),
         status,
         resources,
+        live: vec![],
     }
 }
 
@@ -134,30 +159,96 @@ fn changed_properties(want: &Value, have: &Value) -> Vec<String> {
     changed.into_iter().collect()
 }
 
-/// Compares every environment's expected template with its deployed stack.
+/// The types a running promotion changes on purpose (colours, their task definitions
+/// and scaling): not compared while it holds the environment.
+const ROLLOUT_TYPES: [&str; 4] = [
+    "AWS::ECS::Service",
+    "AWS::ECS::TaskDefinition",
+    "AWS::ApplicationAutoScaling::ScalableTarget",
+    "AWS::ElasticLoadBalancingV2::Listener",
+];
+
+/// One environment's drift, both measures: the template Ferry generates from the spec
+/// the stack runs (not one saved since), against the deployed template and against
+/// each resource's actual state.
+pub async fn check_environment(
+    env: &Environment,
+    stacks: &dyn DeployedStacks,
+    live: &dyn LiveResources,
+) -> Result<DriftReport, JobError> {
+    let mut runs = env.clone();
+    if let Some(deployed) = &env.deployed_spec {
+        runs.spec = deployed.spec.clone();
+    }
+    let expected = template::generate(&runs, env.deployed_release.as_ref(), env.live_colour);
+    let deployed = stacks.deployed_template(&env.stack_name).await?;
+    let mut report = compare(&env.stack_name, &expected, deployed.as_ref());
+    if report.status == DriftStatus::NotDeployed {
+        return Ok(report);
+    }
+    let physical_ids = stacks.physical_ids(&env.stack_name).await?;
+    report.live = live_drift::check(&expected, &physical_ids, live).await?;
+    if let Some(promotion) = &env.active_promotion {
+        for d in report
+            .live
+            .iter_mut()
+            .filter(|d| ROLLOUT_TYPES.contains(&d.resource_type.as_str()))
+        {
+            *d = LiveDrift {
+                kind: LiveDriftKind::NotChecked,
+                property: None,
+                difference: None,
+                expected: None,
+                actual: None,
+                reason: Some(format!("promotion {promotion} is changing it")),
+                ..d.clone()
+            };
+        }
+        report
+            .live
+            .dedup_by(|a, b| a.logical_id == b.logical_id && a.kind == b.kind);
+    }
+    if report.drifted() > 0 {
+        report.status = DriftStatus::Drifted;
+    }
+    Ok(report)
+}
+
+/// Checks one environment and stores the report.
+pub async fn record(
+    store: &(impl Reports + ?Sized),
+    env: &Environment,
+    stacks: &dyn DeployedStacks,
+    live: &dyn LiveResources,
+    now: DateTime<Utc>,
+) -> Result<DriftReport, JobError> {
+    let report = check_environment(env, stacks, live).await?;
+    store
+        .put_report(&Report {
+            app: env.app.clone(),
+            env: env.name.clone(),
+            kind: ReportKind::Drift,
+            created_at: now,
+            body: serde_json::to_value(&report).unwrap_or(Value::Null),
+        })
+        .await?;
+    Ok(report)
+}
+
+/// Checks every environment (the hourly schedule).
 pub async fn drift_reports(
     store: &(impl Environments + Reports + ?Sized),
     stacks: &dyn DeployedStacks,
+    live: &dyn LiveResources,
     now: DateTime<Utc>,
 ) -> Result<Value, JobError> {
     let mut summaries = Vec::new();
     for env in store.list_environments(None).await? {
-        let expected = template::generate(&env, env.deployed_release.as_ref(), env.live_colour);
-        let deployed = stacks.deployed_template(&env.stack_name).await?;
-        let report = compare(&env.stack_name, &expected, deployed.as_ref());
+        let report = record(store, &env, stacks, live, now).await?;
         summaries.push(json!({
             "app": env.app, "env": env.name, "status": report.status,
-            "drifted_resources": report.resources.len(),
+            "drifted_resources": report.drifted(),
         }));
-        store
-            .put_report(&Report {
-                app: env.app.clone(),
-                env: env.name.clone(),
-                kind: ReportKind::Drift,
-                created_at: now,
-                body: serde_json::to_value(&report).unwrap_or(Value::Null),
-            })
-            .await?;
     }
     let drifted = summaries
         .iter()

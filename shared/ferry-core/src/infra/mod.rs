@@ -8,6 +8,7 @@ pub mod document;
 pub mod drift;
 pub mod environments;
 pub mod generate;
+pub mod live_drift;
 pub mod policy;
 pub mod profile;
 pub mod spec;

@@ -98,6 +98,26 @@ pub trait DeployedStacks: Send + Sync {
     ) -> Result<std::collections::BTreeMap<String, String>, StacksError>;
 }
 
+/// What a live reader found for one resource.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum LiveRead {
+    /// Its state now, in CloudFormation's property names; only the properties read.
+    Found(Value),
+    /// Its service says there is no such resource.
+    Deleted,
+    /// It could not be read, and why.
+    NotChecked(String),
+}
+
+/// Reads a resource's actual state through its own service's API (ECS, EC2, RDS, ...).
+#[async_trait]
+pub trait LiveResources: Send + Sync {
+    /// `resource_type` is CloudFormation's (`AWS::ECS::Service`); `physical_id` what
+    /// the stack names it by. A service that is down is an error; a type the reader
+    /// does not know is `NotChecked`.
+    async fn read(&self, resource_type: &str, physical_id: &str) -> Result<LiveRead, StacksError>;
+}
+
 /// One CloudWatch series: a metric with its dimensions, a statistic, a period.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MetricQuery {
