@@ -204,9 +204,14 @@ enum Command {
     /// and each resource (services, task definitions, security groups, target groups,
     /// database, alarms, log groups) against its actual state. `--latest` shows the last
     /// check instead of running one.
+    ///
+    /// `ferry drift compare APP FROM TO` compares two environments instead: every
+    /// difference between their templates, named by what explains it (release, profile,
+    /// the spec's values for one of them, or nothing), and each one's live drift.
     Drift {
-        app: String,
-        env: String,
+        /// `APP ENV`, or `compare APP FROM TO`.
+        #[arg(num_args = 2..=4, value_name = "APP ENV | compare APP FROM TO")]
+        args: Vec<String>,
         #[arg(long)]
         latest: bool,
         #[arg(long)]
@@ -678,12 +683,21 @@ async fn run(cli: Cli) -> Result<()> {
             &api.call("GET", &format!("/apps/{app}/promotions"), None, None)
                 .await?,
         ),
-        Command::Drift {
-            app,
-            env,
-            latest,
-            json,
-        } => {
+        Command::Drift { args, latest, json } => {
+            let (app, env) = match args.as_slice() {
+                [verb, app, from, to] if verb == "compare" => {
+                    let path = format!("/apps/{app}/environments/{from}/compare/{to}");
+                    let comparison = api.call("GET", &path, None, None).await?;
+                    if json {
+                        output::print_json(&comparison);
+                    } else {
+                        output::print_comparison(&comparison);
+                    }
+                    return Ok(());
+                }
+                [app, env] => (app, env),
+                _ => bail!("drift takes APP ENV, or compare APP FROM TO"),
+            };
             let base = format!("/apps/{app}/environments/{env}");
             let record = if latest {
                 let stored = api

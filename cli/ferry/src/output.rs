@@ -386,8 +386,68 @@ pub fn print_drift(report: &Value) {
             d.get("actual").map_or("-".into(), Value::to_string),
         );
     }
-    let unchecked = live.len() - drifts.len();
+    let unread: usize = report["unread"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, ids)| ids.as_array().map_or(0, Vec::len))
+        .sum();
+    let unchecked = live.len() - drifts.len() + unread;
     if unchecked > 0 {
         println!("  {unchecked} resources not checked (--json lists each with its reason)");
+    }
+}
+
+/// `ferry drift compare APP FROM TO`: the unexplained differences first, then the rest
+/// by what explains them, then each side's live drift.
+pub fn print_comparison(c: &Value) {
+    let differences: Vec<&Value> = c["differences"].as_array().into_iter().flatten().collect();
+    let of = |kind: &'static str| {
+        differences
+            .iter()
+            .filter(move |d| d["explained_by"] == kind)
+    };
+    println!(
+        "{} {} -> {}: {} differences, {} unexplained",
+        short(&c["app"]),
+        short(&c["from"]),
+        short(&c["to"]),
+        differences.len(),
+        of("unexplained").count()
+    );
+    let value = |v: &Value| {
+        if v.is_null() {
+            "-".to_owned()
+        } else {
+            v.to_string()
+        }
+    };
+    for kind in ["unexplained", "spec", "profile", "release"] {
+        for d in of(kind) {
+            println!(
+                "  {kind:<11} {} {} -> {}",
+                short(&d["path"]),
+                value(&d["from"]),
+                value(&d["to"])
+            );
+        }
+    }
+    for f in c["spec_fields"].as_array().into_iter().flatten() {
+        println!(
+            "  spec field  {} {} -> {}",
+            short(&f["path"]),
+            value(&f["from"]),
+            value(&f["to"])
+        );
+    }
+    for side in ["from", "to"] {
+        for d in c[format!("{side}_drift")].as_array().into_iter().flatten() {
+            println!(
+                "  drift ({})  {} {}",
+                short(&c[side]),
+                short(&d["logical_id"]),
+                short(&d["kind"])
+            );
+        }
     }
 }

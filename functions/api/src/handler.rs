@@ -73,6 +73,10 @@ async fn route(deps: &Deps, request: &Request) -> Result<Response<Body>, Problem
             may(Role::Deployer).await?;
             routes::check_drift(deps, app, env).await
         }
+        ("GET", ["apps", app, "environments", from, "compare", to]) => {
+            may(Role::Viewer).await?;
+            routes::compare_environments(deps, app, from, to).await
+        }
         ("GET", ["apps", app, "environments", env, "drift"]) => {
             may(Role::Viewer).await?;
             routes::latest_drift(deps, app, env).await

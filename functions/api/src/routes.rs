@@ -395,6 +395,34 @@ pub async fn latest_drift(deps: &Deps, app: &str, env: &str) -> RouteResult {
     respond(200, &report, None)
 }
 
+/// The live drift of an environment's latest check (none before its first).
+async fn latest_live_drift(
+    deps: &Deps,
+    env: &Environment,
+) -> Result<Vec<ferry_core::infra::live_drift::LiveDrift>, Problem> {
+    Ok(deps
+        .store
+        .latest_report(&env.app, &env.name, ReportKind::Drift)
+        .await?
+        .and_then(|r| serde_json::from_value::<ferry_core::infra::drift::DriftReport>(r.body).ok())
+        .map(|r| r.live)
+        .unwrap_or_default())
+}
+
+/// `GET /apps/{app}/environments/{from}/compare/{to}`: the two environments' templates
+/// and latest live drift, each difference named by what explains it.
+pub async fn compare_environments(deps: &Deps, app: &str, from: &str, to: &str) -> RouteResult {
+    let from = environment_named(deps, app, from).await?;
+    let to = environment_named(deps, app, to).await?;
+    let comparison = ferry_core::infra::compare::compare(
+        &from,
+        &to,
+        latest_live_drift(deps, &from).await?,
+        latest_live_drift(deps, &to).await?,
+    );
+    respond(200, &comparison, None)
+}
+
 /// `GET /apps/{app}/health`: every environment's health.
 pub async fn app_health(deps: &Deps, app: &str) -> RouteResult {
     let (app, environments_of_app) = app_environments(deps, app).await?;

@@ -310,17 +310,19 @@ async fn the_schedule_reports_ferrys_own_cost_beside_the_apps() {
     //   + 40 x 50 ms = 28,472,000 ms x 0.25 GB = 7,118 GB-s x $0.0000133334 = 0.09;
     //   GetMetricData 43,800 x 2 x 5 = 438,000 metrics x $0.01 / 1,000 = 4.38 -> 4.48;
     //   its logs 43,840 x 1,500 B = 0.061244 GB x $0.50 = 0.03.
-    // The table: writes 43,800 x 2 x 2 + 40 x 4 + 730 x 2 + 4.345238 x 2 x 15
-    //   + 1.013889 x 130 = 177,082 = 0.177082 M x $0.625 = 0.11; reads 43,800 x 2 x 8.25
+    // The table: writes 43,800 x 2 x 2 + 40 x 4 + 730 x 2 x 8 + 4.345238 x 2 x 15
+    //   + 1.013889 x 130 = 187,302 = 0.187302 M x $0.625 = 0.12; reads 43,800 x 2 x 8.25
     //   + 40 + 730 x 2 x 0.25 + 4.345238 x 2 x 1.25 + 1.013889 x 40 + 1,418.69 API requests
-    //   x 2 = 725,994 = 0.725994 M x $0.125 = 0.09 -> 0.20.
+    //   x 2 = 725,994 = 0.725994 M x $0.125 = 0.09; storage 2 x 14,000 + 1.013889 x 260 KB
+    //   = 0.026955 GB x $0.25 = 0.01 and its point-in-time recovery x $0.20 = 0.01 -> 0.23.
+    // drift-checker: 730 x (150 + 2 x 1,000) ms x 0.25 GB = 392.4 GB-s = 0.01.
     // cost-analyzer's EMF: 3 metrics x 4.345238 hours / 730 = 0.017857 x $0.30 = 0.01.
     // Everything else is under half a cent (the access log's 1,418.69 x 330 B, the state
     // machine's 16.2 transitions x 1,300 B, the topic's 10 notifications; no template is
-    // uploaded). 4.48 + 0.03 + 0.20 + 0.01 = 4.72, used; and Ferry's 15 health alarms at
-    // $0.10: 6.22 in all.
-    assert_eq!(own["monthly_usd"], 6.22, "{own}");
-    assert_eq!(own["usage_based_usd"], 4.72, "{own}");
+    // uploaded). 4.48 + 0.03 + 0.23 + 0.01 + 0.01 = 4.76, used; and Ferry's 15 health
+    // alarms at $0.10: 6.26 in all.
+    assert_eq!(own["monthly_usd"], 6.26, "{own}");
+    assert_eq!(own["usage_based_usd"], 4.76, "{own}");
     assert!(own["unpriced"].as_array().unwrap().is_empty(), "{own}");
     // It leaves as an EMF metric too, and is kept for reading back.
     let metric = summary["metrics"]
@@ -329,10 +331,10 @@ async fn the_schedule_reports_ferrys_own_cost_beside_the_apps() {
         .iter()
         .find(|m| m.get("FerryMonthlyCost").is_some())
         .expect("the FerryMonthlyCost metric");
-    assert_eq!(metric["FerryMonthlyCost"], 6.22);
+    assert_eq!(metric["FerryMonthlyCost"], 6.26);
     assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Ferry");
     let kept = store.ferry_cost().await.unwrap().unwrap().value;
-    assert_eq!(kept.figure.monthly_usd, 6.22);
+    assert_eq!(kept.figure.monthly_usd, 6.26);
     assert_eq!(kept.computed_at.to_rfc3339(), "2015-10-08T16:53:06+00:00");
 }
 

@@ -1,11 +1,11 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use ferry_core::infra::drift;
-use ferry_core::ports::{DeployedStacks, Environments, LiveResources, Reports};
+use ferry_core::ports::{DeployedStacks, EngineState, Environments, LiveResources, Reports};
 use ferry_lambda::FunctionError;
 use serde_json::Value;
 
 pub async fn handle(
-    store: &(impl Environments + Reports + ?Sized),
+    store: &(impl Environments + Reports + EngineState + ?Sized),
     stacks: &dyn DeployedStacks,
     live: &dyn LiveResources,
     payload: Value,

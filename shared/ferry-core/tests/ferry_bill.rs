@@ -88,20 +88,20 @@ fn ten_environments_in_us_east_1() {
         cents(&estimate, "CostAnalyzerFunction"),
         [0.00, 0.00, 0.00, 0.02]
     );
-    // drift-checker: 730 runs x (150 + 10 x 200) ms x 0.25 GB = 392.375 GB-s
-    //   x $0.0000133334 = 0.0052 -> 0.01; 730 requests -> 0.00.
-    assert_eq!(cents(&estimate, "DriftCheckerFunction"), [0.00, 0.01]);
+    // drift-checker: 730 runs x (150 + 10 x 1,000) ms x 0.25 GB = 1,852.375 GB-s
+    //   x $0.0000133334 = 0.0247 -> 0.02; 730 requests -> 0.00.
+    assert_eq!(cents(&estimate, "DriftCheckerFunction"), [0.00, 0.02]);
     // The state machine: 80 x 29 = 2,320 transitions = 2.32 x $0.025 = 0.058 -> 0.06.
     assert_eq!(cents(&estimate, "PromotionStateMachine"), [0.06]);
     // The table, writes: evaluations 43,800 x 10 x 2 = 876,000; alarm changes 200 x 4 = 800;
-    //   drift 730 x 10 x 1 = 7,300; cost reports 4.345238 x 10 x 15 = 651.8; promotions
-    //   80 x 130 = 10,400: 895,151.8 = 0.895152 M x $0.625 = 0.5595 -> 0.56.
+    //   drift 730 x 10 x 8 = 58,400; cost reports 4.345238 x 10 x 15 = 651.8; promotions
+    //   80 x 130 = 10,400: 946,251.8 = 0.946252 M x $0.625 = 0.5914 -> 0.59.
     // Reads: 43,800 x 10 x (3.25 + 7) = 4,489,500; 200 x 1; 730 x 10 x 0.25 = 1,825;
     //   4.345238 x 10 x 1.25 = 54.3; 80 x 40 = 3,200; 97,160 x 2 = 194,320:
     //   4,689,099.3 = 4.689099 M x $0.125 = 0.5861 -> 0.59.
-    // Storage: 10 x 1,000 KB + 80 x 260 KB = 30,800 KB = 0.029373 GB x $0.25 = 0.0073
-    //   -> 0.01; point-in-time recovery 0.029373 x $0.20 = 0.0059 -> 0.01.
-    assert_eq!(cents(&estimate, "StateTable"), [0.56, 0.59, 0.01, 0.01]);
+    // Storage: 10 x 14,000 KB + 80 x 260 KB = 160,800 KB = 0.153351 GB x $0.25 = 0.0383
+    //   -> 0.04; point-in-time recovery 0.153351 x $0.20 = 0.0307 -> 0.03.
+    assert_eq!(cents(&estimate, "StateTable"), [0.59, 0.59, 0.04, 0.03]);
     for quiet in [
         "PromotionStepLogGroup",
         "TemplateGeneratorLogGroup",
@@ -150,11 +150,11 @@ fn ten_environments_in_us_east_1() {
     // route, integration and stage are free.
     assert!(estimate.unpriced.is_empty(), "{:?}", estimate.unpriced);
     assert_eq!(estimate.resources.len(), 35);
-    // The table 1.17, the API's logs 0.07, the functions 0.04 + 0.02 + 0.02 + 0.01 + 31.06,
+    // The table 1.25, the API's logs 0.07, the functions 0.04 + 0.02 + 0.02 + 0.02 + 31.06,
     // the evaluator's logs 0.03, the state machine 0.06, the HTTP API 0.10, the access log
     // 0.01 and the alarms 1.50.
-    assert_eq!(estimate.monthly_usd, 34.09);
-    assert_eq!(estimate.usage_based_usd(), 32.59);
+    assert_eq!(estimate.monthly_usd, 34.18);
+    assert_eq!(estimate.usage_based_usd(), 32.68);
 }
 
 /// The same load in eu-central-1, where DynamoDB and the HTTP API cost more and logs
@@ -164,9 +164,9 @@ fn ten_environments_in_eu_central_1() {
     let template: Value = serde_json::from_str(FROZEN).unwrap();
     let load = bill::load_for(&template, Some(10.0), None, None, None);
     let (estimate, _) = priced(&template, "eu-central-1", &load);
-    // 0.895152 M x $0.7625 = 0.6826 -> 0.68; 4.689099 M x $0.1525 = 0.7151 -> 0.72;
-    // 0.029373 GB x $0.306 = 0.0090 -> 0.01; x $0.2448 = 0.0072 -> 0.01.
-    assert_eq!(cents(&estimate, "StateTable"), [0.68, 0.72, 0.01, 0.01]);
+    // 0.946252 M x $0.7625 = 0.7215 -> 0.72; 4.689099 M x $0.1525 = 0.7151 -> 0.72;
+    // 0.153351 GB x $0.306 = 0.0469 -> 0.05; x $0.2448 = 0.0375 -> 0.04.
+    assert_eq!(cents(&estimate, "StateTable"), [0.72, 0.72, 0.05, 0.04]);
     // 0.09716 M x $1.20 = 0.1166 -> 0.12.
     assert_eq!(cents(&estimate, "HttpApi"), [0.12]);
     // 0.135731 GB x $0.63 = 0.0855 -> 0.09; 0.14 GB x $0.0324 = 0.0045 -> 0.00.

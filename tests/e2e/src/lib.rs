@@ -1012,7 +1012,9 @@ pub fn live_drift(report: &Value) -> Vec<Value> {
         .flatten()
         .filter(|d| {
             d["kind"] != "NOT_CHECKED"
-                && !MOTO_UNAPPLIED.contains(&d["property"].as_str().unwrap_or_default())
+                && !MOTO_UNAPPLIED
+                    .iter()
+                    .any(|p| d["property"].as_str().unwrap_or_default().starts_with(p))
         })
         .cloned()
         .collect()

@@ -7,7 +7,7 @@
 //! examples deploy here without their cache, alarms read as NOT_CHECKED, and a deleted
 //! alarm is shown by the engine and adapter tests instead (docs/local-aws.md).
 
-use e2e::{deploy_stack, live_drift, unique_app, Local};
+use e2e::{create_environments, deploy_stack, live_drift, unique_app, Local};
 use ferry_core::infra::live_drift::READ_TYPES;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -33,26 +33,6 @@ fn example(name: &str, app: &str) -> Value {
     spec
 }
 
-/// Creates `app` with `env` from `spec` through the API and deploys its stack.
-async fn deployed(local: &Local, app: &str, spec: &Value, env: &str) {
-    let created = local
-        .api("PUT", &format!("/apps/{app}"), None, &[])
-        .await
-        .unwrap();
-    assert!(matches!(created.status, 200 | 201), "{created:?}");
-    let put = local
-        .api(
-            "PUT",
-            &format!("/apps/{app}/environments/{env}"),
-            Some(&json!({"spec": spec})),
-            &[],
-        )
-        .await
-        .unwrap();
-    assert_eq!(put.status, 201, "{put:?}");
-    deploy_stack(local, spec, env).await.unwrap();
-}
-
 /// `POST .../drift-checks` through the real api function: the stored report.
 async fn check(local: &Local, app: &str, env: &str) -> Value {
     let r = local
@@ -74,8 +54,11 @@ async fn every_example_freshly_deployed_under_every_profile_reports_no_drift() {
     for name in EXAMPLES {
         let app = unique_app("fresh");
         let spec = example(name, &app);
+        create_environments(&local, &app, &spec, &["dev", "staging", "prod"])
+            .await
+            .unwrap();
         for env in ["dev", "staging", "prod"] {
-            deployed(&local, &app, &spec, env).await;
+            deploy_stack(&local, &spec, env).await.unwrap();
             let report = check(&local, &app, env).await;
             // Every resource a reader covers was read: the only ones not checked are
             // the alarms moto's CloudFormation never created. (A refused read, say a
@@ -91,9 +74,16 @@ async fn every_example_freshly_deployed_under_every_profile_reports_no_drift() {
                 .collect();
             assert_eq!(unread, Vec::<&Value>::new(), "{name} {env}: unread");
             let not_checked = lines.iter().filter(|d| d["kind"] == "NOT_CHECKED").count();
+            let unread: usize = report["unread"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|ids| ids.as_array().unwrap().len())
+                .sum();
             println!(
-                "{name} {env}: {} report lines, {not_checked} not checked",
-                lines.len()
+                "{name} {env}: {} lines ({not_checked} not checked), {unread} of types without a reader, {} bytes",
+                lines.len(),
+                report.to_string().len()
             );
             assert_eq!(
                 report["resources"],
@@ -114,7 +104,10 @@ async fn console_changes_are_each_reported_with_expected_and_actual_values() {
     let local = Local::connect().await;
     let app = unique_app("console");
     let spec = example("web-postgres-valkey.yaml", &app);
-    deployed(&local, &app, &spec, "dev").await;
+    create_environments(&local, &app, &spec, &["dev"])
+        .await
+        .unwrap();
+    deploy_stack(&local, &spec, "dev").await.unwrap();
     assert_eq!(
         live_drift(&check(&local, &app, "dev").await),
         Vec::<Value>::new()
@@ -195,6 +188,22 @@ async fn console_changes_are_each_reported_with_expected_and_actual_values() {
         .await
         .unwrap();
 
+    // The log retention is accepted, with a reason and an expiry: a silence on its drift.
+    let accept = local
+        .api(
+            "POST",
+            &format!("/apps/{app}/environments/dev/silences"),
+            Some(&json!({
+                "matchers": ["drift=WebLogGroup.RetentionInDays"],
+                "ends_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
+                "comment": "accepted: audit wants these logs kept until the review",
+            })),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(accept.status, 201, "{accept:?}");
+
     let report = check(&local, &app, "dev").await;
     let mut found: Vec<(String, String, Value, Value)> = live_drift(&report)
         .iter()
@@ -221,7 +230,7 @@ async fn console_changes_are_each_reported_with_expected_and_actual_values() {
             json!(9),
         ),
         (
-            "ServiceSecurityGroup.SecurityGroupIngress".into(),
+            "ServiceSecurityGroup.SecurityGroupIngress[tcp:22-22:0.0.0.0/0]".into(),
             "ADDED".into(),
             Value::Null,
             json!({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}),
@@ -249,6 +258,31 @@ async fn console_changes_are_each_reported_with_expected_and_actual_values() {
     assert_eq!(found, wanted);
     assert_eq!(report["status"], "Drifted");
 
+    // Each drift is an alert in the environment's pipeline: the alert-evaluator's next
+    // runs deliver them as one notification for the group, without the accepted one.
+    let now = chrono::Utc::now();
+    for offset in [60, 120] {
+        let run = local
+            .invoke(
+                "alert-evaluator",
+                &e2e::schedule(now + chrono::Duration::seconds(offset)),
+            )
+            .await
+            .unwrap();
+        assert!(run.function_error.is_none(), "{}", run.body);
+    }
+    let posts = e2e::posts_for(&local, &app).await;
+    assert_eq!(posts.len(), 1, "one notification for the group: {posts:?}");
+    let text = posts[0].to_string();
+    for (key, ..) in wanted.iter().filter(|w| !w.0.starts_with("WebLogGroup")) {
+        assert!(text.contains(key.as_str()), "{key} in {text}");
+    }
+    assert!(text.contains("expected 1, actual 9"), "{text}");
+    assert!(
+        !text.contains("RetentionInDays"),
+        "the accepted drift is silent: {text}"
+    );
+
     // GET returns the latest check.
     let latest = local
         .api(
@@ -271,5 +305,77 @@ async fn console_changes_are_each_reported_with_expected_and_actual_values() {
         )
         .await
         .unwrap();
+    assert_eq!(missing.status, 404, "{missing:?}");
+}
+
+#[tokio::test]
+async fn two_environments_compare_with_each_difference_named_by_what_explains_it() {
+    let local = Local::connect().await;
+    let app = unique_app("compare");
+    let spec = example("shop.json", &app);
+    create_environments(&local, &app, &spec, &["staging", "prod"])
+        .await
+        .unwrap();
+    let compare = |from: &'static str, to: &'static str| {
+        let (local, app) = (&local, &app);
+        async move {
+            local
+                .api(
+                    "GET",
+                    &format!("/apps/{app}/environments/{from}/compare/{to}"),
+                    None,
+                    &[],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // One spec under two profiles: every difference is the profile's.
+    let same_spec = compare("staging", "prod").await;
+    assert_eq!(same_spec.status, 200, "{same_spec:?}");
+    let differences = same_spec.body["differences"].as_array().unwrap();
+    assert!(!differences.is_empty());
+    assert!(
+        differences.iter().all(|d| d["explained_by"] == "profile"),
+        "{differences:?}"
+    );
+
+    // prod's web service given twice the CPU in its own spec: named, with the field.
+    let mut bigger = spec.clone();
+    bigger["services"][0]["cpu"] = json!(1024);
+    bigger["services"][0]["memory"] = json!(2048);
+    let prod = local
+        .api("GET", &format!("/apps/{app}/environments/prod"), None, &[])
+        .await
+        .unwrap();
+    let version = prod.body["version"].to_string();
+    let put = local
+        .api(
+            "PUT",
+            &format!("/apps/{app}/environments/prod"),
+            Some(&json!({"spec": bigger})),
+            &[("If-Match", &version)],
+        )
+        .await
+        .unwrap();
+    assert!(put.status < 300, "{put:?}");
+    let changed = compare("staging", "prod").await.body;
+    assert!(
+        changed["spec_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "services.web.cpu" && f["from"] == 512 && f["to"] == 1024),
+        "{}",
+        changed["spec_fields"]
+    );
+    assert!(changed["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["explained_by"] == "spec"
+            && d["path"].as_str().unwrap().ends_with("Properties.Cpu")));
+
+    let missing = compare("staging", "nowhere").await;
     assert_eq!(missing.status, 404, "{missing:?}");
 }

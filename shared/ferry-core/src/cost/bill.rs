@@ -175,10 +175,10 @@ pub struct Figures {
     pub alarm_change_read_units: f64,
     pub alarm_change_write_units: f64,
     /// (estimate) One drift run's fixed time, and its time per environment (GetTemplate,
-    /// generate, compare, PutItem).
+    /// DescribeStackResources, about 30 live reads one after another, compare, PutItem).
     pub drift_base_ms: f64,
     pub drift_ms_per_environment: f64,
-    /// Write units of a drift report (under 1 KB measured) per environment and run, and
+    /// Write units of a drift report (4-8 KB measured on the local AWS) per environment and run, and
     /// read units of listing the environments (0.25 each).
     pub drift_write_units_per_environment: f64,
     pub drift_read_units_per_environment: f64,
@@ -293,8 +293,8 @@ impl Default for Figures {
             alarm_change_read_units: 1.0,
             alarm_change_write_units: 4.0,
             drift_base_ms: 150.0,
-            drift_ms_per_environment: 200.0,
-            drift_write_units_per_environment: 1.0,
+            drift_ms_per_environment: 1_000.0,
+            drift_write_units_per_environment: 8.0,
             drift_read_units_per_environment: 0.25,
             cost_base_ms: 300.0,
             cost_ms_per_environment: 300.0,
@@ -316,7 +316,7 @@ impl Default for Figures {
             emf_bytes: 400.0,
             state_machine_log_bytes_per_transition: 1_137.0,
             access_log_bytes_per_request: 330.0,
-            table_kb_per_environment: 1_000.0,
+            table_kb_per_environment: 14_000.0,
             table_kb_per_promotion: 260.0,
             notifications_per_environment: 5.0,
             dead_letters_per_month: 0.0,

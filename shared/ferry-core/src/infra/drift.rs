@@ -7,11 +7,12 @@ use crate::infra::template;
 use crate::job::JobError;
 use crate::model::Environment;
 use crate::model::{Report, ReportKind};
-use crate::ports::{DeployedStacks, Environments, LiveResources, Reports};
+use crate::monitoring::{AlertStatus, Labels, RawAlert};
+use crate::ports::{DeployedStacks, EngineState, Environments, LiveResources, Reports};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceDrift {
@@ -40,6 +41,10 @@ pub struct DriftReport {
     /// Each resource against its actual state, NOT_CHECKED lines included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub live: Vec<LiveDrift>,
+    /// The resources of types Ferry has no reader for, by type: NOT_CHECKED, one reason
+    /// for all (kept apart so an hourly report stays a few KB).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unread: BTreeMap<String, Vec<String>>,
 }
 
 impl DriftReport {
@@ -75,6 +80,7 @@ pub fn compare(stack_name: &str, expected: &Value, deployed: Option<&Value>) -> 
             status: DriftStatus::NotDeployed,
             resources: vec![],
             live: vec![],
+            unread: BTreeMap::new(),
         };
     };
     let empty = serde_json::Map::new();
@@ -109,6 +115,7 @@ pub fn compare(stack_name: &str, expected: &Value, deployed: Option<&Value>) -> 
         status,
         resources,
         live: vec![],
+        unread: BTreeMap::new(),
     }
 }
 
@@ -124,18 +131,10 @@ fn equivalent(a: &Value, b: &Value) -> bool {
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(v, w)| equivalent(v, w))
         }
-        _ => match (as_number(a), as_number(b)) {
+        _ => match (live_drift::as_number(a), live_drift::as_number(b)) {
             (Some(x), Some(y)) => x == y,
             _ => a == b,
         },
-    }
-}
-
-fn as_number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
     }
 }
 
@@ -187,7 +186,19 @@ pub async fn check_environment(
         return Ok(report);
     }
     let physical_ids = stacks.physical_ids(&env.stack_name).await?;
-    report.live = live_drift::check(&expected, &physical_ids, live).await?;
+    let (read, unread): (Vec<LiveDrift>, Vec<LiveDrift>) =
+        live_drift::check(&expected, &physical_ids, live)
+            .await?
+            .into_iter()
+            .partition(|d| !live_drift::unread_type(d));
+    report.live = read;
+    for d in unread {
+        report
+            .unread
+            .entry(d.resource_type)
+            .or_default()
+            .push(d.logical_id);
+    }
     if let Some(promotion) = &env.active_promotion {
         for d in report
             .live
@@ -214,15 +225,79 @@ pub async fn check_environment(
     Ok(report)
 }
 
-/// Checks one environment and stores the report.
+/// Each drift as an alert (`drift/<resource>[.<property>]`), firing while it lasts and
+/// resolved when a later check no longer finds it. An `accept` is a silence on its
+/// `drift` label, with a reason (the comment) and an expiry (the end).
+pub fn drift_alerts(
+    env: &Environment,
+    previous: Option<&DriftReport>,
+    report: &DriftReport,
+    now: DateTime<Utc>,
+) -> Vec<RawAlert> {
+    let alert = |d: &LiveDrift, status| {
+        let summary = match d.kind {
+            LiveDriftKind::Deleted => format!("{} ({}) was deleted", d.logical_id, d.resource_type),
+            _ => format!(
+                "{}: expected {}, actual {}",
+                d.key(),
+                d.expected.as_ref().map_or("none".into(), Value::to_string),
+                d.actual.as_ref().map_or("none".into(), Value::to_string),
+            ),
+        };
+        let labels: Labels = [
+            ("app".to_owned(), env.app.to_string()),
+            ("env".to_owned(), env.name.to_string()),
+            ("component".to_owned(), "drift".to_owned()),
+            ("drift".to_owned(), d.key()),
+            ("resource".to_owned(), d.logical_id.clone()),
+            ("kind".to_owned(), format!("{:?}", d.kind).to_uppercase()),
+        ]
+        .into();
+        RawAlert {
+            rule: format!("drift/{}", d.key()),
+            labels,
+            status,
+            at: now,
+            summary,
+        }
+    };
+    let now_drifting: BTreeSet<String> = report
+        .live
+        .iter()
+        .filter(|d| d.is_drift())
+        .map(LiveDrift::key)
+        .collect();
+    let mut alerts: Vec<RawAlert> = report
+        .live
+        .iter()
+        .filter(|d| d.is_drift())
+        .map(|d| alert(d, AlertStatus::Firing))
+        .collect();
+    for gone in previous
+        .into_iter()
+        .flat_map(|p| &p.live)
+        .filter(|d| d.is_drift() && !now_drifting.contains(&d.key()))
+    {
+        alerts.push(alert(gone, AlertStatus::Resolved));
+    }
+    alerts
+}
+
+/// Checks one environment, stores the report, and raises each drift as an alert.
 pub async fn record(
-    store: &(impl Reports + ?Sized),
+    store: &(impl Reports + EngineState + ?Sized),
     env: &Environment,
     stacks: &dyn DeployedStacks,
     live: &dyn LiveResources,
     now: DateTime<Utc>,
 ) -> Result<DriftReport, JobError> {
     let report = check_environment(env, stacks, live).await?;
+    let previous = store
+        .latest_report(&env.app, &env.name, ReportKind::Drift)
+        .await?
+        .and_then(|r| serde_json::from_value::<DriftReport>(r.body).ok());
+    let alerts = drift_alerts(env, previous.as_ref(), &report, now);
+    crate::monitoring::jobs::raise(store, env, &alerts).await?;
     store
         .put_report(&Report {
             app: env.app.clone(),
@@ -237,7 +312,7 @@ pub async fn record(
 
 /// Checks every environment (the hourly schedule).
 pub async fn drift_reports(
-    store: &(impl Environments + Reports + ?Sized),
+    store: &(impl Environments + Reports + EngineState + ?Sized),
     stacks: &dyn DeployedStacks,
     live: &dyn LiveResources,
     now: DateTime<Utc>,
@@ -301,6 +376,65 @@ mod tests {
         assert_eq!(
             compare("s", &expected, Some(&changed)).resources[0].properties,
             ["AllocatedStorage"]
+        );
+    }
+
+    #[test]
+    fn each_drift_fires_an_alert_until_a_check_no_longer_finds_it() {
+        let env =
+            crate::infra::spec::AppSpec::parse(include_str!("../../../../examples/shop.json"))
+                .unwrap()
+                .new_environment("dev")
+                .unwrap();
+        let drift = |id: &str, property: &str| LiveDrift {
+            logical_id: id.into(),
+            resource_type: "AWS::RDS::DBInstance".into(),
+            kind: LiveDriftKind::Modified,
+            property: Some(property.into()),
+            difference: Some(live_drift::Difference::NotEqual),
+            expected: Some(json!(1)),
+            actual: Some(json!(3)),
+            reason: None,
+        };
+        let report = |live: Vec<LiveDrift>| DriftReport {
+            stack_name: "s".into(),
+            status: DriftStatus::Drifted,
+            resources: vec![],
+            live,
+            unread: BTreeMap::new(),
+        };
+        let first = report(vec![
+            drift("Database", "BackupRetentionPeriod"),
+            drift("Database", "MultiAZ"),
+        ]);
+        let now = Utc::now();
+        let alerts = drift_alerts(&env, None, &first, now);
+        assert_eq!(alerts.len(), 2);
+        assert_eq!(alerts[0].rule, "drift/Database.BackupRetentionPeriod");
+        assert_eq!(alerts[0].labels["drift"], "Database.BackupRetentionPeriod");
+        assert_eq!(
+            alerts[0].summary,
+            "Database.BackupRetentionPeriod: expected 1, actual 3"
+        );
+        // Put back: the next check resolves it; the other still fires.
+        let second = report(vec![drift("Database", "MultiAZ")]);
+        let statuses: Vec<(String, crate::monitoring::AlertStatus)> =
+            drift_alerts(&env, Some(&first), &second, now)
+                .into_iter()
+                .map(|a| (a.rule, a.status))
+                .collect();
+        assert_eq!(
+            statuses,
+            [
+                (
+                    "drift/Database.MultiAZ".into(),
+                    crate::monitoring::AlertStatus::Firing
+                ),
+                (
+                    "drift/Database.BackupRetentionPeriod".into(),
+                    crate::monitoring::AlertStatus::Resolved
+                ),
+            ]
         );
     }
 

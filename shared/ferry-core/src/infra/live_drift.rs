@@ -81,6 +81,17 @@ pub const READ_TYPES: [&str; 7] = [
     "AWS::Logs::LogGroup",
 ];
 
+const NO_READER: &str = "Ferry has no live reader for";
+
+/// A NOT_CHECKED line only because Ferry has no reader for the type (DetectStackDrift's
+/// part on AWS), not because a read failed.
+pub fn unread_type(d: &LiveDrift) -> bool {
+    d.kind == LiveDriftKind::NotChecked
+        && d.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(NO_READER))
+}
+
 /// Reads every resource of the template that has a physical id, then compares.
 pub async fn check(
     template: &Value,
@@ -131,9 +142,7 @@ pub fn compare(
             )),
             None => out.push(drift(
                 LiveDriftKind::NotChecked,
-                Some(format!(
-                    "Ferry does not read {kind} itself; DetectStackDrift covers it on AWS"
-                )),
+                Some(format!("{NO_READER} {kind}")),
             )),
             Some(LiveRead::Deleted) => out.push(drift(LiveDriftKind::Deleted, None)),
             Some(LiveRead::NotChecked(reason)) => {
@@ -271,21 +280,17 @@ fn compare_resource(
             ("AWS::EC2::SecurityGroup", "SecurityGroupIngress" | "SecurityGroupEgress") => {
                 let want: BTreeSet<String> = rules(&want);
                 let have: BTreeSet<String> = rules(have);
+                // Each rule its own line, named in the property, so two added rules are
+                // two drifts and an accept names the one it means.
                 for extra in have.difference(&want) {
-                    out.push(diff(
-                        property.clone(),
-                        Difference::Add,
-                        None,
-                        Some(parse(extra)),
-                    ));
+                    let rule = parse(extra);
+                    let name = format!("{property}[{}]", rule_name(&rule));
+                    out.push(diff(name, Difference::Add, None, Some(rule)));
                 }
                 for gone in want.difference(&have) {
-                    out.push(diff(
-                        property.clone(),
-                        Difference::Remove,
-                        Some(parse(gone)),
-                        None,
-                    ));
+                    let rule = parse(gone);
+                    let name = format!("{property}[{}]", rule_name(&rule));
+                    out.push(diff(name, Difference::Remove, Some(rule), None));
                 }
             }
             ("AWS::ECS::TaskDefinition", "ContainerDefinitions") => {
@@ -374,6 +379,27 @@ fn parse(rule: &str) -> Value {
     json!({"IpProtocol": v["IpProtocol"], "FromPort": port("FromPort"), "ToPort": port("ToPort"), peer_key: peer})
 }
 
+/// `tcp:22-22:0.0.0.0/0`: a rule's protocol, ports and peer.
+fn rule_name(rule: &Value) -> String {
+    let port = |k: &str| match &rule[k] {
+        Value::Null => "all".to_owned(),
+        v => v.to_string(),
+    };
+    let peer = rule
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(k, _)| !["IpProtocol", "FromPort", "ToPort"].contains(&k.as_str()))
+        .and_then(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    format!(
+        "{}:{}-{}:{peer}",
+        rule["IpProtocol"].as_str().unwrap_or_default(),
+        port("FromPort"),
+        port("ToPort")
+    )
+}
+
 /// Containers by name; within each, the fields the reader returned, with environment
 /// variables compared as a set.
 fn containers(
@@ -459,7 +485,7 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn as_number(value: &Value) -> Option<f64> {
+pub(crate) fn as_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.parse().ok(),
@@ -575,7 +601,7 @@ mod tests {
             found,
             [
                 (
-                    "ServiceSecurityGroup.SecurityGroupIngress".into(),
+                    "ServiceSecurityGroup.SecurityGroupIngress[tcp:22-22:0.0.0.0/0]".into(),
                     LiveDriftKind::Added,
                     None,
                     Some(
@@ -621,7 +647,7 @@ mod tests {
             found,
             [
                 (
-                    "ServiceSecurityGroup.SecurityGroupIngress".into(),
+                    "ServiceSecurityGroup.SecurityGroupIngress[tcp:80-80:sg-alb]".into(),
                     Some(Difference::Remove)
                 ),
                 (

@@ -3,6 +3,7 @@
 //! compared with what is deployed (drift).
 
 mod class_cases;
+pub mod compare;
 pub mod deploy;
 pub mod document;
 pub mod drift;

@@ -113,18 +113,14 @@ pub struct Notify<'a> {
     pub region: String,
 }
 
-/// The environment's noise pipeline (kept between runs, versioned): the new raw alerts go
-/// in, due notifications come out and are delivered on every channel.
-async fn notify_environment(
-    store: &(impl EngineState + DeliveryLedger + ?Sized),
+/// The environment's noise pipeline as stored (or new), with the spec's routing and the
+/// silences set through the API applied, and the version to save it at.
+async fn load_pipeline(
+    store: &(impl EngineState + ?Sized),
     env: &Environment,
-    alerts: &[crate::monitoring::RawAlert],
-    notify: &Notify<'_>,
-    now: DateTime<Utc>,
-) -> Result<Vec<Value>, JobError> {
+) -> Result<(crate::monitoring::noise::Pipeline, u64), JobError> {
     use crate::monitoring::incident::{DependencyGraph, Incidents};
     use crate::monitoring::noise::Pipeline;
-    let _key = format!("noise/{}/{}", env.app, env.name);
     // The spec's routing applies from every run on, whatever the stored pipeline had.
     let config = env.spec.alerts.routing.noise_config().map_err(|problems| {
         JobError::Invalid(format!(
@@ -158,6 +154,40 @@ async fn notify_environment(
     pipeline.config = config;
     // The silences set through the API apply from the next run on.
     pipeline.config.silences = store.silences(&env.app, &env.name).await?.value;
+    Ok((pipeline, version))
+}
+
+/// Alerts raised outside the evaluator's run (drift checks): ingested into the
+/// environment's pipeline and saved, so grouping, silences and inhibition apply to them
+/// as to any alert, and the alert-evaluator's next run (every minute) delivers them.
+pub async fn raise(
+    store: &(impl EngineState + ?Sized),
+    env: &Environment,
+    alerts: &[crate::monitoring::RawAlert],
+) -> Result<(), JobError> {
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    let (mut pipeline, version) = load_pipeline(store, env).await?;
+    for alert in alerts {
+        pipeline.ingest(alert.clone());
+    }
+    store
+        .save_noise_pipeline(&env.app, &env.name, &pipeline, version)
+        .await?;
+    Ok(())
+}
+
+/// The environment's noise pipeline (kept between runs, versioned): the new raw alerts go
+/// in, due notifications come out and are delivered on every channel.
+async fn notify_environment(
+    store: &(impl EngineState + DeliveryLedger + ?Sized),
+    env: &Environment,
+    alerts: &[crate::monitoring::RawAlert],
+    notify: &Notify<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Value>, JobError> {
+    let (mut pipeline, version) = load_pipeline(store, env).await?;
     for alert in alerts {
         pipeline.ingest(alert.clone());
     }

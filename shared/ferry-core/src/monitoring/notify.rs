@@ -222,8 +222,14 @@ fn lines(title: &str, alerts: &[super::noise::AlertLine]) -> Option<Value> {
             .iter()
             .map(|a| {
                 let component = a.labels.get("component").map_or("", String::as_str);
+                // What the alert says of itself (a drift's expected and actual values).
+                let summary = if a.summary.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", a.summary)
+                };
                 format!(
-                    "• *{}* {} (since {})",
+                    "• *{}* {} (since {}){summary}",
                     a.rule,
                     component,
                     a.since.format("%H:%M:%S UTC")
