@@ -100,7 +100,9 @@ pub fn summarise(
         })),
         "drift": drift.map(|d| json!({
             "status": d.body["status"], "checked_at": d.created_at,
-            "drifted_resources": d.body["resources"].as_array().map_or(0, Vec::len),
+            // Template and live drift, each resource once.
+            "drifted_resources": serde_json::from_value::<crate::infra::drift::DriftReport>(d.body.clone())
+                .map_or(0, |r| r.drifted()),
         })),
         "cost": cost.map(|c| json!({"monthly_usd": c.body["monthly_usd"], "priced_at": c.created_at})),
     })
