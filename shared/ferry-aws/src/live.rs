@@ -10,14 +10,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use ferry_core::ports::{LiveRead, LiveResources, StacksError};
 use serde_json::{json, Value};
 
-pub struct AwsLiveResources {
-    ecs: aws_sdk_ecs::Client,
-    ec2: aws_sdk_ec2::Client,
-    elb: aws_sdk_elasticloadbalancingv2::Client,
-    rds: aws_sdk_rds::Client,
-    cloudwatch: aws_sdk_cloudwatch::Client,
-    logs: aws_sdk_cloudwatchlogs::Client,
-}
+pub struct AwsLiveResources(LiveClients);
 
 impl AwsLiveResources {
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
@@ -32,22 +25,7 @@ impl AwsLiveResources {
     }
 
     pub fn new(clients: LiveClients) -> Self {
-        let LiveClients {
-            ecs,
-            ec2,
-            elb,
-            rds,
-            cloudwatch,
-            logs,
-        } = clients;
-        Self {
-            ecs,
-            ec2,
-            elb,
-            rds,
-            cloudwatch,
-            logs,
-        }
+        Self(clients)
     }
 }
 
@@ -120,6 +98,7 @@ impl AwsLiveResources {
             )));
         };
         let output = match self
+            .0
             .ecs
             .describe_services()
             .cluster(cluster)
@@ -156,6 +135,7 @@ impl AwsLiveResources {
 
     async fn task_definition(&self, arn: &str) -> Result<LiveRead, StacksError> {
         let output = match self
+            .0
             .ecs
             .describe_task_definition()
             .task_definition(arn)
@@ -198,6 +178,7 @@ impl AwsLiveResources {
 
     async fn security_group(&self, id: &str) -> Result<LiveRead, StacksError> {
         let output = match self
+            .0
             .ec2
             .describe_security_groups()
             .group_ids(id)
@@ -218,6 +199,7 @@ impl AwsLiveResources {
 
     async fn target_group(&self, arn: &str) -> Result<LiveRead, StacksError> {
         let output = match self
+            .0
             .elb
             .describe_target_groups()
             .target_group_arns(arn)
@@ -242,6 +224,7 @@ impl AwsLiveResources {
 
     async fn database(&self, id: &str) -> Result<LiveRead, StacksError> {
         let output = match self
+            .0
             .rds
             .describe_db_instances()
             .db_instance_identifier(id)
@@ -267,6 +250,7 @@ impl AwsLiveResources {
 
     async fn alarm(&self, name: &str) -> Result<LiveRead, StacksError> {
         let output = match self
+            .0
             .cloudwatch
             .describe_alarms()
             .alarm_names(name)
@@ -289,6 +273,7 @@ impl AwsLiveResources {
 
     async fn log_group(&self, name: &str) -> Result<LiveRead, StacksError> {
         let output = match self
+            .0
             .logs
             .describe_log_groups()
             .log_group_name_prefix(name)

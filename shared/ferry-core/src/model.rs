@@ -52,6 +52,16 @@ pub struct Environment {
 pub const STACK_PREFIX: &str = "ferry-";
 
 impl Environment {
+    /// This environment with the spec its stack runs (`deployed_spec`) in place of the one
+    /// saved since, if any: what drift checks and comparisons generate templates from.
+    pub fn as_deployed(&self) -> Environment {
+        let mut runs = self.clone();
+        if let Some(deployed) = &self.deployed_spec {
+            runs.spec = deployed.spec.clone();
+        }
+        runs
+    }
+
     /// `ferry-<app>-<env>`. Two environments can map to the same name (`shop-eu`/`prod` and
     /// `shop`/`eu-prod`); the store refuses the second ([`crate::ports::StoreError::StackTaken`])
     /// rather than let two environments share one stack. A separator that cannot occur in

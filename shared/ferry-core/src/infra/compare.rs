@@ -58,14 +58,6 @@ impl EnvComparison {
     }
 }
 
-fn spec_runs(env: &Environment) -> Environment {
-    let mut runs = env.clone();
-    if let Some(deployed) = &env.deployed_spec {
-        runs.spec = deployed.spec.clone();
-    }
-    runs
-}
-
 /// The template of `env` with every spelling of its own name replaced by `{env}`, so
 /// two environments' templates line up.
 fn normalised(env: &Environment) -> Value {
@@ -148,7 +140,7 @@ pub fn compare(
     from_drift: Vec<LiveDrift>,
     to_drift: Vec<LiveDrift>,
 ) -> EnvComparison {
-    let (from, to) = (spec_runs(from), spec_runs(to));
+    let (from, to) = (from.as_deployed(), to.as_deployed());
     // `from` with `to`'s release, then also `to`'s profile: a difference the first
     // substitution removes is the release's, one the second removes the profile's.
     let mut released = from.clone();

@@ -175,10 +175,7 @@ pub async fn check_environment(
     stacks: &dyn DeployedStacks,
     live: &dyn LiveResources,
 ) -> Result<DriftReport, JobError> {
-    let mut runs = env.clone();
-    if let Some(deployed) = &env.deployed_spec {
-        runs.spec = deployed.spec.clone();
-    }
+    let runs = env.as_deployed();
     let expected = template::generate(&runs, env.deployed_release.as_ref(), env.live_colour);
     let deployed = stacks.deployed_template(&env.stack_name).await?;
     let mut report = compare(&env.stack_name, &expected, deployed.as_ref());
